@@ -1,0 +1,180 @@
+"""`alpaca-chat serve | migrate | invite | rotate-key | sandbox`.
+
+Configuration and start-up errors end the command with one line on stderr
+and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+from collections.abc import Awaitable, Callable, Sequence
+
+import asyncpg
+import uvicorn
+import uvloop
+
+from api.app import Services, create_app
+from api.config import ConfigError, Settings, load_settings, warn_about_dev_key
+from api.db import Database, open_database
+from api.db.embedded import EmbeddedPostgres
+from api.db.migrations import rollback
+from api.db.rotation import RotationProgress, rotate_credentials
+from api.logs import configure_logging
+from api.vault import Vault
+
+log = logging.getLogger("alpaca_chat")
+
+# What a failed start-up may raise: each is reported as one line.
+START_UP_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
+
+
+class CommandError(Exception):
+    """Ends the command with this one-line message."""
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, asyncpg.PostgresError):
+        return f"database error: {error.__class__.__name__}: {error}"
+    if isinstance(error, OSError | TimeoutError):
+        return f"cannot reach the database: {error.strerror or error}"  # type: ignore[union-attr]
+    return str(error)
+
+
+async def _open(settings: Settings) -> tuple[Database, EmbeddedPostgres | None]:
+    try:
+        async with asyncio.timeout(30):
+            return await open_database(settings)
+    except START_UP_ERRORS as error:
+        raise CommandError(_describe(error)) from None
+
+
+async def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    started = time.perf_counter()
+    database, server = await _open(settings)
+    try:
+        app = create_app(Services(settings, database, Vault(settings.credentials_keys)))
+        config = uvicorn.Config(
+            app,
+            host=args.host,
+            port=args.port,
+            log_config=None,
+            proxy_headers=True,
+            forwarded_allow_ips=args.forwarded_allow_ips,
+            ssl_certfile=args.ssl_certfile,
+            ssl_keyfile=args.ssl_keyfile,
+            ws="websockets-sansio",
+            lifespan="on",
+        )
+        web = uvicorn.Server(config)
+        web_task = asyncio.create_task(web.serve())
+        # uvicorn offers no start-up event; poll its flag to report readiness
+        while not web.started and not web_task.done():  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+        if web.started:
+            scheme = "https" if args.ssl_certfile else "http"
+            log.info(
+                "alpaca-chat ready on %s://%s:%d in %.2fs",
+                scheme,
+                args.host,
+                args.port,
+                time.perf_counter() - started,
+            )
+        await web_task
+    finally:
+        await database.close()
+        if server is not None:
+            server.stop()
+
+
+async def _migrate(settings: Settings, args: argparse.Namespace) -> None:
+    database, server = await _open(settings)
+    try:
+        if args.rollback:
+            for name in await rollback(database.owner_dsn, args.rollback):
+                log.info("rolled back %s", name)
+        else:
+            log.info("database is migrated")
+    finally:
+        await database.close()
+        if server is not None:
+            server.stop()
+
+
+async def _rotate_key(settings: Settings, args: argparse.Namespace) -> None:
+    database, server = await _open(settings)
+
+    def report(progress: RotationProgress) -> None:
+        log.info(
+            "rotation: %d of %d accounts checked, %d re-encrypted",
+            progress.seen,
+            progress.total,
+            progress.rewritten,
+        )
+
+    try:
+        progress = await rotate_credentials(
+            database, Vault(settings.credentials_keys), batch_size=args.batch_size, on_batch=report
+        )
+        report(progress)
+        log.info("every stored credential is encrypted under the newest key")
+    finally:
+        await database.close()
+        if server is not None:
+            server.stop()
+
+
+Command = Callable[[Settings, argparse.Namespace], Awaitable[None]]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="alpaca-chat", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the server (embedded PostgreSQL by default)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--ssl-certfile", default=None, help="serve https with this certificate")
+    serve.add_argument("--ssl-keyfile", default=None)
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default="127.0.0.1",
+        help="proxies trusted for X-Forwarded-Proto/For (comma-separated, or *)",
+    )
+    serve.set_defaults(run=_serve)
+
+    migrate = commands.add_parser("migrate", help="apply database migrations")
+    migrate.add_argument("--rollback", type=int, default=0, metavar="N", help="undo N migrations")
+    migrate.set_defaults(run=_migrate)
+
+    rotate = commands.add_parser("rotate-key", help="re-encrypt credentials under the newest key")
+    rotate.add_argument("--batch-size", type=int, default=100)
+    rotate.set_defaults(run=_rotate_key)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"alpaca-chat: {error}", file=sys.stderr)
+        return 2
+    configure_logging(settings)
+    warn_about_dev_key(settings)
+    run: Command = args.run
+    try:
+        uvloop.run(run(settings, args))
+    except CommandError as error:
+        print(f"alpaca-chat: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Connection pools and the tenant scope every unit of work runs in.
+
+Two identities (decision 1 in DESIGN.md): the owner runs migrations and
+operator commands; requests run as `alpaca_chat_app`, which is neither
+superuser nor owner, so row-level security always applies. Each unit of work
+is one short transaction whose first statement sets `app.user_id` with
+`set_config(..., true)`: the setting dies with the transaction, so a pooled
+connection never carries one tenant into the next request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import urlsplit, urlunsplit
+from uuid import UUID
+
+import asyncpg
+
+RUNTIME_ROLE = "alpaca_chat_app"
+OPS_ROLE = "alpaca_chat_ops"
+
+
+def _with_user(dsn: str, user: str) -> str:
+    parts = urlsplit(dsn)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{user}@{host}"))
+
+
+class Database:
+    """The runtime pool (as the unprivileged role) and the owner's DSN.
+
+    `login_as_runtime_role` logs in as the runtime role directly (the embedded
+    server trusts local connections); otherwise the owner's credentials open
+    the connection and the startup packet switches it to the runtime role.
+    """
+
+    def __init__(self, owner_dsn: str, *, login_as_runtime_role: bool) -> None:
+        self.owner_dsn = owner_dsn
+        self._login_as_runtime_role = login_as_runtime_role
+        self._pool: asyncpg.Pool | None = None
+
+    async def connect(self, *, min_size: int = 2, max_size: int = 10) -> None:
+        settings = {"application_name": "alpaca-chat", "jit": "off"}
+        if self._login_as_runtime_role:
+            dsn = _with_user(self.owner_dsn, RUNTIME_ROLE)
+        else:
+            dsn, settings["role"] = self.owner_dsn, RUNTIME_ROLE
+        self._pool = await asyncpg.create_pool(
+            dsn, min_size=min_size, max_size=max_size, server_settings=settings
+        )
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("database is not connected")
+        return self._pool
+
+    @asynccontextmanager
+    async def tenant(self, user_id: UUID) -> AsyncIterator[asyncpg.Connection]:
+        """One transaction acting as `user_id`; RLS shows that user's rows only."""
+        # BEGIN and set_config in one round trip; UUID() guarantees a safe literal.
+        literal = str(UUID(str(user_id)))
+        async with self.pool.acquire() as conn:
+            await conn.execute(f"begin; select set_config('app.user_id', '{literal}', true)")
+            try:
+                yield conn
+            except BaseException:
+                if not conn.is_closed():
+                    await conn.execute("rollback")
+                raise
+            else:
+                await conn.execute("commit")
+
+    @asynccontextmanager
+    async def anonymous(self) -> AsyncIterator[asyncpg.Connection]:
+        """A transaction with no user: only the SECURITY DEFINER functions help here."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            yield conn
+
+    @asynccontextmanager
+    async def as_operator(self) -> AsyncIterator[asyncpg.Connection]:
+        """A transaction as the operator role, for commands run by whoever runs the server."""
+        conn = await asyncpg.connect(self.owner_dsn)
+        try:
+            async with conn.transaction():
+                await conn.execute(f"set local role {OPS_ROLE}")
+                yield conn
+        finally:
+            await conn.close()

