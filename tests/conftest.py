@@ -1,0 +1,6 @@
+"""Fixtures live in tests/fixtures/, one module per real part the tests start."""
+
+pytest_plugins = [
+    "tests.fixtures.log_audit",
+    "tests.fixtures.postgres",
+]
