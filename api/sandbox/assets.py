@@ -71,14 +71,37 @@ CATALOG: dict[str, Asset] = {
         _a("ORCL", "Oracle Corporation Common Stock", "NYSE", "170.00"),
         _a("UBER", "Uber Technologies, Inc. Common Stock", "NYSE", "72.00"),
         # Awkward on purpose: whole shares only, hard to borrow, not shortable.
-        _a("GME", "GameStop Corporation Common Stock", "NYSE", "24.00",
-           fractionable=False, shortable=False, easy_to_borrow=False),
-        _a("RIVN", "Rivian Automotive, Inc. Class A Common Stock", "NASDAQ", "12.00",
-           fractionable=False, easy_to_borrow=False, marginable=False),
+        _a(
+            "GME",
+            "GameStop Corporation Common Stock",
+            "NYSE",
+            "24.00",
+            fractionable=False,
+            shortable=False,
+            easy_to_borrow=False,
+        ),
+        _a(
+            "RIVN",
+            "Rivian Automotive, Inc. Class A Common Stock",
+            "NASDAQ",
+            "12.00",
+            fractionable=False,
+            easy_to_borrow=False,
+            marginable=False,
+        ),
         # Delisted: known to the asset endpoint but refuses orders.
-        _a("TWTR", "Twitter, Inc. Common Stock", "NYSE", "53.70",
-           tradable=False, status="inactive", fractionable=False, shortable=False,
-           easy_to_borrow=False, marginable=False),
+        _a(
+            "TWTR",
+            "Twitter, Inc. Common Stock",
+            "NYSE",
+            "53.70",
+            tradable=False,
+            status="inactive",
+            fractionable=False,
+            shortable=False,
+            easy_to_borrow=False,
+            marginable=False,
+        ),
     )
 }
 

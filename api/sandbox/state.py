@@ -19,8 +19,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from api.sandbox.assets import Asset, find_asset
-from api.sandbox.errors import BrokerError, forbidden, not_found, unprocessable
-from api.sandbox.errors import CODE_NOT_CANCELABLE
+from api.sandbox.errors import CODE_NOT_CANCELABLE, BrokerError, forbidden, not_found, unprocessable
 from api.sandbox.prices import CENT, PriceBook, Quote
 from api.sandbox.validation import OrderRequest
 
@@ -216,7 +215,9 @@ class Broker:
         while key_id in self._credentials:
             key_id = _KEY_PREFIX[account.environment] + _random(_KEY_ALPHABET, 18)
         secret = _random(_SECRET_ALPHABET, 40)
-        self._credentials[key_id] = Credential(key_id, secret, account.account_number, account.environment)
+        self._credentials[key_id] = Credential(
+            key_id, secret, account.account_number, account.environment
+        )
         return MintedKeys(key_id, secret, account.account_number, account.environment)
 
     def _new_account_number(self, environment: str) -> str:
@@ -244,7 +245,9 @@ class Broker:
         credential = self._credentials.get(key_id or "")
         return self.accounts.get(credential.account_number) if credential else None
 
-    def authenticate(self, key_id: str | None, secret: str | None, environment: str | None) -> Account | None:
+    def authenticate(
+        self, key_id: str | None, secret: str | None, environment: str | None
+    ) -> Account | None:
         """The account for a valid, unrevoked key pair of ``environment`` (None: either)."""
         credential = self._credentials.get(key_id or "")
         if credential is None or credential.revoked or secret is None:
@@ -258,27 +261,38 @@ class Broker:
     # ----------------------------------------------------------------- figures
 
     def market_value(self, position: Position) -> Decimal:
-        return (position.qty * self.prices.price(position.asset.symbol)).quantize(CENT, ROUND_HALF_UP)
+        return (position.qty * self.prices.price(position.asset.symbol)).quantize(
+            CENT, ROUND_HALF_UP
+        )
 
     def long_market_value(self, account: Account) -> Decimal:
-        return sum((self.market_value(p) for p in account.positions.values() if p.qty > 0), Decimal(0))
+        return sum(
+            (self.market_value(p) for p in account.positions.values() if p.qty > 0), Decimal(0)
+        )
 
     def short_market_value(self, account: Account) -> Decimal:
-        return sum((self.market_value(p) for p in account.positions.values() if p.qty < 0), Decimal(0))
+        return sum(
+            (self.market_value(p) for p in account.positions.values() if p.qty < 0), Decimal(0)
+        )
 
     def equity(self, account: Account) -> Decimal:
         return account.cash + self.long_market_value(account) + self.short_market_value(account)
 
     def buying_power(self, account: Account) -> Decimal:
         """Cash account: cash, less what open buys have reserved and what shorts tie up."""
-        reserved = sum((self._reserved(o) for o in account.orders.values() if o.is_open and o.side == "buy"), Decimal(0))
+        reserved = sum(
+            (self._reserved(o) for o in account.orders.values() if o.is_open and o.side == "buy"),
+            Decimal(0),
+        )
         power = account.cash + 2 * self.short_market_value(account) - reserved
         return max(Decimal(0), power).quantize(CENT, ROUND_DOWN)
 
     def _reserved(self, order: Order) -> Decimal:
         if order.notional is not None:
             return order.notional
-        reference = order.limit_price or order.stop_price or self.prices.quote(order.asset.symbol).ask
+        reference = (
+            order.limit_price or order.stop_price or self.prices.quote(order.asset.symbol).ask
+        )
         return ((order.qty or Decimal(0)) - order.filled_qty) * reference
 
     def qty_available(self, account: Account, symbol: str) -> Decimal:
@@ -286,7 +300,11 @@ class Broker:
         position = account.positions.get(symbol)
         held = position.qty if position and position.qty > 0 else Decimal(0)
         promised = sum(
-            (self._open_qty(o) for o in account.orders.values() if o.is_open and o.side == "sell" and o.asset.symbol == symbol),
+            (
+                self._open_qty(o)
+                for o in account.orders.values()
+                if o.is_open and o.side == "sell" and o.asset.symbol == symbol
+            ),
             Decimal(0),
         )
         return max(Decimal(0), held - promised)
@@ -299,7 +317,7 @@ class Broker:
     # ----------------------------------------------------------------- orders
 
     def submit(self, account: Account, request: OrderRequest) -> Order:
-        """Place an order: refused (BrokerError) or stored, announced as ``new`` and executed if it can be."""
+        """Refuse an order (BrokerError) or store it, announce ``new``, execute it if possible."""
         if request.client_order_id and request.client_order_id in account.client_order_ids:
             # Unique for the account's whole history, canceled orders included: this is what
             # makes a retried placement with the same id safe.
@@ -328,14 +346,18 @@ class Broker:
 
     def _check_sell(self, account: Account, request: OrderRequest, quote: Quote) -> None:
         symbol = request.asset.symbol
-        wanted = request.qty if request.qty is not None else _shares_for(request.notional or Decimal(0), quote.bid)
+        wanted = (
+            request.qty
+            if request.qty is not None
+            else _shares_for(request.notional or Decimal(0), quote.bid)
+        )
         position = account.positions.get(symbol)
         held = position.qty if position else Decimal(0)
         available = self.qty_available(account, symbol)
         if wanted <= available:
             return
         if held > 0 or not self._may_short(account, request):
-            raise forbidden(f"insufficient qty available for order (requested: {_plain(wanted)}, available: {_plain(available)})")
+            raise insufficient_qty(wanted, available)
         if wanted * quote.bid > self.buying_power(account):
             raise forbidden("insufficient buying power")
 
@@ -348,7 +370,11 @@ class Broker:
     def _new_order(self, account: Account, request: OrderRequest) -> Order:
         created = now()
         self._seq += 1
-        expires = self.clock.next_close(created) if request.time_in_force == "day" else created + timedelta(days=90)
+        expires = (
+            self.clock.next_close(created)
+            if request.time_in_force == "day"
+            else created + timedelta(days=90)
+        )
         order = Order(
             id=uuid.uuid4(),
             seq=self._seq,
@@ -388,7 +414,11 @@ class Broker:
         price = self._fill_price(order, quote)
         if price is None:
             return False
-        qty = order.qty - order.filled_qty if order.qty is not None else _shares_for(order.notional or Decimal(0), price)
+        qty = (
+            order.qty - order.filled_qty
+            if order.qty is not None
+            else _shares_for(order.notional or Decimal(0), price)
+        )
         if qty <= 0:
             self._finish(account, order, "rejected")
             return False
@@ -423,15 +453,25 @@ class Broker:
         before = order.filled_qty
         order.filled_qty = before + qty
         total = (order.filled_avg_price or Decimal(0)) * before + price * qty
-        order.filled_avg_price = (total / order.filled_qty).quantize(Decimal("0.0001"), ROUND_HALF_UP).normalize()
+        order.filled_avg_price = (
+            (total / order.filled_qty).quantize(Decimal("0.0001"), ROUND_HALF_UP).normalize()
+        )
         done = order.qty is None or order.filled_qty >= order.qty
         moment = order.touch("filled" if done else "partially_filled")
         if done:
             order.filled_at = moment
-        self._emit(TradeEvent(
-            account, "fill" if done else "partial_fill", order, moment,
-            price=price, qty=qty, position_qty=position_qty, execution_id=uuid.uuid4(),
-        ))
+        self._emit(
+            TradeEvent(
+                account,
+                "fill" if done else "partial_fill",
+                order,
+                moment,
+                price=price,
+                qty=qty,
+                position_qty=position_qty,
+                execution_id=uuid.uuid4(),
+            )
+        )
         return True
 
     @staticmethod
@@ -445,7 +485,9 @@ class Broker:
         old = position.qty
         new = old + delta
         if old * delta > 0:  # adding to the same side: weighted average entry
-            position.avg_entry_price = (abs(old) * position.avg_entry_price + qty * price) / (abs(old) + qty)
+            position.avg_entry_price = (abs(old) * position.avg_entry_price + qty * price) / (
+                abs(old) + qty
+            )
         elif new * old < 0:  # crossed through zero: the remainder is a fresh position
             position.avg_entry_price = price
         position.qty = new
@@ -515,7 +557,11 @@ class Broker:
         return position
 
     def close_position(
-        self, account: Account, symbol_or_id: str, qty: Decimal | None = None, percentage: Decimal | None = None
+        self,
+        account: Account,
+        symbol_or_id: str,
+        qty: Decimal | None = None,
+        percentage: Decimal | None = None,
     ) -> Order:
         """Place the market order that closes all or part of a position."""
         position = self.get_position(account, symbol_or_id)
@@ -528,15 +574,25 @@ class Broker:
         else:
             amount = qty if qty is not None else held
         if amount <= 0 or amount > held:
-            raise forbidden(f"insufficient qty available for order (requested: {_plain(amount)}, available: {_plain(held)})")
+            raise insufficient_qty(amount, held)
         request = OrderRequest(
-            asset=position.asset, side="sell" if position.qty > 0 else "buy", type="market",
-            time_in_force="day", qty=amount, notional=None, limit_price=None, stop_price=None,
-            client_order_id=None, extended_hours=False, position_intent=None,
+            asset=position.asset,
+            side="sell" if position.qty > 0 else "buy",
+            type="market",
+            time_in_force="day",
+            qty=amount,
+            notional=None,
+            limit_price=None,
+            stop_price=None,
+            client_order_id=None,
+            extended_hours=False,
+            position_intent=None,
         )
         return self.submit(account, request)
 
-    def close_all(self, account: Account, cancel_orders: bool) -> list[tuple[str, Order | BrokerError]]:
+    def close_all(
+        self, account: Account, cancel_orders: bool
+    ) -> list[tuple[str, Order | BrokerError]]:
         if cancel_orders:
             self.cancel_all(account)
         results: list[tuple[str, Order | BrokerError]] = []
@@ -596,6 +652,13 @@ def _matches(order: Order, flt: OrderFilter) -> bool:
 
 def _shares_for(notional: Decimal, price: Decimal) -> Decimal:
     return (notional / price).quantize(QTY_PLACES, ROUND_DOWN)
+
+
+def insufficient_qty(requested: Decimal, available: Decimal) -> BrokerError:
+    return forbidden(
+        "insufficient qty available for order "
+        f"(requested: {_plain(requested)}, available: {_plain(available)})"
+    )
 
 
 def _plain(number: Decimal) -> str:

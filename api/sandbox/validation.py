@@ -108,7 +108,7 @@ def _decimal(body: dict[str, Any], field: str) -> Decimal | None:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise unprocessable(f"invalid {field}")
     try:
-        # str() first: a JSON float such as 0.1 must become Decimal("0.1"), not its binary expansion.
+        # via str(): the JSON float 0.1 must become Decimal("0.1"), not its binary expansion.
         number = Decimal(str(value))
     except InvalidOperation:
         raise unprocessable(f"invalid {field}") from None
@@ -126,7 +126,9 @@ def _check_amount(
         raise unprocessable("only one of qty or notional can be specified")
     if notional is not None:
         if order_type != "market" or tif != "day":
-            raise unprocessable("notional orders are only supported for market orders with time_in_force day")
+            raise unprocessable(
+                "notional orders are only supported for market orders with time_in_force day"
+            )
         if notional < MIN_NOTIONAL:
             raise unprocessable("cost basis must be >= 1")
     fractional = notional is not None or (qty is not None and qty != qty.to_integral_value())
@@ -166,7 +168,9 @@ def _optional_str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def parse_close_amount(qty: str | None, percentage: str | None) -> tuple[Decimal | None, Decimal | None]:
+def parse_close_amount(
+    qty: str | None, percentage: str | None
+) -> tuple[Decimal | None, Decimal | None]:
     """Validate DELETE /v2/positions/{symbol} query parameters."""
     if qty and percentage:
         raise unprocessable("only one of qty or percentage can be specified")
