@@ -175,7 +175,7 @@ grant select (id, created_by, created_at, expires_at, used_by, used_at) on app.i
 grant insert (created_by, code_hash, expires_at) on app.invites to alpaca_chat_app;
 
 grant select, delete on app.broker_accounts to alpaca_chat_app;
-grant insert (owner_id, nickname, environment, key_id_encrypted, secret_encrypted, key_hint,
+grant insert (id, owner_id, nickname, environment, key_id_encrypted, secret_encrypted, key_hint,
               broker_account_number, chat_auto_execute, last_verified_at)
   on app.broker_accounts to alpaca_chat_app;
 grant update (nickname, key_id_encrypted, secret_encrypted, key_hint, chat_auto_execute,

@@ -1,0 +1,197 @@
+"""CRED-04: PostgreSQL itself keeps every user to their own rows.
+
+These tests act as the runtime role exactly as the server does (the `db`
+fixture is the server's pool) and prove that another tenant's rows are
+invisible and untouchable, whatever the query says.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import asyncpg
+import pytest
+from cryptography.fernet import Fernet
+
+from api.db import Database
+from api.db.database import RUNTIME_ROLE
+from api.vault import Vault
+from tests.fixtures.tenants import fake_credentials, make_user, store_account
+
+TENANT_TABLES = {
+    "users": "id",
+    "sessions": "user_id",
+    "invites": "created_by",
+    "broker_accounts": "owner_id",
+    "chat_messages": "owner_id",
+    "order_proposals": "owner_id",
+    "order_audit": "owner_id",
+}
+
+
+async def _two_tenants(db: Database) -> tuple:
+    vault = Vault([Fernet.generate_key().decode()])
+    alice = await make_user(db, "alice@example.com")
+    bob = await make_user(db, "bob@example.com")
+    accounts = {}
+    for user, name in ((alice, "Alice"), (bob, "Bob")):
+        account = await store_account(db, vault, user, *fake_credentials(), nickname=name)
+        accounts[user] = account.id
+        async with db.tenant(user) as conn:
+            await conn.execute(
+                "insert into app.sessions (user_id, token_hash, expires_at)"
+                " values ($1, $2, now() + interval '1 day')",
+                user,
+                secrets.token_bytes(32),
+            )
+            await conn.execute(
+                "insert into app.invites (created_by, code_hash, expires_at)"
+                " values ($1, $2, now() + interval '1 day')",
+                user,
+                secrets.token_bytes(32),
+            )
+            await conn.execute(
+                "insert into app.chat_messages (owner_id, account_id, role, content)"
+                " values ($1, $2, 'USER', 'hello')",
+                user,
+                account.id,
+            )
+            await conn.execute(
+                "insert into app.order_proposals (owner_id, account_id, request, summary,"
+                " estimated_cost, expires_at) values ($1, $2, '{}', 'Buy 1 AAPL', 190,"
+                " now() + interval '2 minutes')",
+                user,
+                account.id,
+            )
+            await conn.execute(
+                "insert into app.order_audit (owner_id, account_id, client_order_id, request)"
+                " values ($1, $2, $3, '{}')",
+                user,
+                account.id,
+                f"coid-{user}",
+            )
+    return alice, bob, accounts
+
+
+async def test_each_user_sees_only_their_own_rows(db: Database) -> None:
+    """CRED-04: with user A set, every tenant table shows A's rows only."""
+    alice, bob, _ = await _two_tenants(db)
+    for user in (alice, bob):
+        async with db.tenant(user) as conn:
+            for table, column in TENANT_TABLES.items():
+                owners = {r[0] for r in await conn.fetch(f"select {column} from app.{table}")}
+                assert owners == {user}, table
+
+
+async def test_no_user_set_means_no_rows(db: Database) -> None:
+    """CRED-04: a transaction that never set app.user_id sees nothing."""
+    await _two_tenants(db)
+    async with db.anonymous() as conn:
+        for table, column in TENANT_TABLES.items():
+            assert await conn.fetch(f"select {column} from app.{table}") == [], table
+
+
+async def test_setting_does_not_outlive_its_transaction(db: Database) -> None:
+    """CRED-04: a pooled connection never carries a tenant into the next unit of work."""
+    alice, _, _ = await _two_tenants(db)
+    async with db.tenant(alice) as conn:
+        backend = await conn.fetchval("select pg_backend_pid()")
+    async with db.anonymous() as conn:
+        if await conn.fetchval("select pg_backend_pid()") == backend:
+            assert await conn.fetchval("select app.current_user_id()") is None
+        assert await conn.fetch("select id from app.users") == []
+
+
+async def test_writing_as_another_user_is_refused(db: Database) -> None:
+    """CRED-04: A cannot insert B's rows; updates and deletes of B's rows change nothing."""
+    alice, bob, accounts = await _two_tenants(db)
+    async with db.tenant(alice) as conn:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.execute(
+                "insert into app.chat_messages (owner_id, account_id, role, content)"
+                " values ($1, $2, 'USER', 'spoofed')",
+                bob,
+                accounts[bob],
+            )
+    async with db.tenant(alice) as conn:
+        assert (
+            await conn.execute(
+                "update app.broker_accounts set nickname = 'owned' where id = $1", accounts[bob]
+            )
+            == "UPDATE 0"
+        )
+        assert await conn.execute("delete from app.chat_messages where owner_id = $1", bob) == (
+            "DELETE 0"
+        )
+        assert await conn.execute("update app.users set active_account_id = null") == "UPDATE 1"
+    async with db.tenant(bob) as conn:
+        assert await conn.fetchval("select nickname from app.broker_accounts") == "Bob"
+        assert await conn.fetchval("select count(*) from app.chat_messages") == 1
+
+
+async def test_a_row_cannot_point_at_another_users_account(db: Database) -> None:
+    """CRED-04: foreign keys on (account, owner) stop a row naming someone else's account."""
+    alice, bob, accounts = await _two_tenants(db)
+    async with db.tenant(alice) as conn:
+        with pytest.raises(asyncpg.ForeignKeyViolationError):
+            await conn.execute(
+                "insert into app.chat_messages (owner_id, account_id, role, content)"
+                " values ($1, $2, 'USER', 'x')",
+                alice,
+                accounts[bob],
+            )
+    async with db.tenant(alice) as conn:
+        await conn.execute("update app.users set active_account_id = $1", accounts[bob])
+        with pytest.raises(asyncpg.ForeignKeyViolationError):
+            await conn.execute("set constraints all immediate")
+
+
+async def test_runtime_role_is_unprivileged(db: Database, owner: asyncpg.Connection) -> None:
+    """CRED-04: the runtime role is no superuser, has no BYPASSRLS and owns nothing."""
+    user = await make_user(db, "x@example.com")
+    async with db.tenant(user) as conn:
+        assert await conn.fetchval("select current_user") == RUNTIME_ROLE
+    for hidden in ("password_hash from app.users", "token_hash from app.sessions"):
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            async with db.tenant(user) as conn:
+                await conn.fetch(f"select {hidden}")
+    role = await owner.fetchrow(
+        "select rolsuper, rolbypassrls from pg_roles where rolname = $1", RUNTIME_ROLE
+    )
+    assert (role["rolsuper"], role["rolbypassrls"]) == (False, False)
+    owned = await owner.fetchval(
+        "select count(*) from pg_class c join pg_roles r on r.oid = c.relowner"
+        " where r.rolname like 'alpaca_chat_%'"
+    )
+    assert owned == 0
+
+
+async def test_every_table_has_forced_rls_and_a_policy(owner: asyncpg.Connection) -> None:
+    """CRED-04: fails as soon as any table in the app schema lacks RLS or a policy."""
+    rows = await owner.fetch(
+        """select c.relname, c.relrowsecurity, c.relforcerowsecurity,
+                  (select count(*) from pg_policy p where p.polrelid = c.oid) as policies
+           from pg_class c join pg_namespace n on n.oid = c.relnamespace
+           where n.nspname = 'app' and c.relkind in ('r', 'p')"""
+    )
+    assert {r["relname"] for r in rows} == set(TENANT_TABLES)
+    for row in rows:
+        assert row["relrowsecurity"] and row["relforcerowsecurity"], row["relname"]
+        assert row["policies"] >= 1, row["relname"]
+
+
+async def test_direct_login_as_runtime_role_sees_nothing(
+    db: Database, pg_cluster, database_url: str
+) -> None:
+    """CRED-04: the embedded server's own path (logging in as the runtime role)."""
+    if pg_cluster.embedded is None:
+        pytest.skip("direct login needs the embedded server's trust authentication")
+    await _two_tenants(db)
+    direct = Database(database_url, login_as_runtime_role=True)
+    await direct.connect(min_size=1, max_size=1)
+    try:
+        async with direct.anonymous() as conn:
+            assert await conn.fetchval("select session_user") == RUNTIME_ROLE
+            assert await conn.fetch("select id from app.broker_accounts") == []
+    finally:
+        await direct.close()
