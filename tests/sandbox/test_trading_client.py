@@ -86,9 +86,7 @@ def test_ops03_limit_order_rests_then_fills_when_price_crosses(
 ) -> None:
     sandbox.set_price("TSLA", "250.00")
     order = trading.submit_order(
-        LimitOrderRequest(
-            symbol="TSLA", qty=3, side="buy", time_in_force="gtc", limit_price=240
-        )
+        LimitOrderRequest(symbol="TSLA", qty=3, side="buy", time_in_force="gtc", limit_price=240)
     )
     assert order.status == OrderStatus.NEW
     # An open buy reserves its cost: buying power drops, cash does not.
