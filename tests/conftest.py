@@ -3,4 +3,5 @@
 pytest_plugins = [
     "tests.fixtures.log_audit",
     "tests.fixtures.postgres",
+    "tests.fixtures.sandbox",
 ]
