@@ -1,0 +1,200 @@
+/*
+ * alpaca-chat PWA entry point: shell, routing, navigation, install, service worker.
+ *
+ * Stable data-testid hooks for browser tests (keep these names; add, never rename):
+ *
+ *  Shell / status
+ *    app                    root of the signed-in shell (data-env = PAPER | LIVE | "")
+ *    nav                    main navigation (bottom tab bar on phones, side bar on desktop)
+ *    nav-portfolio, nav-orders, nav-chat, nav-accounts   navigation links (aria-current="page" when shown)
+ *    install-button         "Install app" (only after beforeinstallprompt)
+ *    offline-notice         shown while the browser is offline
+ *    stale-indicator        figures are not live (offline, reconnecting, restored from the device); data-conn
+ *    reconnect-now          retry the realtime connection immediately
+ *    toast                  transient message (data-tone = info | ok | warn | error)
+ *    boot                   splash while the session is checked
+ *
+ *  Header (every page)
+ *    active-account         header; data-account-id, data-env
+ *    account-switcher       button that opens the switcher
+ *    account-nickname       active account's nickname
+ *    env-badge              PAPER/LIVE badge (also inside options, cards, tickets, proposals); data-env
+ *    live-banner            red "LIVE account — real money" banner (LIVE only)
+ *    cash, equity, buying-power   live figures; data-value = the server's Decimal string
+ *    day-change             equity change today, signed; data-value
+ *
+ *  Account switcher (bottom sheet on phones, dropdown on desktop)
+ *    account-sheet          the dialog
+ *    account-option         one account; data-account-id, data-env, aria-current="true" when active
+ *    manage-accounts        link to the accounts page
+ *    dialog-close           close button of any dialog
+ *
+ *  Auth
+ *    signin-form, signin-email, signin-password, signin-submit, show-signup
+ *    signup-form, signup-email, signup-password, signup-invite, signup-submit, show-signin
+ *    auth-error             form-level error (data-code = extensions.code)
+ *
+ *  Accounts page
+ *    accounts-page, accounts-list, account-card (data-account-id), account-active-tag, empty-accounts
+ *    add-account            opens the add form
+ *    account-form-dialog, account-form, account-nickname-input, account-env-paper, account-env-live,
+ *    account-key-id, account-secret, account-secret-toggle, account-submit, live-warning
+ *    field-error            error beside a field; data-field = extensions.field
+ *    form-error             form-level error; data-code
+ *    account-make-active, account-rename, account-replace-keys, account-remove
+ *    rename-dialog, rename-input, rename-submit
+ *    auto-execute-toggle    paper accounts: chat may place orders without asking
+ *    confirm-dialog, confirm-ok, confirm-cancel   any confirmation (remove account, cancel order)
+ *    create-invite, invite, invite-link, invite-code, invite-copy, invite-share
+ *    me-email, sign-out
+ *
+ *  Portfolio
+ *    portfolio, portfolio-value, positions-list, position-row (data-symbol), position-pl (data-value),
+ *    position-market-value, position-trade, positions-empty, refresh, open-ticket, trading-blocked,
+ *    list-cached (list restored from the device), no-account
+ *
+ *  Orders
+ *    orders, orders-filter-open, orders-filter-closed, orders-filter-all, orders-list,
+ *    order-row (data-order-id, data-status), order-status, order-cancel, orders-empty, new-order
+ *
+ *  Order ticket
+ *    order-ticket, ticket-account (contains account-tag + env-badge), ticket-symbol,
+ *    ticket-side-buy, ticket-side-sell, ticket-amount-qty, ticket-amount-notional,
+ *    ticket-qty, ticket-notional, ticket-type, ticket-limit, ticket-stop, ticket-tif,
+ *    ticket-extended, ticket-submit, ticket-result
+ *
+ *  Chat
+ *    chat (data-account-id), chat-account, chat-messages, chat-message (data-role = USER | ASSISTANT),
+ *    chat-pending, chat-input, chat-send, chat-error, tool-result (data-tool)
+ *    proposal-card (data-proposal-id, data-status, data-env), proposal-summary, proposal-cost,
+ *    proposal-account, proposal-confirm, proposal-dismiss, proposal-status
+ *
+ *  account-tag            "nickname + badge" wherever an action names its account; data-account-id
+ */
+
+import { html } from './html.js';
+import { render } from '../vendor/preact.module.js';
+import { useEffect, useRef, useState } from '../vendor/hooks.module.js';
+import { store, useStore, activeAccount } from './store.js';
+import { boot } from './session.js';
+import { AuthScreen } from './components/auth.js';
+import { AccountHeader, LiveBanner, StaleIndicator, OfflineNotice } from './components/header.js';
+import { PortfolioPage } from './components/portfolio.js';
+import { OrdersPage } from './components/orders.js';
+import { ChatPage, resetChats } from './components/chat.js';
+import { AccountsPage, InstallButton } from './components/accounts.js';
+import { TicketPage } from './components/ticket.js';
+
+// ── install prompt: capture early, offer a button ──────────────────────────
+addEventListener('beforeinstallprompt', (e) => { e.preventDefault(); store.set({ installPrompt: e }); });
+addEventListener('appinstalled', () => store.set({ installPrompt: null }));
+
+// ── service worker ─────────────────────────────────────────────────────────
+if ('serviceWorker' in navigator && (location.protocol === 'https:' || location.hostname === 'localhost' || location.hostname === '127.0.0.1')) {
+  addEventListener('load', () => { navigator.serviceWorker.register('./sw.js', { scope: './' }).catch(() => {}); });
+}
+
+// ── on-screen keyboard: size the shell to the visual viewport ──────────────
+// 100dvh does not shrink for the keyboard everywhere (iOS Safari, Chrome's
+// default resizes-visual); the visual viewport does. The chat composer sits at
+// the bottom of the shell, so it stays just above the keyboard.
+function trackViewport() {
+  const vv = window.visualViewport;
+  if (!vv) return;
+  const root = document.documentElement;
+  const update = () => {
+    if (Math.abs(vv.scale - 1) > 0.01) return; // pinch zoom: leave the layout alone
+    root.style.setProperty('--app-h', `${Math.round(vv.height)}px`);
+    root.style.setProperty('--vv-top', `${Math.round(vv.offsetTop)}px`);
+    root.classList.toggle('kb-open', vv.height < window.innerHeight * 0.8 && matchMedia('(pointer: coarse)').matches);
+  };
+  vv.addEventListener('resize', update);
+  vv.addEventListener('scroll', update);
+  update();
+}
+trackViewport();
+
+// ── routing (hash, so the static shell needs no server routes) ─────────────
+const ROUTES = ['portfolio', 'orders', 'chat', 'accounts', 'trade'];
+function parseHash() {
+  const raw = location.hash.replace(/^#\/?/, '');
+  const [path, query = ''] = raw.split('?');
+  return { name: ROUTES.includes(path) ? path : 'portfolio', params: new URLSearchParams(query) };
+}
+function useRoute() {
+  const [route, setRoute] = useState(parseHash);
+  useEffect(() => {
+    const on = () => setRoute(parseHash());
+    addEventListener('hashchange', on);
+    return () => removeEventListener('hashchange', on);
+  }, []);
+  return route;
+}
+
+const NAV = [
+  { name: 'portfolio', label: 'Portfolio', icon: '◔' },
+  { name: 'orders', label: 'Orders', icon: '☰' },
+  { name: 'chat', label: 'Chat', icon: '✉' },
+  { name: 'accounts', label: 'Accounts', icon: '⚙' },
+];
+
+function Nav({ current }) {
+  const active = current === 'trade' ? 'portfolio' : current;
+  return html`<nav class="nav" aria-label="Main" data-testid="nav">
+    <div class="nav-brand"><img src="./icons/icon-192.png" alt="" width="28" height="28" /><span>alpaca-chat</span></div>
+    <ul>
+      ${NAV.map((n) => html`<li><a href=${`#/${n.name}`} class="nav-link" data-testid=${`nav-${n.name}`}
+        aria-current=${active === n.name ? 'page' : undefined}><span class="nav-icon" aria-hidden="true">${n.icon}</span><span class="nav-label">${n.label}</span></a></li>`)}
+    </ul>
+    <div class="nav-extra"><${InstallButton} className="btn btn-small" /></div>
+  </nav>`;
+}
+
+function Toast() {
+  const t = useStore((s) => s.toast);
+  return html`<div class="toast-region" role="status" aria-live="polite">
+    ${t && html`<div class=${`toast toast-${t.tone}`} data-testid="toast" data-tone=${t.tone} key=${t.id}>${t.text}</div>`}
+  </div>`;
+}
+
+function Shell() {
+  const route = useRoute();
+  const acc = useStore(activeAccount);
+  const mainRef = useRef(null);
+  useEffect(() => {
+    // New page: start at the top and move focus to its heading for screen readers.
+    if (mainRef.current) mainRef.current.scrollTop = 0;
+    const h = mainRef.current?.querySelector('h1');
+    if (h && document.activeElement === document.body) { h.setAttribute('tabindex', '-1'); h.focus({ preventScroll: true }); }
+  }, [route.name]);
+  const page = route.name;
+  return html`<div class=${`shell route-${page}`} data-testid="app" data-env=${acc?.environment || ''}>
+    <a class="skip-link" href="#main">Skip to content</a>
+    <div class="top">
+      <${LiveBanner} />
+      <${AccountHeader} />
+      <${OfflineNotice} />
+      <${StaleIndicator} />
+    </div>
+    <main id="main" ref=${mainRef} class=${page === 'chat' ? 'main main-fill' : 'main'} tabindex="-1">
+      ${page === 'portfolio' && html`<${PortfolioPage} scrollRef=${mainRef} />`}
+      ${page === 'orders' && html`<${OrdersPage} scrollRef=${mainRef} />`}
+      ${page === 'chat' && html`<${ChatPage} />`}
+      ${page === 'accounts' && html`<${AccountsPage} />`}
+      ${page === 'trade' && html`<${TicketPage} params=${route.params} key=${location.hash} />`}
+    </main>
+    <${Nav} current=${page} />
+    <${Toast} />
+  </div>`;
+}
+
+function App() {
+  const phase = useStore((s) => s.phase);
+  useEffect(() => { if (phase === 'signedOut') resetChats(); }, [phase]);
+  if (phase === 'boot') return html`<div class="boot" data-testid="boot" aria-busy="true"><img src="./icons/icon-192.png" alt="" width="64" height="64" /><span class="sr-only">Loading alpaca-chat…</span></div>`;
+  if (phase === 'signedOut') return html`<${AuthScreen} /><${Toast} />`;
+  return html`<${Shell} />`;
+}
+
+render(html`<${App} />`, document.getElementById('app'));
+boot();

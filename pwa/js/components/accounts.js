@@ -1,0 +1,242 @@
+// Manage broker accounts (add, rename, replace keys, remove, make active),
+// invite a friend, install the app, sign out.
+
+import { html } from '../html.js';
+import { useState } from '../../vendor/hooks.module.js';
+import { request } from '../graphql.js';
+import * as ops from '../operations.js';
+import { useStore, toast, store } from '../store.js';
+import { setActive, upsertAccount, dropAccount, signOut } from '../session.js';
+import * as fmt from '../format.js';
+import { Dialog, ConfirmDialog, EnvBadge, Field, ErrorText, Segmented, fieldErrors } from './ui.js';
+
+export function AccountsPage() {
+  const accounts = useStore((s) => s.accounts);
+  const activeId = useStore((s) => s.activeId);
+  const me = useStore((s) => s.me);
+  const online = useStore((s) => s.online);
+  const [dialog, setDialog] = useState(null); // {kind, account}
+  const close = () => setDialog(null);
+
+  return html`<section class="page" aria-labelledby="accounts-title" data-testid="accounts-page">
+    <div class="page-head">
+      <h1 id="accounts-title">Accounts</h1>
+      <button type="button" class="btn btn-primary" data-testid="add-account" disabled=${!online}
+        onClick=${() => setDialog({ kind: 'add' })}>+ Add account</button>
+    </div>
+    ${accounts.length === 0 && html`<div class="empty" data-testid="empty-accounts">
+      <p><strong>Connect your first Alpaca account.</strong></p>
+      <p class="muted">Paste an API key id and secret from the Alpaca dashboard. Start with a paper account to try things safely.</p>
+    </div>`}
+    <ul class="cards" data-testid="accounts-list">
+      ${accounts.map((a) => html`<li key=${a.id} class=${`card account-card ${a.environment === 'LIVE' ? 'is-live' : ''}`}
+          data-testid="account-card" data-account-id=${a.id}>
+        <div class="card-head">
+          <h2 class="card-title">${a.nickname}</h2>
+          <${EnvBadge} env=${a.environment} />
+          ${a.id === activeId && html`<span class="tag" data-testid="account-active-tag">Active</span>`}
+        </div>
+        <dl class="kv">
+          <div><dt>Key</dt><dd class="mono">${a.keyHint}</dd></div>
+          <div><dt>Added</dt><dd>${fmt.dateTime(a.createdAt)}</dd></div>
+          <div><dt>Keys verified</dt><dd>${a.lastVerifiedAt ? fmt.dateTime(a.lastVerifiedAt) : '—'}</dd></div>
+        </dl>
+        ${a.environment === 'PAPER' && html`<${AutoExecute} account=${a} disabled=${!online} />`}
+        <div class="card-actions">
+          ${a.id !== activeId && html`<button type="button" class="btn" data-testid="account-make-active" disabled=${!online}
+            onClick=${() => setActive(a.id).catch((e) => toast(e.message, 'error'))}>Make active</button>`}
+          <button type="button" class="btn" data-testid="account-rename" disabled=${!online} onClick=${() => setDialog({ kind: 'rename', account: a })}>Rename</button>
+          <button type="button" class="btn" data-testid="account-replace-keys" disabled=${!online} onClick=${() => setDialog({ kind: 'keys', account: a })}>Replace keys</button>
+          <button type="button" class="btn btn-danger-ghost" data-testid="account-remove" disabled=${!online} onClick=${() => setDialog({ kind: 'remove', account: a })}>Remove</button>
+        </div>
+      </li>`)}
+    </ul>
+
+    <${InviteSection} disabled=${!online} />
+    <${AppSection} me=${me} />
+
+    ${dialog?.kind === 'add' && html`<${AccountForm} mode="add" onClose=${close} />`}
+    ${dialog?.kind === 'keys' && html`<${AccountForm} mode="keys" account=${dialog.account} onClose=${close} />`}
+    ${dialog?.kind === 'rename' && html`<${RenameDialog} account=${dialog.account} onClose=${close} />`}
+    ${dialog?.kind === 'remove' && html`<${ConfirmDialog} title="Remove account?" confirmLabel="Remove account" onClose=${close}
+        message=${html`This disconnects <strong>${dialog.account.nickname}</strong> (${dialog.account.environment}) and deletes its stored keys. Your Alpaca account itself, its positions and orders are not touched.`}
+        onConfirm=${async () => {
+          await request(ops.REMOVE_ACCOUNT, { id: dialog.account.id });
+          dropAccount(dialog.account.id);
+          toast(`${dialog.account.nickname} removed.`);
+        }} />`}
+  </section>`;
+}
+
+function AutoExecute({ account, disabled }) {
+  const [busy, setBusy] = useState(false);
+  const toggle = async (e) => {
+    const enabled = e.target.checked;
+    setBusy(true);
+    try { upsertAccount((await request(ops.SET_CHAT_AUTO_EXECUTE, { id: account.id, enabled })).setChatAutoExecute); }
+    catch (ex) { toast(ex.message, 'error'); e.target.checked = !enabled; }
+    setBusy(false);
+  };
+  return html`<label class="check-row">
+    <input type="checkbox" data-testid="auto-execute-toggle" checked=${account.chatAutoExecute} disabled=${disabled || busy} onChange=${toggle} />
+    <span>Chat may place orders on this paper account without asking</span>
+  </label>`;
+}
+
+/** Add an account, or replace the keys of one (mode "keys"). Keys are verified by the server first. */
+function AccountForm({ mode, account, onClose }) {
+  const adding = mode === 'add';
+  const [nickname, setNickname] = useState('');
+  const [environment, setEnvironment] = useState('PAPER');
+  const [apiKeyId, setKeyId] = useState('');
+  const [secretKey, setSecret] = useState('');
+  const [showSecret, setShowSecret] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [err, setErr] = useState({});
+  const env = adding ? environment : account.environment;
+
+  const submit = async (e) => {
+    e.preventDefault();
+    const missing = {};
+    if (adding && !nickname.trim()) missing.nickname = 'Give the account a name.';
+    if (!apiKeyId.trim()) missing.apiKeyId = 'Enter the API key id.';
+    if (!secretKey.trim()) missing.secretKey = 'Enter the secret key.';
+    if (Object.keys(missing).length) { setErr(missing); return; }
+    setBusy(true); setErr({});
+    try {
+      if (adding) {
+        const acc = (await request(ops.ADD_ACCOUNT, { input: { nickname: nickname.trim(), environment, apiKeyId: apiKeyId.trim(), secretKey: secretKey.trim() } })).addAccount;
+        upsertAccount(acc);
+        toast(`${acc.nickname} connected.`, 'ok');
+      } else {
+        const acc = (await request(ops.UPDATE_CREDENTIALS, { id: account.id, apiKeyId: apiKeyId.trim(), secretKey: secretKey.trim() })).updateAccountCredentials;
+        upsertAccount(acc);
+        toast(`Keys of ${acc.nickname} replaced.`, 'ok');
+      }
+      setSecret('');
+      onClose();
+    } catch (ex) {
+      setErr(fieldErrors(ex, ['nickname', 'environment', 'apiKeyId', 'secretKey']));
+      setBusy(false);
+    }
+  };
+
+  return html`<${Dialog} title=${adding ? 'Add an Alpaca account' : `Replace keys of ${account.nickname}`} onClose=${onClose} testid="account-form-dialog">
+    <form class="form dialog-body" data-testid="account-form" onSubmit=${submit} novalidate autocomplete="off">
+      ${adding ? html`
+        <${Field} label="Nickname" name="nickname" error=${err.nickname} hint="Shown everywhere this account is used, e.g. “Main” or “Play money”.">${({ id, describedBy }) => html`
+          <input id=${id} type="text" maxlength="40" required autofocus data-testid="account-nickname-input"
+            aria-describedby=${describedBy} value=${nickname} onInput=${(e) => setNickname(e.target.value)} />`}<//>
+        <${Segmented} legend="Environment" name="environment" value=${environment} onChange=${setEnvironment} testidPrefix="account-env"
+          options=${[{ value: 'PAPER', label: 'Paper (simulated)', tone: 'paper' }, { value: 'LIVE', label: 'Live (real money)', tone: 'live' }]} />
+        ${err.environment && html`<p class="field-error" role="alert" data-testid="field-error" data-field="environment">${err.environment}</p>`}`
+      : html`<p class="muted">Account: <strong>${account.nickname}</strong> <${EnvBadge} env=${account.environment} /> · current key ${account.keyHint}</p>`}
+      ${env === 'LIVE' && html`<div class="warning" role="alert" data-testid="live-warning">
+        <strong>Live account: real money.</strong> Orders placed here — by you or through the chat — trade real funds.
+        Live orders always ask for your confirmation. Use keys from Alpaca's <em>live</em> dashboard.</div>`}
+      <${Field} label="API key id" name="apiKeyId" error=${err.apiKeyId}>${({ id, describedBy }) => html`
+        <input id=${id} type="text" autocomplete="off" autocapitalize="none" spellcheck="false" required class="mono"
+          autofocus=${!adding} data-testid="account-key-id" aria-describedby=${describedBy} value=${apiKeyId} onInput=${(e) => setKeyId(e.target.value)} />`}<//>
+      <${Field} label="Secret key" name="secretKey" error=${err.secretKey} hint="Sent once to verify with Alpaca, then stored encrypted. It is never shown again.">${({ id, describedBy }) => html`
+        <div class="input-with-btn">
+          <input id=${id} type=${showSecret ? 'text' : 'password'} autocomplete="new-password" autocapitalize="none" spellcheck="false" required class="mono"
+            data-testid="account-secret" aria-describedby=${describedBy} value=${secretKey} onInput=${(e) => setSecret(e.target.value)} />
+          <button type="button" class="btn btn-inline" data-testid="account-secret-toggle" aria-pressed=${showSecret} aria-controls=${id}
+            onClick=${() => setShowSecret(!showSecret)}>${showSecret ? 'Hide' : 'Show'}</button>
+        </div>`}<//>
+      <${ErrorText} error=${err.form} />
+      <div class="dialog-actions">
+        <button type="button" class="btn" onClick=${onClose}>Cancel</button>
+        <button type="submit" class=${`btn ${env === 'LIVE' ? 'btn-danger' : 'btn-primary'}`} disabled=${busy} data-testid="account-submit">
+          ${busy ? 'Verifying with Alpaca…' : adding ? `Add ${env === 'LIVE' ? 'LIVE' : 'paper'} account` : 'Replace keys'}</button>
+      </div>
+    </form>
+  <//>`;
+}
+
+function RenameDialog({ account, onClose }) {
+  const [nickname, setNickname] = useState(account.nickname);
+  const [busy, setBusy] = useState(false);
+  const [err, setErr] = useState({});
+  const submit = async (e) => {
+    e.preventDefault();
+    if (!nickname.trim()) { setErr({ nickname: 'Give the account a name.' }); return; }
+    setBusy(true); setErr({});
+    try {
+      upsertAccount((await request(ops.RENAME_ACCOUNT, { id: account.id, nickname: nickname.trim() })).renameAccount);
+      onClose();
+    } catch (ex) { setErr(fieldErrors(ex, ['nickname'])); setBusy(false); }
+  };
+  return html`<${Dialog} title="Rename account" onClose=${onClose} testid="rename-dialog">
+    <form class="form dialog-body" onSubmit=${submit} novalidate>
+      <${Field} label="Nickname" name="nickname" error=${err.nickname}>${({ id, describedBy }) => html`
+        <input id=${id} type="text" maxlength="40" autofocus data-testid="rename-input" aria-describedby=${describedBy}
+          value=${nickname} onInput=${(e) => setNickname(e.target.value)} />`}<//>
+      <${ErrorText} error=${err.form} />
+      <div class="dialog-actions">
+        <button type="button" class="btn" onClick=${onClose}>Cancel</button>
+        <button type="submit" class="btn btn-primary" disabled=${busy} data-testid="rename-submit">Save</button>
+      </div>
+    </form>
+  <//>`;
+}
+
+function InviteSection({ disabled }) {
+  const [invite, setInvite] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  const link = invite ? (invite.url || `${location.origin}/?invite=${encodeURIComponent(invite.code)}`) : '';
+  const create = async () => {
+    setBusy(true); setError(null);
+    try { setInvite((await request(ops.CREATE_INVITE)).createInvite); } catch (e) { setError(e); }
+    setBusy(false);
+  };
+  const copy = async () => {
+    try { await navigator.clipboard.writeText(link); toast('Invite link copied.', 'ok'); }
+    catch { toast('Could not copy; select the link and copy it.', 'error'); }
+  };
+  const share = async () => {
+    try { await navigator.share({ title: 'Join me on alpaca-chat', text: 'Here is your invite to alpaca-chat:', url: link }); }
+    catch (e) { if (e?.name !== 'AbortError') toast('Sharing failed.', 'error'); }
+  };
+  return html`<section class="card section" aria-labelledby="invite-title">
+    <h2 id="invite-title" class="card-title">Invite a friend</h2>
+    <p class="muted">Sign-up is by invitation. Each invite works once.</p>
+    ${invite ? html`<div class="invite" data-testid="invite">
+        <label class="field-label" for="invite-link">Invite link</label>
+        <input id="invite-link" class="mono" readonly value=${link} data-testid="invite-link" onFocus=${(e) => e.target.select()} />
+        <p class="muted small">Code <span class="mono" data-testid="invite-code">${invite.code}</span> · expires ${fmt.dateTime(invite.expiresAt)}</p>
+        <div class="card-actions">
+          <button type="button" class="btn" data-testid="invite-copy" onClick=${copy}>Copy link</button>
+          ${typeof navigator.share === 'function' && html`<button type="button" class="btn" data-testid="invite-share" onClick=${share}>Share…</button>`}
+          <button type="button" class="btn" onClick=${create} disabled=${busy || disabled}>New invite</button>
+        </div>
+      </div>`
+    : html`<button type="button" class="btn btn-primary" data-testid="create-invite" disabled=${busy || disabled} onClick=${create}>${busy ? 'Creating…' : 'Create invite'}</button>`}
+    <${ErrorText} error=${error} />
+  </section>`;
+}
+
+function AppSection({ me }) {
+  const installPrompt = useStore((s) => s.installPrompt);
+  const [busy, setBusy] = useState(false);
+  return html`<section class="card section" aria-labelledby="app-title">
+    <h2 id="app-title" class="card-title">This device</h2>
+    <p class="muted">Signed in as <strong data-testid="me-email">${me?.email}</strong></p>
+    <div class="card-actions">
+      ${installPrompt && html`<${InstallButton} />`}
+      <button type="button" class="btn" data-testid="sign-out" disabled=${busy}
+        onClick=${async () => { setBusy(true); try { await signOut(); } catch { /* signed out locally anyway */ } }}>Sign out</button>
+    </div>
+  </section>`;
+}
+
+export function InstallButton({ className = 'btn' }) {
+  const installPrompt = useStore((s) => s.installPrompt);
+  if (!installPrompt) return null;
+  const install = async () => {
+    installPrompt.prompt();
+    try { await installPrompt.userChoice; } finally { store.set({ installPrompt: null }); }
+  };
+  return html`<button type="button" class=${className} data-testid="install-button" onClick=${install}>Install app</button>`;
+}

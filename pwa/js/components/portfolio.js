@@ -1,0 +1,106 @@
+// Portfolio: the selected account's positions, refetched when the server says
+// they changed (fills, PositionsChangedEvent, ResyncEvent).
+
+import { html } from '../html.js';
+import { useEffect, useRef } from '../../vendor/hooks.module.js';
+import { request } from '../graphql.js';
+import * as ops from '../operations.js';
+import { useStore, activeAccount, loadLastKnown, saveLastKnownList } from '../store.js';
+import { refreshSnapshot } from '../session.js';
+import * as fmt from '../format.js';
+import { ErrorText, useLoader, usePullToRefresh, AccountTag } from './ui.js';
+
+export function NoAccount() {
+  return html`<div class="empty" data-testid="no-account">
+    <p><strong>No account selected.</strong></p>
+    <p class="muted">Connect an Alpaca account to see balances, positions and orders.</p>
+    <a class="btn btn-primary" href="#/accounts">Go to accounts</a>
+  </div>`;
+}
+
+/** Load a per-account list, fall back to the device copy when offline. */
+export function useAccountList(kind, accountId, load, rev) {
+  const loader = useLoader(async () => {
+    if (!accountId) return [];
+    try {
+      const items = await load();
+      saveLastKnownList(kind, accountId, items);
+      return items;
+    } catch (e) {
+      const cached = loadLastKnown()?.[kind]?.[accountId];
+      if (e.code === 'NETWORK' && cached) return Object.assign([...cached.items], { cachedAt: cached.at });
+      throw e;
+    }
+  }, [accountId, kind]);
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) { first.current = false; return undefined; }
+    const t = setTimeout(() => loader.reload(true), 250); // coalesce bursts of events
+    return () => clearTimeout(t);
+  }, [rev]);
+  return loader;
+}
+
+export function PortfolioPage({ scrollRef }) {
+  const acc = useStore(activeAccount);
+  const rev = useStore((s) => s.rev.positions);
+  const entry = useStore((s) => (s.activeId ? s.snapshots[s.activeId] : null));
+  const online = useStore((s) => s.online);
+  const { data, error, loading, reload } = useAccountList('positions', acc?.id,
+    () => request(ops.POSITIONS, { accountId: acc.id }).then((d) => d.positions), rev);
+  const refresh = () => { reload(true); refreshSnapshot().catch(() => {}); };
+  const pull = usePullToRefresh(scrollRef, refresh);
+  if (!acc) return html`<${NoAccount} />`;
+  const snap = entry?.snapshot;
+  const cur = snap?.currency || 'USD';
+
+  return html`<section class="page" aria-labelledby="portfolio-title" data-testid="portfolio">
+    ${pull > 0 && html`<div class="ptr" style=${{ height: `${pull}px` }} aria-hidden="true">${pull >= 60 ? 'Release to refresh' : 'Pull to refresh'}</div>`}
+    <div class="page-head">
+      <h1 id="portfolio-title">Portfolio</h1>
+      <div class="head-actions">
+        <button type="button" class="btn" data-testid="refresh" onClick=${refresh} disabled=${loading && !!data} aria-label="Refresh positions and balances">
+          <span aria-hidden="true">↻</span> Refresh</button>
+        <a class="btn btn-primary" href="#/trade" data-testid="open-ticket">Trade</a>
+      </div>
+    </div>
+    ${snap && html`<div class="summary-row">
+      <span>Portfolio value <strong data-testid="portfolio-value">${fmt.money(snap.portfolioValue, { currency: cur })}</strong></span>
+      <span class="muted">Status ${fmt.statusLabel(snap.status)} · as of ${fmt.time(snap.asOf)}</span>
+    </div>`}
+    ${snap?.tradingBlocked && html`<div class="warning" role="alert" data-testid="trading-blocked">Trading is blocked on this account by the broker.</div>`}
+    ${snap?.patternDayTrader && html`<p class="muted small">Flagged as a pattern day trader.</p>`}
+    ${data?.cachedAt && html`<p class="muted small" data-testid="list-cached">Saved ${fmt.ago(data.cachedAt)}; not live.</p>`}
+    <${ErrorText} error=${error} />
+    ${!data && loading && html`<p class="muted" aria-busy="true">Loading positions…</p>`}
+    ${data && data.length === 0 && html`<div class="empty" data-testid="positions-empty"><p>No open positions on <${AccountTag} account=${acc} />.</p>
+      ${online && html`<a class="btn btn-primary" href="#/trade">Place an order</a>`}</div>`}
+    ${data && data.length > 0 && html`<ul class="rows" data-testid="positions-list" aria-label=${`Positions of ${acc.nickname}`}>
+      ${data.map((p) => html`<${PositionRow} key=${p.symbol} p=${p} currency=${cur} />`)}
+    </ul>`}
+  </section>`;
+}
+
+function PositionRow({ p, currency }) {
+  const plTone = fmt.tone(p.unrealizedPl);
+  const dayTone = fmt.tone(p.changeToday);
+  const short = (p.side || '').toLowerCase() === 'short';
+  return html`<li class="row position-row" data-testid="position-row" data-symbol=${p.symbol}>
+    <div class="row-main">
+      <span class="symbol">${p.symbol}</span>
+      <span class="muted small">${fmt.qty(p.qty)} ${short ? 'short' : 'sh'} @ ${fmt.price(p.avgEntryPrice, { currency })}</span>
+    </div>
+    <div class="row-value">
+      <span class="strong" data-testid="position-market-value">${fmt.money(p.marketValue, { currency })}</span>
+      <span class=${`small tone-${plTone}`} data-testid="position-pl" data-value=${p.unrealizedPl ?? ''}>
+        <span class="sr-only">Unrealized P/L </span>${fmt.money(p.unrealizedPl, { currency, signed: true })} (${fmt.fractionPercent(p.unrealizedPlpc)})</span>
+    </div>
+    <dl class="row-details">
+      <div><dt>Price</dt><dd>${fmt.price(p.currentPrice, { currency })}</dd></div>
+      <div><dt>Today</dt><dd class=${`tone-${dayTone}`}>${fmt.fractionPercent(p.changeToday)}</dd></div>
+      <div><dt>Cost basis</dt><dd>${fmt.money(p.costBasis, { currency })}</dd></div>
+      <div class="row-actions"><a class="btn btn-small" href=${`#/trade?symbol=${encodeURIComponent(p.symbol)}&side=${short ? 'BUY' : 'SELL'}`}
+        data-testid="position-trade" aria-label=${`Trade ${p.symbol}`}>Trade</a></div>
+    </dl>
+  </li>`;
+}

@@ -1,0 +1,153 @@
+// Every GraphQL document the PWA sends, in one place, so the server can offer
+// exactly these as trusted (persisted) documents. `docs/pwa-operations.graphql`
+// is generated from this file (node docs/tools/export-operations.mjs).
+//
+// Account-scoped operations always pass the account id explicitly: the app
+// acts on the account it shows, even if another device switched meanwhile.
+
+const ACCOUNT = `fragment AccountFields on BrokerAccount {
+  id nickname environment keyHint isActive createdAt lastVerifiedAt chatAutoExecute
+}`;
+const SNAPSHOT = `fragment SnapshotFields on AccountSnapshot {
+  cash equity buyingPower portfolioValue lastEquity currency status asOf
+  tradingBlocked patternDayTrader dayChange dayChangePercent
+}`;
+const ORDER = `fragment OrderFields on Order {
+  id clientOrderId symbol side type timeInForce qty notional filledQty filledAvgPrice
+  limitPrice stopPrice status submittedAt filledAt canceledAt createdAt extendedHours
+}`;
+const PROPOSAL = `fragment ProposalFields on OrderProposal {
+  id accountId symbol side type timeInForce qty notional limitPrice stopPrice
+  summary estimatedCost environment expiresAt status orderId
+}`;
+const MESSAGE = `fragment MessageFields on ChatMessage {
+  id accountId role text createdAt
+  toolCalls { name arguments result }
+  proposals { ...ProposalFields }
+  orders { ...OrderFields }
+}`;
+const POSITION = `fragment PositionFields on Position {
+  symbol qty side avgEntryPrice currentPrice marketValue costBasis
+  unrealizedPl unrealizedPlpc changeToday assetClass
+}`;
+const USER = `fragment UserFields on User { id email createdAt }`;
+
+function op(operationName, body, ...fragments) {
+  return { operationName, query: [body, ...fragments].join('\n') };
+}
+
+// ── queries ────────────────────────────────────────────────────────────────
+export const BOOT = op('Boot', `query Boot {
+  me { ...UserFields }
+  accounts { ...AccountFields }
+}`, USER, ACCOUNT);
+
+export const ACCOUNTS = op('Accounts', `query Accounts {
+  accounts { ...AccountFields }
+}`, ACCOUNT);
+
+export const ACCOUNT_SNAPSHOT = op('AccountSnapshot', `query AccountSnapshot($id: UUID!) {
+  account(id: $id) { id snapshot { ...SnapshotFields } }
+}`, SNAPSHOT);
+
+export const POSITIONS = op('Positions', `query Positions($accountId: UUID!) {
+  positions(accountId: $accountId) { ...PositionFields }
+}`, POSITION);
+
+export const ORDERS = op('Orders', `query Orders($accountId: UUID!, $status: OrderStatusFilter!, $limit: Int!) {
+  orders(accountId: $accountId, status: $status, limit: $limit) { ...OrderFields }
+}`, ORDER);
+
+export const CHAT_HISTORY = op('ChatHistory', `query ChatHistory($accountId: UUID!, $limit: Int!) {
+  chatHistory(accountId: $accountId, limit: $limit) { ...MessageFields }
+}`, MESSAGE, PROPOSAL, ORDER);
+
+// ── auth ───────────────────────────────────────────────────────────────────
+export const SIGN_IN = op('SignIn', `mutation SignIn($email: String!, $password: String!) {
+  signIn(email: $email, password: $password) { user { ...UserFields } }
+}`, USER);
+
+export const SIGN_UP = op('SignUp', `mutation SignUp($email: String!, $password: String!, $inviteCode: String) {
+  signUp(email: $email, password: $password, inviteCode: $inviteCode) { user { ...UserFields } }
+}`, USER);
+
+export const SIGN_OUT = op('SignOut', `mutation SignOut {
+  signOut
+}`);
+
+export const CREATE_INVITE = op('CreateInvite', `mutation CreateInvite {
+  createInvite { code expiresAt url }
+}`);
+
+// ── accounts ───────────────────────────────────────────────────────────────
+export const ADD_ACCOUNT = op('AddAccount', `mutation AddAccount($input: AddAccountInput!) {
+  addAccount(input: $input) { ...AccountFields }
+}`, ACCOUNT);
+
+export const UPDATE_CREDENTIALS = op('UpdateAccountCredentials', `mutation UpdateAccountCredentials($id: UUID!, $apiKeyId: String!, $secretKey: String!) {
+  updateAccountCredentials(id: $id, apiKeyId: $apiKeyId, secretKey: $secretKey) { ...AccountFields }
+}`, ACCOUNT);
+
+export const RENAME_ACCOUNT = op('RenameAccount', `mutation RenameAccount($id: UUID!, $nickname: String!) {
+  renameAccount(id: $id, nickname: $nickname) { ...AccountFields }
+}`, ACCOUNT);
+
+export const REMOVE_ACCOUNT = op('RemoveAccount', `mutation RemoveAccount($id: UUID!) {
+  removeAccount(id: $id)
+}`);
+
+export const SET_ACTIVE_ACCOUNT = op('SetActiveAccount', `mutation SetActiveAccount($id: UUID!) {
+  setActiveAccount(id: $id) { ...AccountFields }
+}`, ACCOUNT);
+
+export const SET_CHAT_AUTO_EXECUTE = op('SetChatAutoExecute', `mutation SetChatAutoExecute($id: UUID!, $enabled: Boolean!) {
+  setChatAutoExecute(id: $id, enabled: $enabled) { ...AccountFields }
+}`, ACCOUNT);
+
+// ── trading ────────────────────────────────────────────────────────────────
+export const PLACE_ORDER = op('PlaceOrder', `mutation PlaceOrder($input: PlaceOrderInput!) {
+  placeOrder(input: $input) { ...OrderFields }
+}`, ORDER);
+
+export const CANCEL_ORDER = op('CancelOrder', `mutation CancelOrder($accountId: UUID!, $orderId: String!) {
+  cancelOrder(accountId: $accountId, orderId: $orderId)
+}`);
+
+export const CONFIRM_ORDER = op('ConfirmOrder', `mutation ConfirmOrder($proposalId: UUID!) {
+  confirmOrder(proposalId: $proposalId) { ...OrderFields }
+}`, ORDER);
+
+export const DISMISS_PROPOSAL = op('DismissProposal', `mutation DismissProposal($proposalId: UUID!) {
+  dismissProposal(proposalId: $proposalId)
+}`);
+
+// ── chat ───────────────────────────────────────────────────────────────────
+export const SEND_CHAT_MESSAGE = op('SendChatMessage', `mutation SendChatMessage($text: String!, $accountId: UUID!) {
+  sendChatMessage(text: $text, accountId: $accountId) {
+    userMessage { ...MessageFields }
+    reply { ...MessageFields }
+  }
+}`, MESSAGE, PROPOSAL, ORDER);
+
+// ── subscriptions ──────────────────────────────────────────────────────────
+export const ACCOUNT_UPDATES = op('AccountUpdates', `subscription AccountUpdates($accountId: UUID!) {
+  accountUpdates(accountId: $accountId) {
+    __typename
+    ... on SnapshotEvent { accountId snapshot { ...SnapshotFields } }
+    ... on OrderEvent { accountId event order { ...OrderFields } }
+    ... on PositionsChangedEvent { accountId }
+    ... on ResyncEvent { accountId reason }
+  }
+}`, SNAPSHOT, ORDER);
+
+export const ACTIVE_ACCOUNT_CHANGED = op('ActiveAccountChanged', `subscription ActiveAccountChanged {
+  activeAccountChanged { ...AccountFields }
+}`, ACCOUNT);
+
+export const ALL = [
+  BOOT, ACCOUNTS, ACCOUNT_SNAPSHOT, POSITIONS, ORDERS, CHAT_HISTORY,
+  SIGN_IN, SIGN_UP, SIGN_OUT, CREATE_INVITE,
+  ADD_ACCOUNT, UPDATE_CREDENTIALS, RENAME_ACCOUNT, REMOVE_ACCOUNT, SET_ACTIVE_ACCOUNT, SET_CHAT_AUTO_EXECUTE,
+  PLACE_ORDER, CANCEL_ORDER, CONFIRM_ORDER, DISMISS_PROPOSAL, SEND_CHAT_MESSAGE,
+  ACCOUNT_UPDATES, ACTIVE_ACCOUNT_CHANGED,
+];

@@ -1,0 +1,199 @@
+// Session and live account state: boot, sign in/out, account switching, and the
+// two subscriptions (accountUpdates for the shown account, activeAccountChanged
+// for the user's other devices).
+
+import { request, onApiError } from './graphql.js';
+import { createClient } from './ws.js';
+import * as ops from './operations.js';
+import { store, toast, saveLastKnown, loadLastKnown, clearLastKnown, activeAccount } from './store.js';
+
+export const ws = createClient();
+ws.onState((conn) => store.set({ conn }));
+
+// A revoked session (sign-out elsewhere, expiry) sends us back to sign-in.
+onApiError((err) => {
+  if (err.code === 'UNAUTHENTICATED' && store.get().phase === 'ready') endSession('Your session has ended. Please sign in again.');
+  if (err.code === 'NETWORK') store.set({ online: false });
+});
+
+addEventListener('online', () => { store.set({ online: true }); ws.retryNow(); if (store.get().fromCache || store.get().phase === 'boot') boot(); });
+addEventListener('offline', () => store.set({ online: false }));
+document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') ws.retryNow(); });
+
+let bootSeq = 0;
+
+/** Load who we are and the accounts. Shows the device's last known state first. */
+export async function boot() {
+  const seq = ++bootSeq;
+  const cached = loadLastKnown();
+  if (store.get().phase === 'boot' && cached?.me) {
+    store.set({
+      phase: 'ready', me: cached.me, accounts: cached.accounts || [], activeId: cached.activeId,
+      snapshots: cached.snapshots || {}, fromCache: true,
+    });
+  }
+  try {
+    const data = await request(ops.BOOT);
+    if (seq !== bootSeq) return;
+    if (!data.me) { endSession(null); return; }
+    applyAccounts(data.accounts, { me: data.me, phase: 'ready', fromCache: false, online: true });
+    startRealtime();
+  } catch (err) {
+    if (seq !== bootSeq) return;
+    if (err.code === 'UNAUTHENTICATED') { endSession(null); return; }
+    // Offline or server down: keep the cached view (marked stale), or ask to sign in.
+    if (store.get().phase === 'boot') store.set({ phase: cached?.me ? 'ready' : 'signedOut' });
+  }
+}
+
+function applyAccounts(accounts, extra = {}) {
+  const active = accounts.find((a) => a.isActive) ?? null;
+  store.set({ ...extra, accounts, activeId: active ? active.id : null });
+  saveLastKnown();
+  watchAccount();
+}
+
+export async function refreshAccounts() {
+  const data = await request(ops.ACCOUNTS);
+  applyAccounts(data.accounts, { fromCache: false });
+}
+
+export async function signIn(email, password) {
+  await request(ops.SIGN_IN, { email, password });
+  await afterAuth();
+}
+
+export async function signUp(email, password, inviteCode) {
+  await request(ops.SIGN_UP, { email, password, inviteCode: inviteCode || null });
+  await afterAuth();
+}
+
+async function afterAuth() {
+  store.set({ phase: 'boot', accounts: [], activeId: null, snapshots: {}, fromCache: false });
+  await boot();
+}
+
+export async function signOut() {
+  try { await request(ops.SIGN_OUT); } finally { endSession('Signed out.'); }
+}
+
+function endSession(message) {
+  stopRealtime();
+  clearLastKnown();
+  store.set({ phase: 'signedOut', me: null, accounts: [], activeId: null, snapshots: {}, fromCache: false });
+  if (message) toast(message);
+}
+
+/** Make `id` the active account (server-side, so every device agrees). */
+export async function setActive(id) {
+  const acc = await request(ops.SET_ACTIVE_ACCOUNT, { id }).then((d) => d.setActiveAccount);
+  const accounts = store.get().accounts.map((a) => ({ ...a, isActive: a.id === acc.id, ...(a.id === acc.id ? acc : {}) }));
+  applyAccounts(accounts);
+}
+
+/** Replace one account in the list (after rename, new keys, …). */
+export function upsertAccount(acc) {
+  const list = store.get().accounts;
+  const exists = list.some((a) => a.id === acc.id);
+  let accounts = exists ? list.map((a) => (a.id === acc.id ? { ...a, ...acc } : a)) : [...list, acc];
+  if (acc.isActive) accounts = accounts.map((a) => ({ ...a, isActive: a.id === acc.id }));
+  applyAccounts(accounts);
+}
+
+export function dropAccount(id) {
+  const accounts = store.get().accounts.filter((a) => a.id !== id);
+  const snapshots = { ...store.get().snapshots }; delete snapshots[id];
+  store.set({ snapshots });
+  applyAccounts(accounts);
+}
+
+/** Fetch a fresh snapshot of the shown account (refresh button, pull-to-refresh). */
+export async function refreshSnapshot() {
+  const id = store.get().activeId;
+  if (!id) return;
+  const data = await request(ops.ACCOUNT_SNAPSHOT, { id });
+  putSnapshot(id, data.account.snapshot);
+}
+
+function putSnapshot(id, snapshot) {
+  store.set((s) => ({ snapshots: { ...s.snapshots, [id]: { snapshot, at: Date.now() } } }));
+  saveLastKnown();
+}
+
+function bump(kind) {
+  store.set((s) => ({ rev: { ...s.rev, [kind]: s.rev[kind] + 1 } }));
+}
+
+// ── realtime ───────────────────────────────────────────────────────────────
+let unsubAccount = null;
+let watchedId = null;
+let unsubActive = null;
+let wasOpen = false;
+
+ws.onState((state) => {
+  // After a reconnect the first event is a fresh snapshot; lists may have missed
+  // events while we were away, so refetch them too.
+  if (state === 'open' && wasOpen) { bump('orders'); bump('positions'); }
+  if (state === 'open') wasOpen = true;
+  if (state === 'unauthorized' && store.get().phase === 'ready') boot();
+});
+
+function startRealtime() {
+  if (!unsubActive) {
+    unsubActive = ws.subscribe(ops.ACTIVE_ACCOUNT_CHANGED, {}, {
+      next(data) {
+        const acc = data?.activeAccountChanged ?? null;
+        const s = store.get();
+        if ((acc?.id ?? null) === s.activeId) return;
+        if (acc && !s.accounts.some((a) => a.id === acc.id)) { refreshAccounts().catch(() => {}); }
+        const accounts = s.accounts.map((a) => ({ ...a, isActive: !!acc && a.id === acc.id, ...(acc && a.id === acc.id ? acc : {}) }));
+        applyAccounts(accounts);
+        toast(acc ? `Active account is now ${acc.nickname} (${acc.environment}), changed on another device.` : 'No account is active now.', 'warn');
+      },
+      error() { unsubActive = null; },
+      complete() { unsubActive = null; },
+    });
+  }
+  watchAccount();
+}
+
+function watchAccount() {
+  const s = store.get();
+  if (s.phase !== 'ready' || s.fromCache) return;
+  const id = s.activeId;
+  if (id === watchedId && unsubAccount) return;
+  unsubAccount?.();
+  unsubAccount = null;
+  watchedId = id;
+  if (!id) return;
+  unsubAccount = ws.subscribe(ops.ACCOUNT_UPDATES, { accountId: id }, {
+    next(data) {
+      const ev = data?.accountUpdates;
+      if (!ev || ev.accountId !== id) return;
+      switch (ev.__typename) {
+        case 'SnapshotEvent': putSnapshot(id, ev.snapshot); break;
+        case 'OrderEvent': bump('orders'); if (/fill/.test(ev.event)) bump('positions'); break;
+        case 'PositionsChangedEvent': bump('positions'); break;
+        case 'ResyncEvent': bump('orders'); bump('positions'); refreshSnapshot().catch(() => {}); break;
+        default: break;
+      }
+    },
+    error(err) {
+      if (watchedId === id) { unsubAccount = null; watchedId = null; }
+      if (err.code === 'NOT_FOUND') refreshAccounts().catch(() => {});
+    },
+    complete() {
+      // The server ended it (e.g. the account was removed, ACCT-05).
+      if (watchedId === id) { unsubAccount = null; watchedId = null; refreshAccounts().catch(() => {}); }
+    },
+  });
+}
+
+function stopRealtime() {
+  unsubAccount?.(); unsubAccount = null; watchedId = null;
+  unsubActive?.(); unsubActive = null;
+  wasOpen = false;
+  ws.dispose();
+}
+
+export { activeAccount };

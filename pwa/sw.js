@@ -1,0 +1,103 @@
+// Service worker: makes the app installable and its shell load offline.
+//
+// - The shell (HTML, CSS, JS modules, icons, manifest) is precached on install;
+//   install waits for cache.addAll, so a half-filled cache never activates.
+// - Old caches are deleted on activate.
+// - /graphql is never intercepted or cached, nor is any non-GET request:
+//   account data must always come live from the server (the app keeps its own
+//   clearly-stale copy for offline viewing).
+// - Shell files are served network-first, falling back to the cache offline, so
+//   an online user always runs one consistent, current version of the modules.
+//
+// Bump CACHE_VERSION whenever the list below changes or a vendored file is upgraded.
+
+const CACHE_VERSION = 'v1';
+const CACHE = `alpaca-chat-shell-${CACHE_VERSION}`;
+
+const SHELL = [
+  './',
+  './index.html',
+  './manifest.webmanifest',
+  './css/app.css',
+  './js/app.js',
+  './js/html.js',
+  './js/format.js',
+  './js/graphql.js',
+  './js/ws.js',
+  './js/operations.js',
+  './js/store.js',
+  './js/session.js',
+  './js/components/ui.js',
+  './js/components/header.js',
+  './js/components/switcher.js',
+  './js/components/auth.js',
+  './js/components/accounts.js',
+  './js/components/portfolio.js',
+  './js/components/orders.js',
+  './js/components/proposal.js',
+  './js/components/ticket.js',
+  './js/components/chat.js',
+  './vendor/preact.module.js',
+  './vendor/hooks.module.js',
+  './vendor/htm.module.js',
+  './icons/icon-192.png',
+  './icons/icon-512.png',
+  './icons/maskable-192.png',
+  './icons/maskable-512.png',
+  './icons/apple-touch-icon.png',
+];
+
+const SHELL_URLS = new Set(SHELL.map((p) => new URL(p, self.registration.scope).href));
+
+self.addEventListener('install', (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(CACHE);
+    await cache.addAll(SHELL.map((p) => new Request(p, { cache: 'reload' })));
+    await self.skipWaiting();
+  })());
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil((async () => {
+    const names = await caches.keys();
+    await Promise.all(names.filter((n) => n.startsWith('alpaca-chat-') && n !== CACHE).map((n) => caches.delete(n)));
+    await self.clients.claim();
+  })());
+});
+
+function isApi(url) {
+  return url.pathname === '/graphql' || url.pathname.startsWith('/graphql/') || url.pathname === '/healthz';
+}
+
+const OFFLINE_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>alpaca-chat — offline</title></head>
+<body><main><h1>alpaca-chat</h1><p data-testid="offline-notice">You are offline and the app has not been saved on this device yet.
+Connect to the internet and reload.</p></main></body></html>`;
+
+self.addEventListener('fetch', (event) => {
+  const req = event.request;
+  if (req.method !== 'GET') return;               // POSTs (GraphQL, …) go straight to the network
+  const url = new URL(req.url);
+  if (url.origin !== self.location.origin) return;
+  if (isApi(url)) return;                         // never cache or intercept the API
+  if (req.headers.get('upgrade')) return;
+
+  const isNavigation = req.mode === 'navigate';
+  const key = isNavigation ? new URL('./', self.registration.scope).href : url.origin + url.pathname;
+  if (!isNavigation && !SHELL_URLS.has(key)) return; // not ours to cache
+
+  event.respondWith((async () => {
+    const cache = await caches.open(CACHE);
+    try {
+      const res = await fetch(req, { cache: 'no-cache' });
+      if (res.ok && res.type === 'basic' && !isNavigation) cache.put(key, res.clone());
+      if (res.ok && res.type === 'basic' && isNavigation && url.pathname === new URL('./', self.registration.scope).pathname) cache.put(key, res.clone());
+      return res;
+    } catch (err) {
+      const hit = await cache.match(key) || (isNavigation && await cache.match(new URL('./index.html', self.registration.scope).href));
+      if (hit) return hit;
+      if (isNavigation) return new Response(OFFLINE_PAGE, { status: 503, headers: { 'Content-Type': 'text/html; charset=utf-8' } });
+      throw err;
+    }
+  })());
+});
