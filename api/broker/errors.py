@@ -1,0 +1,63 @@
+"""The gateway's one exception, with a code the GraphQL layer maps to ``extensions.code``.
+
+Whatever goes wrong between us and Alpaca ends as a ``BrokerError`` whose code
+says what the caller can do about it: fix the input (BAD_USER_INPUT), accept the
+broker's refusal (BROKER_REJECTED), wait (RATE_LIMITED, with ``retry_after``) or
+try again later (BROKER_UNAVAILABLE). Messages are written for the person at the
+screen; they never contain request headers, keys or a raw traceback.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    BROKER_REJECTED = "BROKER_REJECTED"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    RATE_LIMITED = "RATE_LIMITED"
+    BROKER_UNAVAILABLE = "BROKER_UNAVAILABLE"
+
+
+class BrokerError(Exception):
+    """A broker call failed; ``code`` is one of ``ErrorCode``.
+
+    ``status`` is the broker's HTTP status when it answered, ``retry_after`` the
+    seconds to wait before trying again (RATE_LIMITED only).
+    """
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        retry_after: float | None = None,
+        *,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = ErrorCode(code)
+        self.message = message
+        self.retry_after = retry_after
+        self.status = status
+
+    def __repr__(self) -> str:
+        return f"BrokerError({self.code.value}, {self.message!r}, retry_after={self.retry_after!r})"
+
+
+def rejected(message: str, status: int | None = None) -> BrokerError:
+    return BrokerError(ErrorCode.BROKER_REJECTED, message, status=status)
+
+
+def bad_input(message: str, status: int | None = None) -> BrokerError:
+    return BrokerError(ErrorCode.BAD_USER_INPUT, message, status=status)
+
+
+def rate_limited(retry_after: float | None, status: int | None = 429) -> BrokerError:
+    wait = f"; try again in {retry_after:g} s" if retry_after is not None else ""
+    return BrokerError(
+        ErrorCode.RATE_LIMITED, f"too many requests to the broker{wait}", retry_after, status=status
+    )
+
+
+def unavailable(message: str, status: int | None = None) -> BrokerError:
+    return BrokerError(ErrorCode.BROKER_UNAVAILABLE, message, status=status)

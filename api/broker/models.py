@@ -1,0 +1,162 @@
+"""What the gateway hands to the rest of the product: small frozen dataclasses.
+
+alpaca-py's pydantic models stay inside ``api/broker/``: the product sees these
+types only, so swapping or upgrading the SDK touches one folder. Money, prices
+and quantities are ``Decimal`` built from the broker's own strings, never floats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+from uuid import UUID
+
+Environment = Literal["PAPER", "LIVE"]
+OrderSide = Literal["buy", "sell"]
+OrderType = Literal["market", "limit", "stop", "stop_limit"]
+TimeInForce = Literal["day", "gtc", "opg", "cls", "ioc", "fok"]
+OrderStatusFilter = Literal["open", "closed", "all"]
+ENVIRONMENTS: tuple[Environment, ...] = ("PAPER", "LIVE")
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRef:
+    """One stored broker account as read from app.broker_accounts, still encrypted.
+
+    The ciphertexts are bound to (id, owner_id) by the vault; the gateway
+    decrypts them inside each call and forgets the plaintext when it returns.
+    """
+
+    id: UUID
+    owner_id: UUID
+    environment: Environment
+    key_id_encrypted: bytes = b""
+    secret_encrypted: bytes = b""
+
+    def __repr__(self) -> str:
+        # The ciphertexts are useless without the key, but they are not for logs either.
+        return f"AccountRef(id={self.id}, owner_id={self.owner_id}, environment={self.environment})"
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """The broker accepted a key pair (ACCT-01): which account it opens."""
+
+    account_number: str
+    status: str
+    environment: Environment
+    trading_blocked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Balances of one account at ``as_of`` (DISP-02, DISP-03)."""
+
+    account_number: str
+    environment: Environment
+    cash: Decimal
+    equity: Decimal
+    buying_power: Decimal
+    portfolio_value: Decimal
+    last_equity: Decimal
+    currency: str
+    status: str
+    trading_blocked: bool
+    pattern_day_trader: bool
+    as_of: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    symbol: str
+    asset_class: str
+    side: str
+    qty: Decimal
+    qty_available: Decimal | None
+    avg_entry_price: Decimal
+    market_value: Decimal | None
+    cost_basis: Decimal
+    unrealized_pl: Decimal | None
+    unrealized_plpc: Decimal | None
+    current_price: Decimal | None
+    lastday_price: Decimal | None
+    change_today: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    id: str
+    client_order_id: str
+    symbol: str | None
+    asset_class: str | None
+    side: str | None
+    type: str | None
+    time_in_force: str
+    status: str
+    qty: Decimal | None
+    notional: Decimal | None
+    filled_qty: Decimal | None
+    filled_avg_price: Decimal | None
+    limit_price: Decimal | None
+    stop_price: Decimal | None
+    extended_hours: bool
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime
+    filled_at: datetime | None
+    canceled_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    symbol: str
+    bid_price: Decimal
+    bid_size: Decimal
+    ask_price: Decimal
+    ask_size: Decimal
+    timestamp: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    symbol: str
+    name: str | None
+    exchange: str
+    asset_class: str
+    status: str
+    tradable: bool
+    fractionable: bool
+    shortable: bool
+    marginable: bool
+    easy_to_borrow: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Clock:
+    timestamp: datetime
+    is_open: bool
+    next_open: datetime
+    next_close: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """An order as the product asks for it; exactly one of ``qty`` and ``notional``.
+
+    ``client_order_id`` is the idempotency key (TRADE-05): pass the proposal id
+    when there is one, so a retry of the same proposal can never place twice;
+    the gateway makes a uuid4 when it is None.
+    """
+
+    symbol: str
+    side: OrderSide
+    type: OrderType = "market"
+    qty: Decimal | None = None
+    notional: Decimal | None = None
+    time_in_force: TimeInForce = "day"
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    extended_hours: bool = False
+    client_order_id: str | None = None

@@ -1,0 +1,71 @@
+"""Gateway fixtures: a BrokerGateway pointed at the sandbox subprocess, over a real database.
+
+Timeouts are short (1 s read) so injected latency and "accept then time out"
+faults take a second, not ten; everything else is the production code path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from api.broker import AccountRef, BrokerGateway, Timeouts
+from api.config import Settings
+from api.db import Database
+from api.vault import Vault
+from tests.broker.helpers import sign_up, store_account
+from tests.fixtures.postgres import TEST_CREDENTIALS_KEY
+from tests.fixtures.sandbox import SandboxHandle
+
+READ_TIMEOUT = 1.0
+
+MakeAccount = Callable[..., Awaitable[tuple[AccountRef, dict[str, Any]]]]
+
+
+@pytest.fixture
+def vault() -> Vault:
+    return Vault([TEST_CREDENTIALS_KEY])
+
+
+@pytest.fixture
+def broker_settings(settings: Settings, sandbox: SandboxHandle) -> Settings:
+    return dataclasses.replace(
+        settings,
+        paper_url=sandbox.paper_url,
+        live_url=sandbox.live_url,
+        data_url=sandbox.data_url,
+    )
+
+
+@pytest.fixture
+async def gateway(
+    broker_settings: Settings, vault: Vault, db: Database
+) -> AsyncIterator[BrokerGateway]:
+    gateway = BrokerGateway(
+        broker_settings, vault, db, timeouts=Timeouts(connect=1.0, read=READ_TIMEOUT), max_workers=4
+    )
+    yield gateway
+    gateway.close()
+
+
+@pytest.fixture
+async def make_account(db: Database, vault: Vault, sandbox: SandboxHandle) -> MakeAccount:
+    """Mint sandbox keys (registered with the log audit) and store them for a new user."""
+
+    async def make(
+        environment: str = "PAPER", owner_id: Any = None, **mint: Any
+    ) -> tuple[AccountRef, dict[str, Any]]:
+        minted = sandbox.mint_account(environment=environment.lower(), **mint)
+        owner = owner_id or await sign_up(db)
+        ref = await store_account(db, vault, owner, minted, environment=environment)
+        return ref, minted
+
+    return make
+
+
+@pytest.fixture
+async def paper(make_account: MakeAccount) -> tuple[AccountRef, dict[str, Any]]:
+    return await make_account()
