@@ -48,10 +48,10 @@ class Settings:
         return self.database_url is None
 
     def stream_url(self, environment: str) -> str:
-        """WebSocket base for alpaca-py's TradingStream url_override."""
+        """The trade-update WebSocket (alpaca-py's TradingStream url_override is the whole URL)."""
         if environment == "LIVE":
-            return self.live_stream_url or _ws_url(self.live_url)
-        return self.paper_stream_url or _ws_url(self.paper_url)
+            return self.live_stream_url or _ws_url(self.live_url) + "/stream"
+        return self.paper_stream_url or _ws_url(self.paper_url) + "/stream"
 
     def rest_url(self, environment: str) -> str:
         return self.live_url if environment == "LIVE" else self.paper_url
