@@ -48,7 +48,9 @@ create function app.session_user_id(p_token_hash bytea)
 declare
   v_session app.sessions%rowtype;
 begin
-  select * into v_session from app.sessions
+  -- only the granted columns: `select *` would need created_at and user_agent too
+  select id, user_id, last_seen_at into v_session.id, v_session.user_id, v_session.last_seen_at
+    from app.sessions
    where token_hash = p_token_hash and revoked_at is null and expires_at > now();
   if not found then
     return null;
