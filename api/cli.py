@@ -20,6 +20,7 @@ import uvicorn
 import uvloop
 
 from api.app import Services, create_app
+from api.auth.invites import create_operator_invite
 from api.config import ConfigError, Settings, load_settings, warn_about_dev_key
 from api.db import Database, open_database
 from api.db.embedded import EmbeddedPostgres
@@ -145,6 +146,24 @@ async def _rotate_key(settings: Settings, args: argparse.Namespace) -> None:
             server.stop()
 
 
+async def _invite(settings: Settings, args: argparse.Namespace) -> None:
+    """AUTH-01: an invite from whoever runs the server; the code goes to stdout alone,
+    so scripts can capture it, and never to the log."""
+    database, server = await _open(settings)
+    try:
+        invite = await create_operator_invite(database)
+        sys.stdout.write(invite.code + "\n")
+        sys.stdout.flush()
+        log.info(
+            "invite created, valid until %s; share it as <server>/?invite=<code>",
+            invite.expires_at.isoformat(timespec="minutes"),
+        )
+    finally:
+        await database.close()
+        if server is not None:
+            server.stop()
+
+
 Command = Callable[[Settings, argparse.Namespace], Awaitable[None]]
 
 
@@ -167,6 +186,9 @@ def _parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.add_argument("--rollback", type=int, default=0, metavar="N", help="undo N migrations")
     migrate.set_defaults(run=_migrate)
+
+    invite = commands.add_parser("invite", help="print a one-time invite code (valid 7 days)")
+    invite.set_defaults(run=_invite)
 
     rotate = commands.add_parser("rotate-key", help="re-encrypt credentials under the newest key")
     rotate.add_argument("--batch-size", type=int, default=100)

@@ -74,7 +74,9 @@ class BadUserInput(AppError):
 
 class RateLimited(AppError):
     def __init__(self, retry_after: float, message: str = "Too many attempts, try again later"):
-        super().__init__(ErrorCode.RATE_LIMITED, message, retry_after=max(1, math.ceil(retry_after)))
+        super().__init__(
+            ErrorCode.RATE_LIMITED, message, retry_after=max(1, math.ceil(retry_after))
+        )
 
 
 class BrokerRejected(AppError):

@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.log_audit",
     "tests.fixtures.postgres",
     "tests.fixtures.sandbox",
+    "tests.fixtures.server",
 ]

@@ -1,0 +1,122 @@
+"""The auth service: what the GraphQL layer calls for sign-up, sign-in, sign-out and invites.
+
+One instance per process, made by the app factory. It owns the password
+hasher, the abuse limits and the registry of live WebSocket sessions; every
+database access is a short transaction in the right scope (anonymous for the
+SECURITY DEFINER functions, the user's tenant scope for everything else).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from uuid import UUID
+
+from api.auth import invites, sessions, users
+from api.auth.invites import IssuedInvite
+from api.auth.passwords import Passwords, check_password_rules
+from api.auth.rate_limits import AuthLimits
+from api.auth.sessions import Principal
+from api.auth.tokens import SessionToken, parse_session_token
+from api.auth.users import UserInfo, check_email, normalise_email
+from api.auth.websockets import LiveSessions
+from api.db import Database
+from api.errors import Unauthenticated
+
+log = logging.getLogger(__name__)
+
+__all__ = ["AuthService", "IssuedInvite", "Principal", "SignedIn", "UserInfo"]
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    token: SessionToken
+    user: UserInfo
+    max_age: int  # seconds, for the cookie
+
+
+class AuthService:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.passwords = Passwords()
+        self.limits = AuthLimits()
+        self.live_sessions = LiveSessions(database)
+        self._watcher: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.passwords.warm_up()
+        self._watcher = asyncio.create_task(self.live_sessions.run(), name="session-recheck")
+
+    async def stop(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
+
+    async def sign_up(
+        self,
+        email: str,
+        password: str,
+        invite_code: str | None,
+        *,
+        client: str,
+        user_agent: str | None,
+    ) -> SignedIn:
+        """AUTH-01: the first user needs no invite; later ones spend an unused, unexpired one."""
+        email = normalise_email(email)
+        self.limits.sign_up_address.check(client)
+        self.limits.sign_up_email.check(email)
+        check_email(email)
+        check_password_rules(password)
+        self.limits.sign_up_address.hit(client)
+        self.limits.sign_up_email.hit(email)
+        password_hash = await self.passwords.hash(password)
+        user_id = await users.insert_user(self.database, email, password_hash, invite_code)
+        log.info("user %s signed up", user_id)
+        return await self._open_session(user_id, user_agent)
+
+    async def sign_in(
+        self, email: str, password: str, *, client: str, user_agent: str | None
+    ) -> SignedIn:
+        """AUTH-02: one answer for a wrong password and an unknown email, after the same work."""
+        email = normalise_email(email)
+        self.limits.sign_in_email.check(email)
+        self.limits.sign_in_address.check(client)
+        found = await users.password_hash_of(self.database, email)
+        ok = await self.passwords.verify(found[1] if found else None, password)
+        if found is None or not ok:
+            self.limits.sign_in_email.hit(email)
+            self.limits.sign_in_address.hit(client)
+            raise Unauthenticated("Wrong email or password")
+        self.limits.sign_in_email.reset(email)
+        return await self._open_session(found[0], user_agent)
+
+    async def _open_session(self, user_id: UUID, user_agent: str | None) -> SignedIn:
+        new = await sessions.create_session(self.database, user_id, user_agent)
+        user = await users.get_user(self.database, user_id)
+        if user is None:  # deleted between the two statements
+            raise Unauthenticated()
+        max_age = int(sessions.SESSION_LIFETIME.total_seconds())
+        return SignedIn(new.token, user, max_age)
+
+    async def authenticate(self, raw_token: str) -> Principal | None:
+        """The principal a session token stands for, or None (malformed, revoked, expired)."""
+        token = parse_session_token(raw_token)
+        if token is None:
+            return None
+        return await sessions.authenticate(self.database, token)
+
+    async def sign_out(self, principal: Principal) -> None:
+        """AUTH-03: revoke the session and close its WebSockets in this process now
+        (other processes notice within a second, see api.auth.websockets)."""
+        await sessions.revoke_session(self.database, principal)
+        await self.live_sessions.end(principal.token_hash)
+
+    async def create_invite(self, principal: Principal) -> IssuedInvite:
+        return await invites.create_invite(self.database, principal.user_id)
+
+    async def current_user(self, principal: Principal) -> UserInfo | None:
+        return await users.get_user(self.database, principal.user_id)

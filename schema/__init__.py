@@ -1,0 +1,107 @@
+"""The GraphQL schema: root types that only combine the domains.
+
+Adding a domain is one import and one base class per root below. The schema
+is built once per process (`build_schema`); `schema` is the default build,
+used to export the SDL:
+
+    strawberry export-schema schema:schema --output schema.graphql
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from schema import limits
+from schema.auth import AuthMutation, AuthQuery, AuthSubscription
+from schema.errors import CodedErrors, log_errors
+
+
+@strawberry.type
+class Query(AuthQuery):
+    pass
+
+
+@strawberry.type
+class Mutation(AuthMutation):
+    pass
+
+
+@strawberry.type
+class Subscription(AuthSubscription):
+    pass
+
+
+class CachedParsing(ParserCache):
+    """ParserCache whose failures fall through to Strawberry's own parse.
+
+    ParserCache raises a syntax error out of the parsing hook, which skips the
+    operation hooks (and so our error codes); here an unparsable document is
+    left for Strawberry to parse again and report as an ordinary result.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with contextlib.suppress(GraphQLError):
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        yield
+
+
+class AppSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        log_errors(errors, execution_context.context if execution_context else None)
+
+
+# Made once: validation rules are classes, and the validation cache is keyed by
+# them, so per-request limiter instances would make every request a cache miss.
+_COST_RULES = [
+    *QueryDepthLimiter(max_depth=limits.MAX_QUERY_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=limits.MAX_ALIASES).validation_rules,
+]
+
+
+def _extensions() -> list[Any]:
+    return [
+        lambda: MaxTokensLimiter(max_token_count=limits.MAX_TOKENS),
+        lambda: AddValidationRules(_COST_RULES),
+        lambda: CachedParsing(maxsize=limits.PARSER_CACHE_SIZE),
+        lambda: ValidationCache(maxsize=limits.VALIDATION_CACHE_SIZE),
+        CodedErrors,
+    ]
+
+
+@cache
+def build_schema(*, production: bool = False) -> AppSchema:
+    """The schema; in production field suggestions ("did you mean ...") are off."""
+    return AppSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=_extensions(),
+        config=StrawberryConfig(disable_field_suggestions=production),
+    )
+
+
+def __getattr__(name: str) -> AppSchema:
+    if name == "schema":
+        return build_schema()
+    raise AttributeError(name)

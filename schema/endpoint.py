@@ -1,0 +1,273 @@
+"""`/graphql` over HTTP and WebSocket: Strawberry's ASGI view with our guards.
+
+Before anything runs (AUTH-04):
+- POST bodies must be `application/json` (415 otherwise: no form posts, so no
+  simple cross-site request can reach a mutation) and at most
+  `limits.MAX_BODY_BYTES` (413); GET only serves GraphiQL, never an operation.
+- A request carrying the session cookie from a foreign Origin is refused (403);
+  a WebSocket handshake with the cookie from a foreign Origin is refused (403).
+- WebSockets speak graphql-transport-ws only; the legacy graphql-ws protocol
+  has had authentication bypasses and is not offered.
+Then the context is built once: one `app.session_user_id` call when a token is
+present (bearer header first, then cookie).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.types import Message, Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketState
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
+
+from api.auth import AuthService, Principal
+from api.auth.origins import normalise_origins, origin_allowed
+from api.auth.websockets import CLOSE_CODE_SESSION_ENDED
+from schema import AppSchema, limits
+from schema.context import SESSION_COOKIE, Context
+
+if TYPE_CHECKING:  # avoids an import cycle with api.app
+    from api.app import Services
+
+GRAPHIQL_CDN = "https://unpkg.com"
+
+
+def _bearer(value: str | None) -> str | None:
+    if not value:
+        return None
+    scheme, _, token = value.strip().partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _cookie_token(headers: Mapping[str, str]) -> str | None:
+    raw = headers.get("cookie")
+    if not raw or SESSION_COOKIE not in raw:
+        return None
+    for part in raw.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == SESSION_COOKIE:
+            return value or None
+    return None
+
+
+class _TextWebSocketAdapter(ASGIWebSocketAdapter):
+    """Sends text frames (orjson gives bytes) and treats a socket we closed as gone,
+    so a subscription racing a sign-out ends quietly instead of logging a RuntimeError."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        if self.ws.application_state == WebSocketState.DISCONNECTED:
+            raise WebSocketDisconnected
+        await super().send_json(message)
+
+
+def _graphiql_csp(html: str) -> str:
+    """GraphiQL's own page: its CDN, and its inline scripts pinned by hash."""
+    inline = re.findall(r"<script>(.*?)</script>", html, flags=re.DOTALL)
+    hashes = " ".join(
+        f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'" for s in inline
+    )
+    return (
+        f"default-src 'self'; script-src 'self' {GRAPHIQL_CDN} {hashes}; "
+        f"style-src 'self' 'unsafe-inline' {GRAPHIQL_CDN}; img-src 'self' data: {GRAPHIQL_CDN}; "
+        f"font-src 'self' data: {GRAPHIQL_CDN}; connect-src 'self'; frame-ancestors 'none'; "
+        "base-uri 'none'; form-action 'none'; object-src 'none'"
+    )
+
+
+class GraphQLEndpoint(GraphQL[Context, None]):
+    websocket_adapter_class = _TextWebSocketAdapter  # type: ignore[assignment]
+
+    def __init__(self, schema: AppSchema, services: Services, auth: AuthService) -> None:
+        settings = services.settings
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.graphiql else None,
+            allow_queries_via_get=False,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=limits.CONNECTION_INIT_TIMEOUT,
+            max_subscriptions_per_connection=limits.MAX_SUBSCRIPTIONS_PER_CONNECTION,
+            allowed_origins=settings.allowed_origins,
+        )
+        self.services = services
+        self.auth = auth
+        self._allowed_origins = normalise_origins(settings.allowed_origins)
+        self._graphiql_headers: dict[str, str] = {}
+        if settings.graphiql:
+            self._graphiql_headers = {
+                "content-security-policy": _graphiql_csp(self.graphql_ide_html)
+            }
+
+    # --- JSON -------------------------------------------------------------
+    def encode_json(self, data: object) -> bytes:  # type: ignore[override]
+        return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
+
+    # --- HTTP guards --------------------------------------------------------
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            refusal, receive = await self._guard_http(scope, receive)
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+    async def _guard_http(self, scope: Scope, receive: Receive) -> tuple[Response | None, Receive]:
+        request = Request(scope)
+        method = scope["method"]
+        if method not in ("GET", "POST"):
+            return PlainTextResponse(
+                "Use POST", status_code=405, headers={"allow": "GET, POST"}
+            ), receive
+        if method == "GET":
+            return None, receive  # GraphiQL only: operations over GET are refused by the view
+        content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if content_type != "application/json":
+            return PlainTextResponse("Send application/json", status_code=415), receive
+        if _cookie_token(request.headers) is not None and not self._origin_ok(
+            request.headers.get("origin"), scope
+        ):
+            return PlainTextResponse("Cross-origin request refused", status_code=403), receive
+        declared = request.headers.get("content-length")
+        if declared is not None and (
+            not declared.isdigit() or int(declared) > limits.MAX_BODY_BYTES
+        ):
+            return PlainTextResponse("Request body too large", status_code=413), receive
+        body = await _read_body(receive, limits.MAX_BODY_BYTES)
+        if body is None:
+            return PlainTextResponse("Request body too large", status_code=413), receive
+        return None, _replay(body, receive)
+
+    def _origin_ok(self, origin: str | None, scope: Scope) -> bool:
+        if origin is None:
+            return True  # not a browser, or a same-origin navigation: nothing ambient to abuse
+        host = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
+        return origin_allowed(
+            origin, scheme=scope["scheme"], host=host, allowed=self._allowed_origins
+        )
+
+    def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:  # type: ignore[override]
+        """Called for cross-origin handshakes: allowed origins, or a handshake without our
+        cookie (its client must authenticate with a bearer token in connection_init)."""
+        return self._origin_ok(origin, request.scope) or _cookie_token(request.headers) is None
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(self.graphql_ide_html, headers=self._graphiql_headers)
+
+    # --- context ----------------------------------------------------------
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        request_id = secrets.token_hex(8)
+        principal, source = await self._authenticate(request)
+        http_response = response if isinstance(response, Response) else None
+        if http_response is not None:
+            http_response.headers["x-request-id"] = request_id
+            http_response.headers["cache-control"] = "no-store"
+        context = Context(
+            services=self.services,
+            settings=self.services.settings,
+            auth=self.auth,
+            request=request,
+            response=http_response,
+            request_id=request_id,
+            client_address=request.client.host if request.client else "unknown",
+            principal=principal,
+            credential_source=source,
+        )
+        if isinstance(request, WebSocket):
+            request.state.graphql_context = context
+        return context
+
+    async def _authenticate(
+        self, request: Request | WebSocket
+    ) -> tuple[Principal | None, str | None]:
+        if not isinstance(request, WebSocket) and (
+            token := _bearer(request.headers.get("authorization"))
+        ):
+            return await self.auth.authenticate(token), "bearer"
+        if token := _cookie_token(request.headers):
+            return await self.auth.authenticate(token), "cookie"
+        return None, None
+
+    # --- WebSocket ----------------------------------------------------------
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """connection_init: a bearer token in the payload replaces the cookie; a bad one
+        is refused (close 4403)."""
+        params = context.connection_params or {}
+        authorization = params.get("authorization")
+        if authorization is not None:
+            token = _bearer(authorization) if isinstance(authorization, str) else None
+            principal = await self.auth.authenticate(token) if token else None
+            if principal is None:
+                raise ConnectionRejectionError
+            context.principal, context.credential_source = principal, "bearer"
+        if context.principal is not None:
+            self._track(context)
+        return UNSET
+
+    def _track(self, context: Context) -> None:
+        websocket = context.request
+        assert isinstance(websocket, WebSocket)
+        principal = context.principal
+        assert principal is not None
+
+        async def close() -> None:
+            if websocket.application_state != WebSocketState.DISCONNECTED:
+                await websocket.close(code=CLOSE_CODE_SESSION_ENDED, reason="Session ended")
+
+        self.auth.live_sessions.add(principal.token_hash, close)
+        websocket.state.untrack = lambda: self.auth.live_sessions.discard(
+            principal.token_hash, close
+        )
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        try:
+            return await super().run(request, context, root_value)
+        finally:
+            if isinstance(request, WebSocket) and (
+                untrack := getattr(request.state, "untrack", None)
+            ):
+                untrack()
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole body, or None once it exceeds `limit` (chunked uploads included)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

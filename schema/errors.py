@@ -1,0 +1,87 @@
+"""Every GraphQL error leaves with `extensions.code`; unexpected ones leave masked.
+
+Expected failures are `api.errors.AppError` (graphql-core copies their
+`extensions`), permission refusals (UNAUTHENTICATED) and errors in the
+document itself (parse, validation, variables), which get a code here.
+Anything else raised while resolving a field is a bug: the client sees
+"Internal error" with INTERNAL_SERVER_ERROR and the request id, and the
+server log gets the traceback under that id (see `AppSchema.process_errors`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from graphql import GraphQLError, GraphQLSyntaxError
+from strawberry.extensions import MaskErrors
+
+from api.errors import AppError, ErrorCode
+
+log = logging.getLogger("alpaca_chat.graphql")
+
+INTERNAL_MESSAGE = "Internal error"
+# graphql-core's wording for variable values that do not fit their type
+_VARIABLE_VALUE = re.compile(
+    r"Variable '\$\w+' (got invalid value|of required type|of non-null type)"
+)
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """True for errors raised while resolving that are neither AppErrors nor coded."""
+    if isinstance(error.original_error, AppError):
+        return False
+    if error.extensions and "code" in error.extensions:
+        return False
+    return error.path is not None
+
+
+def code_for_document_error(error: GraphQLError) -> ErrorCode:
+    if isinstance(error, GraphQLSyntaxError):
+        return ErrorCode.GRAPHQL_PARSE_FAILED
+    if _VARIABLE_VALUE.match(error.message):
+        return ErrorCode.BAD_USER_INPUT
+    return ErrorCode.GRAPHQL_VALIDATION_FAILED
+
+
+def request_id_of(context: object) -> str | None:
+    return getattr(context, "request_id", None)
+
+
+class CodedErrors(MaskErrors):
+    """MaskErrors that also codes what it keeps and stamps the request id on what it hides."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=is_unexpected, error_message=INTERNAL_MESSAGE)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {
+            "code": ErrorCode.INTERNAL_SERVER_ERROR.value,
+            "requestId": request_id_of(self.execution_context.context),
+        }
+        return masked
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed = super()._process_errors(errors)
+        for error in processed:
+            if error.extensions is None:
+                error.extensions = {}
+            if "code" not in error.extensions:
+                error.extensions["code"] = code_for_document_error(error).value
+        return processed
+
+
+def log_errors(errors: list[GraphQLError], context: object) -> None:
+    """Unexpected errors with their traceback and request id; expected ones quietly."""
+    request_id = request_id_of(context)
+    for error in errors:
+        if is_unexpected(error):
+            log.error(
+                "request %s: unexpected error in %s",
+                request_id,
+                ".".join(map(str, error.path or ())),
+                exc_info=error.original_error or error,
+            )
+        else:
+            log.debug("request %s: %s", request_id, error.message)
