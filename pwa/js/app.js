@@ -161,11 +161,14 @@ function Shell() {
   const route = useRoute();
   const acc = useStore(activeAccount);
   const mainRef = useRef(null);
+  const firstRoute = useRef(true);
   useEffect(() => {
-    // New page: start at the top and move focus to its heading for screen readers.
+    // New page (not the first one): start at the top and move focus to its
+    // heading, so screen readers announce where the user landed.
+    if (firstRoute.current) { firstRoute.current = false; return; }
     if (mainRef.current) mainRef.current.scrollTop = 0;
     const h = mainRef.current?.querySelector('h1');
-    if (h && document.activeElement === document.body) { h.setAttribute('tabindex', '-1'); h.focus({ preventScroll: true }); }
+    if (h && !h.closest('dialog')) { h.setAttribute('tabindex', '-1'); h.focus({ preventScroll: true }); }
   }, [route.name]);
   const page = route.name;
   return html`<div class=${`shell route-${page}`} data-testid="app" data-env=${acc?.environment || ''}>

@@ -36,6 +36,10 @@ export function errorFromGraphQL(errors, data = null, status = 0) {
 const listeners = new Set();
 /** Called with every ApiError (e.g. the app signs out on UNAUTHENTICATED). */
 export function onApiError(fn) { listeners.add(fn); return () => listeners.delete(fn); }
+const okListeners = new Set();
+/** Called after every successful response (the app uses it to clear "offline"). */
+export function onApiOk(fn) { okListeners.add(fn); return () => okListeners.delete(fn); }
+
 function report(err) { for (const fn of listeners) { try { fn(err); } catch { /* a listener must not break a request */ } } }
 
 /**
@@ -72,6 +76,7 @@ export async function request(doc, variables = {}, { signal } = {}) {
     report(err);
     throw err;
   }
+  for (const fn of okListeners) { try { fn(); } catch { /* ignore */ } }
   return body.data;
 }
 

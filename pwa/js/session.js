@@ -2,7 +2,7 @@
 // two subscriptions (accountUpdates for the shown account, activeAccountChanged
 // for the user's other devices).
 
-import { request, onApiError } from './graphql.js';
+import { request, onApiError, onApiOk } from './graphql.js';
 import { createClient } from './ws.js';
 import * as ops from './operations.js';
 import { store, toast, saveLastKnown, loadLastKnown, clearLastKnown, activeAccount } from './store.js';
@@ -16,11 +16,23 @@ onApiError((err) => {
   if (err.code === 'NETWORK') store.set({ online: false });
 });
 
+onApiOk(() => { if (!store.get().online) store.set({ online: true }); });
+
 addEventListener('online', () => { store.set({ online: true }); ws.retryNow(); if (store.get().fromCache || store.get().phase === 'boot') boot(); });
 addEventListener('offline', () => store.set({ online: false }));
 document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') ws.retryNow(); });
 
 let bootSeq = 0;
+let bootRetry = 0, bootRetryTimer = 0;
+
+// The 'online' event is not reliable (and a server can be down while the
+// network is up), so a failed boot is retried with backoff until it succeeds.
+function scheduleBootRetry() {
+  clearTimeout(bootRetryTimer);
+  const delay = Math.min(30_000, 2_000 * 2 ** bootRetry) * (0.5 + Math.random() / 2);
+  bootRetry++;
+  bootRetryTimer = setTimeout(() => boot(), delay);
+}
 
 /** Load who we are and the accounts. Shows the device's last known state first. */
 export async function boot() {
@@ -36,6 +48,7 @@ export async function boot() {
     const data = await request(ops.BOOT);
     if (seq !== bootSeq) return;
     if (!data.me) { endSession(null); return; }
+    bootRetry = 0; clearTimeout(bootRetryTimer);
     applyAccounts(data.accounts, { me: data.me, phase: 'ready', fromCache: false, online: true });
     startRealtime();
   } catch (err) {
@@ -43,6 +56,7 @@ export async function boot() {
     if (err.code === 'UNAUTHENTICATED') { endSession(null); return; }
     // Offline or server down: keep the cached view (marked stale), or ask to sign in.
     if (store.get().phase === 'boot') store.set({ phase: cached?.me ? 'ready' : 'signedOut' });
+    if (err.code === 'NETWORK' || err.code?.startsWith('HTTP_5')) scheduleBootRetry();
   }
 }
 
@@ -78,6 +92,7 @@ export async function signOut() {
 }
 
 function endSession(message) {
+  clearTimeout(bootRetryTimer);
   stopRealtime();
   clearLastKnown();
   store.set({ phase: 'signedOut', me: null, accounts: [], activeId: null, snapshots: {}, fromCache: false });
@@ -134,7 +149,7 @@ ws.onState((state) => {
   // After a reconnect the first event is a fresh snapshot; lists may have missed
   // events while we were away, so refetch them too.
   if (state === 'open' && wasOpen) { bump('orders'); bump('positions'); }
-  if (state === 'open') wasOpen = true;
+  if (state === 'open') { wasOpen = true; if (!store.get().online) store.set({ online: true }); }
   if (state === 'unauthorized' && store.get().phase === 'ready') boot();
 });
 

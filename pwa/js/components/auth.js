@@ -5,6 +5,7 @@ import { html } from '../html.js';
 import { useState } from '../../vendor/hooks.module.js';
 import { signIn, signUp } from '../session.js';
 import { Field, ErrorText, fieldErrors } from './ui.js';
+import { OfflineNotice } from './header.js';
 
 function inviteFromUrl() {
   const code = new URLSearchParams(location.search).get('invite');
@@ -16,6 +17,7 @@ export function AuthScreen() {
   const [mode, setMode] = useState(initialInvite ? 'signup' : 'signin');
   return html`<main class="auth" id="main">
     <div class="auth-card">
+      <${OfflineNotice} />
       <div class="brand"><img src="./icons/icon-192.png" alt="" width="48" height="48" /><h1>alpaca-chat</h1></div>
       ${mode === 'signin'
         ? html`<${SignIn} onSwitch=${() => setMode('signup')} />`
