@@ -1,0 +1,262 @@
+"""Connecting, naming, switching and removing broker accounts (ACCT-01..05, CRED-05).
+
+Guarantees: every read and write runs in the owner's tenant scope, so another
+user's id looks exactly like a missing one (NOT_FOUND) and changes nothing;
+keys are verified with the broker before anything is stored and are stored
+only encrypted, bound to their row; the key id leaves only as its hint.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from api.accounts.records import SELECT, AccountRecord
+from api.broker import AccountRef, BrokerGateway, Snapshot, Verification
+from api.broker.models import ENVIRONMENTS, Environment
+from api.db import Database
+from api.errors import BadUserInput, NotFound
+from api.realtime.events import AccountRemovedEvent, ActiveAccountChangedEvent
+from api.realtime.publish import publish
+from api.vault import Vault, key_hint
+
+NICKNAME_MAX = 40
+
+
+def clean_nickname(raw: str) -> str:
+    nickname = " ".join(raw.split())
+    if not 1 <= len(nickname) <= NICKNAME_MAX:
+        raise BadUserInput(f"Nickname must be 1 to {NICKNAME_MAX} characters", field="nickname")
+    return nickname
+
+
+def _environment(raw: str) -> Environment:
+    value = raw.upper()
+    if value not in ENVIRONMENTS:
+        raise BadUserInput("Environment must be PAPER or LIVE", field="environment")
+    return value  # type: ignore[return-value]
+
+
+def _keys(api_key_id: str, secret_key: str) -> tuple[str, str]:
+    key_id, secret = api_key_id.strip(), secret_key.strip()
+    if not key_id:
+        raise BadUserInput("Enter the API key id", field="apiKeyId")
+    if not secret:
+        raise BadUserInput("Enter the secret key", field="secretKey")
+    return key_id, secret
+
+
+class AccountService:
+    def __init__(self, database: Database, vault: Vault, gateway: BrokerGateway) -> None:
+        self._database = database
+        self._vault = vault
+        self._gateway = gateway
+
+    # ------------------------------------------------------------------ reads
+
+    async def list(self, user_id: UUID) -> list[AccountRecord]:
+        async with self._database.tenant(user_id) as conn:
+            rows = await conn.fetch(f"{SELECT} order by a.created_at, a.id")
+        return [AccountRecord.from_row(r) for r in rows if r["owner_id"] == user_id]
+
+    async def get(self, user_id: UUID, account_id: UUID) -> AccountRecord:
+        """The account, or NOT_FOUND for a missing id and for anyone else's."""
+        async with self._database.tenant(user_id) as conn:
+            row = await conn.fetchrow(f"{SELECT} where a.id = $1", account_id)
+        if row is None or row["owner_id"] != user_id:
+            raise NotFound("No such account")
+        return AccountRecord.from_row(row)
+
+    async def active(self, user_id: UUID) -> AccountRecord | None:
+        async with self._database.tenant(user_id) as conn:
+            row = await conn.fetchrow(f"{SELECT} where a.id = u.active_account_id")
+        return AccountRecord.from_row(row) if row is not None else None
+
+    async def resolve(self, user_id: UUID, account_id: UUID | None) -> AccountRecord:
+        """`account_id`, or the active account when it is omitted."""
+        if account_id is not None:
+            return await self.get(user_id, account_id)
+        account = await self.active(user_id)
+        if account is None:
+            raise BadUserInput("Connect a broker account first", field="accountId")
+        return account
+
+    async def ref(self, user_id: UUID, account_id: UUID) -> AccountRef:
+        """What the broker gateway needs to act on the account (still encrypted)."""
+        ref = await self._gateway.account(user_id, account_id)
+        if ref is None:
+            raise NotFound("No such account")
+        return ref
+
+    async def snapshot(self, user_id: UUID, account_id: UUID) -> Snapshot:
+        return await self._gateway.snapshot(await self.ref(user_id, account_id))
+
+    # ------------------------------------------------------------------ writes
+
+    async def add(
+        self, user_id: UUID, *, nickname: str, environment: str, api_key_id: str, secret_key: str
+    ) -> AccountRecord:
+        """ACCT-01: verify with the broker first; store encrypted; the first becomes active."""
+        nickname = clean_nickname(nickname)
+        env = _environment(environment)
+        key_id, secret = _keys(api_key_id, secret_key)
+        await self._ensure_nickname_free(user_id, nickname)
+        verification = await self._gateway.verify(env, key_id, secret)
+        account_id = uuid4()
+        try:
+            async with self._database.tenant(user_id) as conn:
+                await self._ensure_not_connected(conn, env, verification)
+                await conn.execute(
+                    """insert into app.broker_accounts
+                       (id, owner_id, nickname, environment, key_id_encrypted, secret_encrypted,
+                        key_hint, broker_account_number, last_verified_at)
+                       values ($1, $2, $3, $4, $5, $6, $7, $8, now())""",
+                    account_id,
+                    user_id,
+                    nickname,
+                    env,
+                    self._vault.encrypt(key_id, account_id=account_id, owner_id=user_id),
+                    self._vault.encrypt(secret, account_id=account_id, owner_id=user_id),
+                    key_hint(key_id),
+                    verification.account_number,
+                )
+                became_active = await conn.fetchval(
+                    """update app.users set active_account_id = $1
+                       where id = $2 and active_account_id is null returning id""",
+                    account_id,
+                    user_id,
+                )
+                if became_active:
+                    await publish(conn, ActiveAccountChangedEvent(user_id, account_id))
+        except asyncpg.UniqueViolationError as error:
+            raise self._duplicate(error) from None
+        return await self.get(user_id, account_id)
+
+    async def update_credentials(
+        self, user_id: UUID, account_id: UUID, *, api_key_id: str, secret_key: str
+    ) -> AccountRecord:
+        """ACCT-04: new keys must open the same Alpaca account, verified first."""
+        account = await self.get(user_id, account_id)
+        key_id, secret = _keys(api_key_id, secret_key)
+        verification = await self._gateway.verify(account.environment, key_id, secret)
+        if verification.account_number != account.broker_account_number:
+            raise BadUserInput(
+                "These keys open a different Alpaca account; add it as a new account instead",
+                field="apiKeyId",
+            )
+        async with self._database.tenant(user_id) as conn:
+            await conn.execute(
+                """update app.broker_accounts
+                   set key_id_encrypted = $2, secret_encrypted = $3, key_hint = $4,
+                       last_verified_at = now(), updated_at = now()
+                   where id = $1""",
+                account_id,
+                self._vault.encrypt(key_id, account_id=account_id, owner_id=user_id),
+                self._vault.encrypt(secret, account_id=account_id, owner_id=user_id),
+                key_hint(key_id),
+            )
+        return await self.get(user_id, account_id)
+
+    async def rename(self, user_id: UUID, account_id: UUID, nickname: str) -> AccountRecord:
+        nickname = clean_nickname(nickname)
+        try:
+            async with self._database.tenant(user_id) as conn:
+                updated = await conn.execute(
+                    """update app.broker_accounts set nickname = $2, updated_at = now()
+                       where id = $1 and owner_id = $3""",
+                    account_id,
+                    nickname,
+                    user_id,
+                )
+        except asyncpg.UniqueViolationError as error:
+            raise self._duplicate(error) from None
+        if updated != "UPDATE 1":
+            raise NotFound("No such account")
+        return await self.get(user_id, account_id)
+
+    async def remove(self, user_id: UUID, account_id: UUID) -> None:
+        """ACCT-05: the row and its secrets go; another account (or none) becomes active."""
+        async with self._database.tenant(user_id) as conn:
+            was_active = await conn.fetchval(
+                "select active_account_id = $2 from app.users where id = $1", user_id, account_id
+            )
+            deleted = await conn.fetchval(
+                "delete from app.broker_accounts where id = $1 and owner_id = $2 returning id",
+                account_id,
+                user_id,
+            )
+            if deleted is None:
+                raise NotFound("No such account")
+            await publish(conn, AccountRemovedEvent(account_id, user_id))
+            if was_active:
+                replacement = await conn.fetchval(
+                    """update app.users set active_account_id = (
+                           select id from app.broker_accounts order by created_at, id limit 1)
+                       where id = $1 returning active_account_id""",
+                    user_id,
+                )
+                await publish(conn, ActiveAccountChangedEvent(user_id, replacement))
+
+    async def set_active(self, user_id: UUID, account_id: UUID) -> AccountRecord:
+        """ACCT-03: stored on the user, so every device agrees, and told to them live."""
+        async with self._database.tenant(user_id) as conn:
+            exists = await conn.fetchval(
+                "select 1 from app.broker_accounts where id = $1 and owner_id = $2",
+                account_id,
+                user_id,
+            )
+            if not exists:
+                raise NotFound("No such account")
+            await conn.execute(
+                "update app.users set active_account_id = $1 where id = $2", account_id, user_id
+            )
+            await publish(conn, ActiveAccountChangedEvent(user_id, account_id))
+        return await self.get(user_id, account_id)
+
+    async def set_chat_auto_execute(
+        self, user_id: UUID, account_id: UUID, enabled: bool
+    ) -> AccountRecord:
+        """Paper accounts may let chat orders through at once; live ones never."""
+        account = await self.get(user_id, account_id)
+        if enabled and account.environment == "LIVE":
+            raise BadUserInput("Orders on a live account always need confirmation")
+        async with self._database.tenant(user_id) as conn:
+            await conn.execute(
+                "update app.broker_accounts set chat_auto_execute = $2 where id = $1",
+                account_id,
+                enabled,
+            )
+        return await self.get(user_id, account_id)
+
+    # ------------------------------------------------------------------ helpers
+
+    async def _ensure_nickname_free(self, user_id: UUID, nickname: str) -> None:
+        """Checked before the broker call so a typo costs no verification round trip."""
+        async with self._database.tenant(user_id) as conn:
+            taken = await conn.fetchval(
+                "select 1 from app.broker_accounts where lower(nickname) = lower($1)", nickname
+            )
+        if taken:
+            raise BadUserInput("You already have an account with this nickname", field="nickname")
+
+    @staticmethod
+    async def _ensure_not_connected(
+        conn: asyncpg.Connection, environment: Environment, verification: Verification
+    ) -> None:
+        nickname = await conn.fetchval(
+            """select nickname from app.broker_accounts
+               where environment = $1 and broker_account_number = $2""",
+            environment,
+            verification.account_number,
+        )
+        if nickname is not None:
+            raise BadUserInput(
+                f"This Alpaca account is already connected as “{nickname}”", field="apiKeyId"
+            )
+
+    @staticmethod
+    def _duplicate(error: asyncpg.UniqueViolationError) -> BadUserInput:
+        if "nickname" in (error.constraint_name or ""):
+            return BadUserInput("You already have an account with this nickname", field="nickname")
+        return BadUserInput("This Alpaca account is already connected", field="apiKeyId")
