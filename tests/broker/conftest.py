@@ -7,12 +7,12 @@ faults take a second, not ten; everything else is the production code path.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
 
-from api.broker import AccountRef, BrokerGateway, Timeouts
+from api.broker import AccountRef, BrokerGateway, RetryPolicy, Timeouts
 from api.config import Settings
 from api.db import Database
 from api.vault import Vault
@@ -40,15 +40,34 @@ def broker_settings(settings: Settings, sandbox: SandboxHandle) -> Settings:
     )
 
 
+MakeGateway = Callable[..., BrokerGateway]
+
+
 @pytest.fixture
-async def gateway(
-    broker_settings: Settings, vault: Vault, db: Database
-) -> AsyncIterator[BrokerGateway]:
-    gateway = BrokerGateway(
-        broker_settings, vault, db, timeouts=Timeouts(connect=1.0, read=READ_TIMEOUT), max_workers=4
-    )
-    yield gateway
-    gateway.close()
+def make_gateway(broker_settings: Settings, vault: Vault, db: Database) -> Iterator[MakeGateway]:
+    """Gateways as the app builds them; ``urls`` overrides Settings fields, ``retry`` the policy."""
+    made: list[BrokerGateway] = []
+
+    def make(retry: RetryPolicy | None = None, **urls: str) -> BrokerGateway:
+        gateway = BrokerGateway(
+            dataclasses.replace(broker_settings, **urls),
+            vault,
+            db,
+            timeouts=Timeouts(connect=1.0, read=READ_TIMEOUT),
+            retry=retry,
+            max_workers=4,
+        )
+        made.append(gateway)
+        return gateway
+
+    yield make
+    for gateway in made:
+        gateway.close()
+
+
+@pytest.fixture
+def gateway(make_gateway: MakeGateway) -> BrokerGateway:
+    return make_gateway()
 
 
 @pytest.fixture
