@@ -76,7 +76,8 @@ import { html } from './html.js';
 import { render } from '../vendor/preact.module.js';
 import { useEffect, useRef, useState } from '../vendor/hooks.module.js';
 import { store, useStore, activeAccount } from './store.js';
-import { boot } from './session.js';
+import { boot, signOut } from './session.js';
+import { ErrorText } from './components/ui.js';
 import { AuthScreen } from './components/auth.js';
 import { AccountHeader, LiveBanner, StaleIndicator, OfflineNotice } from './components/header.js';
 import { PortfolioPage } from './components/portfolio.js';
@@ -191,11 +192,25 @@ function Shell() {
   </div>`;
 }
 
+function BootError() {
+  const err = useStore((s) => s.bootError);
+  const [busy, setBusy] = useState(false);
+  return html`<main class="auth" id="main"><div class="auth-card" data-testid="boot-error">
+    <h1>Could not load your accounts</h1>
+    <${ErrorText} error=${err} />
+    <div class="card-actions">
+      <button type="button" class="btn btn-primary" disabled=${busy} onClick=${async () => { setBusy(true); store.set({ phase: 'boot' }); await boot(); setBusy(false); }}>Try again</button>
+      <button type="button" class="btn" data-testid="sign-out" onClick=${() => signOut().catch(() => {})}>Sign out</button>
+    </div>
+  </div></main>`;
+}
+
 function App() {
   const phase = useStore((s) => s.phase);
   useEffect(() => { if (phase === 'signedOut') resetChats(); }, [phase]);
   if (phase === 'boot') return html`<div class="boot" data-testid="boot" aria-busy="true"><img src="./icons/icon-192.png" alt="" width="64" height="64" /><span class="sr-only">Loading alpaca-chat…</span></div>`;
   if (phase === 'signedOut') return html`<${AuthScreen} /><${Toast} />`;
+  if (phase === 'error') return html`<${BootError} />`;
   return html`<${Shell} />`;
 }
 

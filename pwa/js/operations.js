@@ -37,10 +37,9 @@ function op(operationName, body, ...fragments) {
 }
 
 // ── queries ────────────────────────────────────────────────────────────────
-export const BOOT = op('Boot', `query Boot {
+export const ME = op('Me', `query Me {
   me { ...UserFields }
-  accounts { ...AccountFields }
-}`, USER, ACCOUNT);
+}`, USER);
 
 export const ACCOUNTS = op('Accounts', `query Accounts {
   accounts { ...AccountFields }
@@ -145,7 +144,7 @@ export const ACTIVE_ACCOUNT_CHANGED = op('ActiveAccountChanged', `subscription A
 }`, ACCOUNT);
 
 export const ALL = [
-  BOOT, ACCOUNTS, ACCOUNT_SNAPSHOT, POSITIONS, ORDERS, CHAT_HISTORY,
+  ME, ACCOUNTS, ACCOUNT_SNAPSHOT, POSITIONS, ORDERS, CHAT_HISTORY,
   SIGN_IN, SIGN_UP, SIGN_OUT, CREATE_INVITE,
   ADD_ACCOUNT, UPDATE_CREDENTIALS, RENAME_ACCOUNT, REMOVE_ACCOUNT, SET_ACTIVE_ACCOUNT, SET_CHAT_AUTO_EXECUTE,
   PLACE_ORDER, CANCEL_ORDER, CONFIRM_ORDER, DISMISS_PROPOSAL, SEND_CHAT_MESSAGE,

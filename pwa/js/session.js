@@ -45,18 +45,29 @@ export async function boot() {
     });
   }
   try {
-    const data = await request(ops.BOOT);
+    // Both at once; `me` alone decides whether we are signed in, so a failing
+    // accounts query can never look like a sign-out.
+    const accountsReq = request(ops.ACCOUNTS);
+    accountsReq.catch(() => {});
+    const { me } = await request(ops.ME);
     if (seq !== bootSeq) return;
-    if (!data.me) { endSession(null); return; }
+    if (!me) { endSession(null); return; }
+    const data = { me, accounts: (await accountsReq).accounts };
+    if (seq !== bootSeq) return;
     bootRetry = 0; clearTimeout(bootRetryTimer);
-    applyAccounts(data.accounts, { me: data.me, phase: 'ready', fromCache: false, online: true });
+    applyAccounts(data.accounts, { me: data.me, phase: 'ready', fromCache: false, online: true, bootError: null });
     startRealtime();
   } catch (err) {
     if (seq !== bootSeq) return;
     if (err.code === 'UNAUTHENTICATED') { endSession(null); return; }
     // Offline or server down: keep the cached view (marked stale), or ask to sign in.
-    if (store.get().phase === 'boot') store.set({ phase: cached?.me ? 'ready' : 'signedOut' });
-    if (err.code === 'NETWORK' || err.code?.startsWith('HTTP_5')) scheduleBootRetry();
+    const transient = err.code === 'NETWORK' || err.code === 'BROKER_UNAVAILABLE' || err.code?.startsWith('HTTP_5');
+    if (store.get().phase === 'boot') {
+      if (cached?.me) store.set({ phase: 'ready' });
+      else if (transient) store.set({ phase: 'signedOut' });
+      else store.set({ phase: 'error', bootError: err });
+    }
+    if (transient || err.code === 'INTERNAL_SERVER_ERROR') scheduleBootRetry();
   }
 }
 

@@ -22,7 +22,8 @@ export function createStore(initial) {
 }
 
 export const store = createStore({
-  phase: 'boot',          // boot | signedOut | ready
+  phase: 'boot',          // boot | signedOut | ready | error (bootError)
+  bootError: null,
   me: null,
   accounts: [],
   activeId: null,

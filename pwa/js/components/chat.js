@@ -34,7 +34,7 @@ function useChat(id) {
 async function loadHistory(id) {
   try {
     const msgs = (await request(ops.CHAT_HISTORY, { accountId: id, limit: 100 })).chatHistory;
-    patchChat(id, (c) => ({ messages: mergeMessages(msgs, c.messages.filter((m) => m.local)), loaded: true, error: null }));
+    patchChat(id, (c) => ({ messages: mergeMessages(msgs, c.messages), loaded: true, error: null }));
   } catch (error) {
     patchChat(id, () => ({ error, loaded: true }));
   }
@@ -68,7 +68,8 @@ export function ChatPage() {
   const list = useRef(null);
   const input = useRef(null);
 
-  useEffect(() => { if (id && !chat.loaded) loadHistory(id); }, [id]);
+  // Load (or refresh, to pick up other devices' messages) the conversation of this account.
+  useEffect(() => { if (id) loadHistory(id); }, [id]);
   // Keep the newest message in view (new messages, the pending bubble, the keyboard opening).
   useEffect(() => {
     const el = list.current;
