@@ -1,6 +1,7 @@
 """Fixtures live in tests/fixtures/, one module per real part the tests start."""
 
 pytest_plugins = [
+    "tests.fixtures.llm",
     "tests.fixtures.log_audit",
     "tests.fixtures.postgres",
     "tests.fixtures.sandbox",

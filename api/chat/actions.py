@@ -1,0 +1,139 @@
+"""What the chat may do to an account: the contract between the chat engine and the services.
+
+The engine never sees an account id, a credential or a database row. The
+server resolves the user's selected account (checking ownership: TRADE-01),
+builds an object implementing `AccountActions` that is bound to that one
+account, and hands it to `ChatEngine.run_turn`. Every tool the model or the
+command interpreter can call ends in one of these methods, so the set of
+things the chat can do is exactly this Protocol.
+
+Rules for implementations (the accounts/trading services write the real one):
+
+* The object is bound to one account when it is built; no method takes or
+  returns a way to reach another account.
+* Results are JSON-serialisable dicts. Money, prices and quantities are
+  decimal strings ("1901.20", "10", "0.5"), never floats. Timestamps are ISO
+  8601 strings. Enum-like values are lower case, as Alpaca spells them
+  ("buy", "limit", "day", "new").
+* Results never contain credentials, key hints or internal ids beyond order
+  and proposal ids: they are shown to a language model and stored in chat
+  history.
+* Expected failures raise `api.errors.AppError` subclasses (`BadUserInput`
+  with a field, `NotFound`, `BrokerRejected`, `BrokerUnavailable`). The tool
+  registry turns them into a tool result ``{"error": {"code", "message"}}`` the
+  model can explain; any other exception is a bug and propagates.
+* `propose_order` and `close_position` never send a LIVE order: they store a
+  proposal the user confirms with `confirmOrder` (TRADE-02). A paper account
+  with chat auto-execute on may place it at once, and then says so in the
+  result (proposal status "CONFIRMED", an "order").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal, Protocol
+
+Environment = Literal["PAPER", "LIVE"]
+OrderStatusFilter = Literal["open", "closed", "all"]
+Side = Literal["buy", "sell"]
+OrderType = Literal["market", "limit", "stop", "stop_limit"]
+TimeInForce = Literal["day", "gtc", "ioc", "fok", "opg", "cls"]
+
+
+@dataclass(frozen=True)
+class AccountContext:
+    """What the chat may say about the bound account: its name and whether money is real."""
+
+    nickname: str
+    environment: Environment
+
+
+@dataclass(frozen=True)
+class HistoryMessage:
+    """One earlier message of this user's chat on this account, oldest first."""
+
+    role: Literal["user", "assistant"]
+    text: str
+
+
+class AccountActions(Protocol):
+    """Service functions bound to ONE account that the server chose (TRADE-01).
+
+    Return shapes (keys marked ? may be absent or null):
+
+    ``summary()`` ->
+        {"type": "PAPER"|"LIVE", "nickname": str, "currency": "USD",
+         "cash": str, "equity": str, "buying_power": str, "portfolio_value"?: str,
+         "day_change": str,            # equity - last_equity
+         "day_change_percent"?: str,   # in percent: "0.52" is 0.52 %
+         "status"?: str}
+
+    ``positions()`` ->
+        {"positions": [{"symbol": str, "qty": str, "side": "long"|"short",
+                        "avg_entry_price": str, "current_price"?: str,
+                        "market_value"?: str, "unrealized_pl"?: str,
+                        "unrealized_plpc"?: str}]}
+
+    ``orders(status)`` ->
+        {"orders": [ORDER, ...]}  newest first, at most 50, where ORDER is
+        {"id": str, "symbol": str, "side": "buy"|"sell", "type": str,
+         "qty"?: str, "notional"?: str, "filled_qty"?: str,
+         "limit_price"?: str, "stop_price"?: str, "time_in_force": str,
+         "status": str, "submitted_at"?: str}
+
+    ``quote(symbol)`` ->
+        {"symbol": str, "bid"?: str, "ask"?: str, "last"?: str, "as_of"?: str}
+
+    ``propose_order(...)`` and ``close_position(symbol)`` ->
+        {"proposal": PROPOSAL, "order"?: ORDER}  where PROPOSAL mirrors the
+        GraphQL OrderProposal:
+        {"id": str, "symbol": str, "side": str, "type": str,
+         "time_in_force": str, "qty"?: str, "notional"?: str,
+         "limit_price"?: str, "stop_price"?: str,
+         "summary": str,            # "Buy 10 AAPL at market on Main (PAPER)"
+         "estimated_cost": str, "environment": "PAPER"|"LIVE",
+         "expires_at": str, "status": "PENDING"|"CONFIRMED", "order_id"?: str}
+        "order" is present only when the order was actually sent (paper auto-execute).
+
+    ``cancel_order(order_id, all)`` ->
+        {"canceled": [order ids]}   (empty when there was nothing to cancel)
+    """
+
+    async def summary(self) -> dict[str, Any]: ...
+
+    async def positions(self) -> dict[str, Any]: ...
+
+    async def orders(self, status: OrderStatusFilter) -> dict[str, Any]: ...
+
+    async def quote(self, symbol: str) -> dict[str, Any]: ...
+
+    async def propose_order(
+        self,
+        *,
+        symbol: str,
+        side: Side,
+        type: OrderType,
+        time_in_force: TimeInForce,
+        qty: Decimal | None = None,
+        notional: Decimal | None = None,
+        limit_price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+    ) -> dict[str, Any]:
+        """Store (never send, on LIVE) an order proposal; exactly one of qty / notional is set.
+
+        The registry has already checked the shape: positive amounts, notional
+        only for market orders, limit_price for limit/stop_limit, stop_price for
+        stop/stop_limit. The implementation still runs the full placeOrder
+        validation (TRADE-02: account active, symbol tradable, buying power or
+        position) before it stores anything.
+        """
+        ...
+
+    async def cancel_order(self, order_id: str | None, all: bool) -> dict[str, Any]:
+        """Cancel one open order of this account by id, or every open order when `all`."""
+        ...
+
+    async def close_position(self, symbol: str) -> dict[str, Any]:
+        """Propose closing this account's whole position in `symbol` (a market order)."""
+        ...

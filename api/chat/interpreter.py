@@ -1,0 +1,300 @@
+"""The offline command interpreter: the chat without a model (CHAT-02).
+
+With no ``LLM_MODEL`` the product still trades: plain commands and their
+common phrasings ("buy 10 shares of aapl", "sell 5 TSLA limit 250", "buy $500
+of SPY", "cancel all", "what do I hold", "price of nvda") become the same tool
+calls a model would make, run through the same registry (so the same account
+binding and validation apply), and the reply is rendered from the results.
+
+It is deliberately strict about orders: a buy or sell with words it does not
+understand ("buy 10 AAPL if it drops below 150") is not guessed into a market
+order; the user gets the help text instead. Anything else unknown also gets
+the help text. Parsing is pure and deterministic (`parse`), which is what the
+tests pin down.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from api.chat.actions import AccountContext, HistoryMessage
+from api.chat.engine import DriverReply
+from api.chat.render import on_account, render_call
+from api.chat.tools import ToolRegistry
+
+HELP = (
+    "I understand plain commands:\n"
+    "• buy 10 AAPL · sell 5 TSLA limit 250 · buy 3 MSFT stop 400 · buy $500 of SPY\n"
+    "• add gtc to keep an order open until canceled\n"
+    "• cancel <order id> · cancel all · close AAPL\n"
+    "• positions · orders · balance · quote NVDA\n"
+    "Orders become proposals you confirm before anything is sent."
+)
+NOT_UNDERSTOOD = "Sorry, I didn't understand that.\n"
+CANCEL_NEEDS_ID = (
+    "To cancel one order, give its id (say “orders” to see them), or say “cancel all”."
+)
+
+NUM = r"(?:\d[\d,]*(?:\.\d+)?|\.\d+)"
+SYM = r"\$?(?P<sym>[a-z][a-z0-9.]{0,9}(?:/[a-z]{2,5})?)"
+# Words that can stand where a symbol goes but are never one in these commands.
+NOT_SYMBOLS = frozenset(
+    {"all", "my", "the", "position", "positions", "everything", "it", "of", "shares", "order"}
+)
+
+_POLITE_PREFIX = re.compile(
+    r"^(?:please|pls|hey|ok|okay|can you|could you|would you|will you|i want to|"
+    r"i'd like to|id like to|i would like to|i wanna|let's|lets|go ahead and|just)\s+"
+)
+_POLITE_SUFFIX = re.compile(r"\s+(?:please|pls|thanks|thank you|for me|now|right now)$")
+
+
+@dataclass(frozen=True)
+class Command:
+    """What a message means: one tool call, or a plain answer with no tool."""
+
+    tool: str | None = None
+    arguments: dict[str, Any] = field(default_factory=dict)
+    answer: str | None = None
+
+
+def _help(prefix: str = "") -> Command:
+    return Command(answer=prefix + HELP)
+
+
+def normalize(text: str) -> str:
+    """Lower case, single spaces, plain quotes, no trailing punctuation or pleasantries."""
+    text = text.replace("\u2019", "'").replace("\u2018", "'").strip().lower()
+    text = re.sub(r"\s+", " ", text).rstrip(".!?").strip()
+    previous = None
+    while previous != text:
+        previous = text
+        text = _POLITE_PREFIX.sub("", text)
+        text = _POLITE_SUFFIX.sub("", text).rstrip(",.!? ")
+    return text
+
+
+def _number(text: str) -> str:
+    value = Decimal(text.replace(",", ""))
+    if value == value.to_integral():
+        return str(value.quantize(Decimal(1)))
+    return format(value.normalize(), "f")
+
+
+def _symbol(match: re.Match[str]) -> str | None:
+    sym = match.group("sym")
+    return None if sym in NOT_SYMBOLS else sym.upper()
+
+
+_HELP_RE = re.compile(r"^(?:help|\?|commands|menu|what can you do|how does this work|hi|hello)$")
+
+_CANCEL_ALL_RE = re.compile(
+    r"^cancel (?:all|everything|all (?:of )?(?:my |the )?(?:open |pending )?orders?|"
+    r"(?:my |the )?(?:open |pending )?orders)$"
+)
+_CANCEL_ONE_RE = re.compile(r"^cancel (?:my |the )?(?:order )?(?:id )?#?(?P<id>\S+)$")
+ORDER_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{3,63}$", re.IGNORECASE)
+
+_CLOSE_RE = re.compile(
+    r"^(?:close(?: out)?|exit|flatten|sell all(?: of)?|sell everything in|get out of|dump all)"
+    r" (?:my |the )?(?:(?:position|positions|holding|stake) (?:in|on|of) )?(?:my )?"
+    + SYM
+    + r"(?: position| holding| stake| shares| stock)?$"
+)
+
+_ORDER_RE = re.compile(
+    r"^(?P<side>buy|sell|purchase) "
+    r"(?:(?:\$ ?(?P<notional>" + NUM + r")|(?P<notional2>" + NUM + r") ?(?:dollars?|usd|bucks))"
+    r"(?: worth)?(?: of)?"
+    r"|(?P<qty>"
+    + NUM
+    + r")(?: shares?| units?| stocks?)?(?: of)?) "
+    + SYM
+    + r"(?: shares?| stocks?)?(?P<rest>(?: .*)?)$"
+)
+_STOP_RE = re.compile(r"\bstop(?: loss)?(?: (?:at|@|price(?: of)?))? \$?(?P<n>" + NUM + r")")
+_LIMIT_RES = (
+    re.compile(r"\blimit(?: (?:at|@|price(?: of)?|of))? \$?(?P<n>" + NUM + r")"),
+    re.compile(r"(?:\bat|@) ?\$?(?P<n>" + NUM + r") (?:limit|lmt)\b"),
+    re.compile(r"(?:^| )\$?(?P<n>" + NUM + r") (?:limit|lmt)\b"),
+    # "sell 5 TSLA at 250": a price with no order type means a limit order.
+    re.compile(r"(?:\bat|@|\bfor) ?\$?(?P<n>" + NUM + r")(?: each| a share| per share)?"),
+)
+_MARKET_RE = re.compile(r"\b(?:at )?(?:the )?market(?: price)?(?: order)?\b")
+_TIF = (
+    (re.compile(r"\b(?:gtc|good ['t]?til+ cancel+ed|good until cancel+ed)\b"), "gtc"),
+    (re.compile(r"\b(?:day order|for the day|for today|day)\b"), "day"),
+    (re.compile(r"\bioc\b|\bimmediate or cancel\b"), "ioc"),
+    (re.compile(r"\bfok\b|\bfill or kill\b"), "fok"),
+    (re.compile(r"\b(?:opg|at the open|on open)\b"), "opg"),
+    (re.compile(r"\b(?:cls|at the close|on close)\b"), "cls"),
+)
+# Harmless words around an order that carry no meaning for it.
+_FILLER = re.compile(r"\b(?:order|an|a|type|price|please|of|now|shares?|stocks?|it)\b")
+
+_POSITIONS_RE = re.compile(
+    r"^(?:(?:show|list|get|see|view|check|display) (?:me )?)?(?:all )?(?:of )?(?:my |the |our )?"
+    r"(?:open |current )?(?:positions|holdings|portfolio|stocks|shares|position)$"
+    r"|^what (?:do|did) i (?:hold|own|have)(?: now| right now)?$"
+    r"|^what(?:'s| is) in my (?:portfolio|account)$"
+    r"|^what (?:are|is) my (?:positions|holdings)$"
+    r"|^what stocks do i (?:have|own|hold)$"
+)
+_ORDERS_RE = re.compile(
+    r"^(?:(?:show|list|get|see|view|check|display) (?:me )?)?(?:(?P<all>all) (?:of )?)?"
+    r"(?:my |the )?(?P<status>open|pending|working|closed|filled|past|recent|all|old)? ?orders?"
+    r"(?P<history> history)?$"
+    r"|^what orders do i have(?: open)?$"
+    r"|^(?:do i have )?any (?P<status2>open|pending) orders$"
+)
+_ORDER_STATUS = {
+    None: "open",
+    "open": "open",
+    "pending": "open",
+    "working": "open",
+    "closed": "closed",
+    "filled": "closed",
+    "past": "closed",
+    "old": "closed",
+    "recent": "all",
+    "all": "all",
+}
+_BALANCE_RE = re.compile(
+    r"^(?:(?:show|get|check|see|view|display) (?:me )?|what(?:'s| is| are) )?(?:my |the )?"
+    r"(?:account(?: summary| balance| info| details| status)?|balance|balances|buying power|"
+    r"cash|cash balance|equity|summary|portfolio value|funds)$"
+    r"|^how much (?:cash|money|buying power|equity) (?:do i have|have i got|is there|is left)"
+    r"(?: left)?$"
+    r"|^how much (?:can i (?:spend|buy|invest)|do i have)$"
+    r"|^how am i doing(?: today)?$"
+)
+_QUOTE_RES = (
+    re.compile(r"^(?:get )?(?:a )?(?:quote|price|prices|quotes)(?: (?:of|for|on))? " + SYM + r"$"),
+    re.compile(
+        r"^(?:what(?:'s| is) )?(?:the )?(?:current )?(?:price|quote|share price) "
+        r"(?:of|for|on) " + SYM + r"(?: now| today| right now)?$"
+    ),
+    re.compile(r"^" + SYM + r" (?:price|quote|share price)$"),
+    re.compile(
+        r"^(?:what(?:'s| is)|where(?:'s| is)) " + SYM + r" (?:trading at|at|worth|going for|"
+        r"trading|price)(?: now| today| right now)?$"
+    ),
+    re.compile(r"^how much (?:is|does) (?:a share of )?" + SYM + r"(?: cost| trading at)?$"),
+)
+
+
+def parse(text: str) -> Command:
+    """The command a message means; unknown text becomes the help answer."""
+    t = normalize(text)
+    if not t:
+        return _help()
+    if _HELP_RE.match(t):
+        return _help()
+    if t.startswith("cancel"):
+        return _parse_cancel(t, text)
+    if m := _CLOSE_RE.match(t):
+        symbol = _symbol(m)
+        return Command("close_position", {"symbol": symbol}) if symbol else _help(NOT_UNDERSTOOD)
+    if m := _ORDER_RE.match(t):
+        return _parse_order(m)
+    if m := _POSITIONS_RE.match(t):
+        return Command("positions")
+    if m := _ORDERS_RE.match(t):
+        status = m.group("status") or m.group("status2") or m.group("all")
+        if m.group("history") and status is None:
+            status = "all"
+        return Command("orders", {"status": _ORDER_STATUS.get(status, "open")})
+    if _BALANCE_RE.match(t):
+        return Command("account_summary")
+    for pattern in _QUOTE_RES:
+        if m := pattern.match(t):
+            symbol = _symbol(m)
+            if symbol:
+                return Command("quote", {"symbol": symbol})
+    return _help(NOT_UNDERSTOOD)
+
+
+def _parse_cancel(t: str, original: str) -> Command:
+    if _CANCEL_ALL_RE.match(t):
+        return Command("cancel_order", {"all": True})
+    m = _CANCEL_ONE_RE.match(t)
+    if m and ORDER_ID_RE.match(m.group("id")) and re.search(r"[\d-]", m.group("id")):
+        # Ids are case-sensitive at some brokers: take it from the original text.
+        start = original.lower().find(m.group("id"))
+        order_id = original[start : start + len(m.group("id"))] if start >= 0 else m.group("id")
+        return Command("cancel_order", {"order_id": order_id})
+    return Command(answer=CANCEL_NEEDS_ID)
+
+
+def _parse_order(m: re.Match[str]) -> Command:
+    symbol = _symbol(m)
+    if symbol is None:
+        return _help(NOT_UNDERSTOOD)
+    rest = " " + m.group("rest").strip() + " "
+    args: dict[str, Any] = {
+        "symbol": symbol,
+        "side": "sell" if m.group("side") == "sell" else "buy",
+    }
+    notional = m.group("notional") or m.group("notional2")
+    if notional:
+        args["notional"] = _number(notional)
+    else:
+        args["qty"] = _number(m.group("qty"))
+
+    stop = _STOP_RE.search(rest)
+    if stop:
+        args["stop_price"] = _number(stop.group("n"))
+        rest = rest[: stop.start()] + " " + rest[stop.end() :]
+    for pattern in _LIMIT_RES:
+        if limit := pattern.search(rest):
+            args["limit_price"] = _number(limit.group("n"))
+            rest = rest[: limit.start()] + " " + rest[limit.end() :]
+            break
+    market = _MARKET_RE.search(rest)
+    if market:
+        rest = rest[: market.start()] + " " + rest[market.end() :]
+    args["time_in_force"] = "day"
+    for pattern, tif in _TIF:
+        if found := pattern.search(rest):
+            args["time_in_force"] = tif
+            rest = rest[: found.start()] + " " + rest[found.end() :]
+            break
+    rest = re.sub(r"\s+", " ", _FILLER.sub(" ", rest)).strip(" ,")
+    if rest or (market and ("limit_price" in args or "stop_price" in args)):
+        # Words we do not understand in an order could change its meaning: never guess.
+        return _help(NOT_UNDERSTOOD)
+    if "stop_price" in args and "limit_price" in args:
+        args["type"] = "stop_limit"
+    elif "stop_price" in args:
+        args["type"] = "stop"
+    elif "limit_price" in args:
+        args["type"] = "limit"
+    else:
+        args["type"] = "market"
+    return Command("propose_order", args)
+
+
+class Interpreter:
+    """The chat driver used when no model is configured (CHAT-02)."""
+
+    name = "interpreter"
+
+    async def reply(
+        self,
+        text: str,
+        history: Sequence[HistoryMessage],
+        account: AccountContext,
+        tools: ToolRegistry,
+    ) -> DriverReply:
+        command = parse(text)
+        if command.tool is None:
+            return DriverReply(command.answer or HELP)
+        call = await tools.execute(command.tool, command.arguments)
+        text = render_call(call, account)
+        if command.tool == "propose_order" and not call.ok:
+            text += f"\nNothing was proposed on {on_account(account)}."
+        return DriverReply(text, [call])

@@ -1,0 +1,218 @@
+"""The offline command interpreter (CHAT-02): phrasings to tool calls, replies from results.
+
+Every row runs through `ChatEngine` with the interpreter driver, so the
+arguments asserted are the validated ones that reached the bound actions
+(TRADE-01: the same registry as the model's).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from api.chat import AccountContext, ChatEngine
+from api.chat.interpreter import HELP, Interpreter, parse
+from tests.chat.fakes import RecordingActions
+
+MAIN = AccountContext("Main", "PAPER")
+ORDER_ID = "61e69015-8549-4bfd-b9c3-01e75843f47d"
+
+
+def order(symbol: str, side: str, **extra: str) -> dict[str, Any]:
+    return {"symbol": symbol, "side": side, "type": "market", "time_in_force": "day", **extra}
+
+
+PHRASINGS: list[tuple[str, str, dict[str, Any]]] = [
+    # orders: quantity, market
+    ("buy 10 AAPL", "propose_order", order("AAPL", "buy", qty="10")),
+    ("buy 10 shares of aapl", "propose_order", order("AAPL", "buy", qty="10")),
+    ("Please buy 10 shares of AAPL.", "propose_order", order("AAPL", "buy", qty="10")),
+    ("sell 2.5 aapl", "propose_order", order("AAPL", "sell", qty="2.5")),
+    ("buy 1,000 f at market", "propose_order", order("F", "buy", qty="1000")),
+    ("buy 10 aapl gtc", "propose_order", order("AAPL", "buy", qty="10", time_in_force="gtc")),
+    # limits and stops
+    (
+        "sell 5 tsla at 250 limit",
+        "propose_order",
+        order("TSLA", "sell", qty="5", type="limit", limit_price="250"),
+    ),
+    (
+        "sell 5 TSLA limit 250",
+        "propose_order",
+        order("TSLA", "sell", qty="5", type="limit", limit_price="250"),
+    ),
+    (
+        "sell 5 tsla at $250.50",
+        "propose_order",
+        order("TSLA", "sell", qty="5", type="limit", limit_price="250.5"),
+    ),
+    (
+        "buy 3 msft stop 400",
+        "propose_order",
+        order("MSFT", "buy", qty="3", type="stop", stop_price="400"),
+    ),
+    (
+        "buy 2 aapl stop 200 limit 201 gtc",
+        "propose_order",
+        order(
+            "AAPL",
+            "buy",
+            qty="2",
+            type="stop_limit",
+            stop_price="200",
+            limit_price="201",
+            time_in_force="gtc",
+        ),
+    ),
+    # notional
+    ("buy $500 of SPY", "propose_order", order("SPY", "buy", notional="500")),
+    ("buy 500 dollars of spy", "propose_order", order("SPY", "buy", notional="500")),
+    ("buy $1,250.50 worth of voo", "propose_order", order("VOO", "buy", notional="1250.5")),
+    # cancel
+    (f"cancel {ORDER_ID}", "cancel_order", {"order_id": ORDER_ID}),
+    (f"cancel order {ORDER_ID}", "cancel_order", {"order_id": ORDER_ID}),
+    ("cancel all", "cancel_order", {"all": True}),
+    ("cancel all orders", "cancel_order", {"all": True}),
+    ("Cancel all my open orders!", "cancel_order", {"all": True}),
+    # close
+    ("close AAPL", "close_position", {"symbol": "AAPL"}),
+    ("close my aapl position", "close_position", {"symbol": "AAPL"}),
+    ("close out tsla", "close_position", {"symbol": "TSLA"}),
+    ("sell all of my nvda", "close_position", {"symbol": "NVDA"}),
+    # positions
+    ("positions", "positions", {}),
+    ("what do I hold", "positions", {}),
+    ("show my positions", "positions", {}),
+    ("What do I own?", "positions", {}),
+    ("holdings", "positions", {}),
+    # orders
+    ("orders", "orders", {"status": "open"}),
+    ("open orders", "orders", {"status": "open"}),
+    ("show orders", "orders", {"status": "open"}),
+    ("show me my closed orders", "orders", {"status": "closed"}),
+    ("all orders", "orders", {"status": "all"}),
+    ("order history", "orders", {"status": "all"}),
+    # balance
+    ("balance", "account_summary", {}),
+    ("buying power", "account_summary", {}),
+    ("how much cash do I have", "account_summary", {}),
+    ("account", "account_summary", {}),
+    ("what's my balance?", "account_summary", {}),
+    # quotes
+    ("quote NVDA", "quote", {"symbol": "NVDA"}),
+    ("price of nvda", "quote", {"symbol": "NVDA"}),
+    ("what's AAPL trading at", "quote", {"symbol": "AAPL"}),
+    ("What\u2019s the price of tsla?", "quote", {"symbol": "TSLA"}),
+    ("aapl price", "quote", {"symbol": "AAPL"}),
+    ("how much is msft", "quote", {"symbol": "MSFT"}),
+]
+
+
+@pytest.mark.parametrize(("text", "tool", "arguments"), PHRASINGS)
+async def test_chat02_phrasing_becomes_a_tool_call(text: str, tool: str, arguments: dict[str, Any]):
+    """CHAT-02: each phrasing makes exactly one tool call on the bound account."""
+    actions = RecordingActions()
+    turn = await ChatEngine(Interpreter()).run_turn(text, [], MAIN, actions)
+    assert turn.driver == "interpreter"
+    [call] = turn.tool_calls
+    assert (call.name, call.arguments) == (tool, arguments)
+    assert len(actions.calls) == 1
+    assert turn.text and turn.text != HELP
+
+
+def test_chat02_the_table_is_broad():
+    """CHAT-02: at least 30 phrasings are pinned down."""
+    assert len(PHRASINGS) >= 30
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "help",
+        "hello there",
+        "what is the meaning of life",
+        "buy",
+        "buy aapl",
+        "buy 10 aapl if it drops below 150",
+        "sell 5 tsla tomorrow morning",
+        "buy 10 aapl at market limit 100",
+        "close all",
+        "transfer $500 to my other account",
+        "",
+    ],
+)
+async def test_chat02_anything_else_gets_help_and_touches_nothing(text: str):
+    """CHAT-02: unknown text (or an order with words it does not understand) gets help only."""
+    actions = RecordingActions()
+    command = parse(text)
+    assert command.tool is None
+    assert HELP in (command.answer or "")
+    if text:
+        turn = await ChatEngine(Interpreter()).run_turn(text, [], MAIN, actions)
+        assert turn.tool_calls == ()
+        assert HELP in turn.text
+    assert actions.calls == []
+
+
+async def test_chat02_cancel_without_an_id_asks_for_one():
+    """CHAT-02: "cancel aapl" is not guessed into an order id."""
+    actions = RecordingActions()
+    turn = await ChatEngine(Interpreter()).run_turn("cancel aapl", [], MAIN, actions)
+    assert turn.tool_calls == ()
+    assert "cancel all" in turn.text
+    assert actions.calls == []
+
+
+async def test_chat02_proposal_reply_is_rendered_from_the_result():
+    """CHAT-02: the reply states the proposal as the service made it; it needs confirming."""
+    turn = await ChatEngine(Interpreter()).run_turn("buy 10 AAPL", [], MAIN, RecordingActions())
+    assert turn.text == (
+        "Proposed: Buy 10 AAPL at market on Main (PAPER), est. $1,901.20 — confirm to send."
+    )
+    assert turn.proposals[0]["symbol"] == "AAPL"
+
+
+async def test_chat02_replies_are_readable():
+    """CHAT-02: positions, orders, balance, quotes and cancels render as short messages."""
+    engine = ChatEngine(Interpreter())
+    actions = RecordingActions()
+
+    async def say(text: str) -> str:
+        return (await engine.run_turn(text, [], MAIN, actions)).text
+
+    assert await say("positions") == (
+        "Positions on Main (PAPER):\n"
+        "• AAPL: 10 @ $180.00 avg, now $190.12, P/L +$101.20\n"
+        "• TSLA: 3 @ $260.00 avg, now $250.00, P/L -$30.00"
+    )
+    assert await say("balance") == (
+        "Main (PAPER)\n"
+        "Cash $10,000.00 · Equity $12,001.20 · Buying power $20,000.00\n"
+        "Today -$12.34 (-0.10%)"
+    )
+    assert await say("quote aapl") == "AAPL: bid $190.10 · ask $190.14 · last $190.12"
+    assert await say("orders") == (
+        f"Orders on Main (PAPER):\n• Buy 5 AAPL limit $150.00 (GTC) — new · id {ORDER_ID}"
+    )
+    assert await say(f"cancel {ORDER_ID}") == f"Canceled order {ORDER_ID}."
+    assert await say("cancel all") == "There were no open orders to cancel on Main (PAPER)."
+    assert (await say(f"cancel {ORDER_ID}")).startswith("Couldn't do that: No open order")
+
+
+async def test_chat02_invalid_order_is_refused_before_the_account():
+    """CHAT-02/TRADE-02: dollar amounts work only for market orders; nothing is proposed."""
+    actions = RecordingActions()
+    turn = await ChatEngine(Interpreter()).run_turn("buy $500 of spy limit 400", [], MAIN, actions)
+    assert actions.calls == []
+    assert turn.proposals == ()
+    assert "market orders" in turn.text
+    assert "Nothing was proposed" in turn.text
+
+
+async def test_chat02_live_account_is_named_in_replies():
+    """TRADE-01: replies name the bound account and whether it is LIVE."""
+    live = AccountContext("Brokerage", "LIVE")
+    turn = await ChatEngine(Interpreter()).run_turn("close aapl", [], live, RecordingActions(live))
+    assert "on Brokerage (LIVE)" in turn.text
+    assert "confirm to send" in turn.text
