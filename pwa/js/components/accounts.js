@@ -204,7 +204,7 @@ function InviteSection({ disabled }) {
     <p class="muted">Sign-up is by invitation. Each invite works once.</p>
     ${invite ? html`<div class="invite" data-testid="invite">
         <label class="field-label" for="invite-link">Invite link</label>
-        <input id="invite-link" class="mono" readonly value=${link} data-testid="invite-link" onFocus=${(e) => e.target.select()} />
+        <input id="invite-link" type="text" class="mono" readonly value=${link} data-testid="invite-link" onFocus=${(e) => e.target.select()} />
         <p class="muted small">Code <span class="mono" data-testid="invite-code">${invite.code}</span> · expires ${fmt.dateTime(invite.expiresAt)}</p>
         <div class="card-actions">
           <button type="button" class="btn" data-testid="invite-copy" onClick=${copy}>Copy link</button>
