@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
@@ -192,7 +192,7 @@ class ToolRegistry:
     def __contains__(self, name: object) -> bool:
         return name in self._tools
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[Tool]:
         return iter(self._tools.values())
 
     @property
@@ -237,6 +237,8 @@ class ToolRegistry:
             log.info("chat tool %s refused: %s", name, exc.code)
             result = _error(exc.code, exc.message, exc.extensions.get("field"))
         else:
+            if not isinstance(result, Mapping):
+                raise TypeError(f"chat tool {name} must return a dict, not {type(result).__name__}")
             log.info("chat tool %s done", name)
         return ToolCall(name, _jsonable(args), _jsonable(result), ignored)
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 import time
 from decimal import Decimal
 from typing import Any
@@ -318,3 +321,14 @@ def test_engine_from_settings_picks_the_driver(tmp_path):
     assert isinstance(online.driver, LlmDriver)
     assert online.driver.model == "openai/llama3.1"
     assert online.driver.api_base == "http://localhost:11434/v1"
+
+
+def test_litellm_is_imported_lazily():
+    """CHAT-02: the server starts without importing litellm (seconds of start-up otherwise)."""
+    code = (
+        "import sys, api.chat, api.chat.llm, api.chat.interpreter\n"
+        "assert 'litellm' not in sys.modules, 'litellm imported at module import'\n"
+        "import os; assert os.environ['LITELLM_LOCAL_MODEL_COST_MAP'] == 'True'\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "LITELLM_LOCAL_MODEL_COST_MAP"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=60)
