@@ -58,6 +58,14 @@ def percent(value: Any) -> str:
     return f" ({sign}{number.quantize(Decimal('0.01'))}%)"
 
 
+def _get(item: dict[str, Any], key: str) -> Any:
+    """A field by its snake_case name, or camelCase as the GraphQL proposal JSON spells it."""
+    if key in item:
+        return item[key]
+    head, *rest = key.split("_")
+    return item.get(head + "".join(part.title() for part in rest))
+
+
 def on_account(account: AccountContext) -> str:
     return f"{account_label(account)} ({account.environment})"
 
@@ -71,13 +79,14 @@ def order_terms(item: dict[str, Any]) -> str:
     if kind == "market":
         price = "at market"
     elif kind == "limit":
-        price = f"limit {money(item.get('limit_price'))}"
+        price = f"limit {money(_get(item, 'limit_price'))}"
     elif kind == "stop":
-        price = f"stop {money(item.get('stop_price'))}"
+        price = f"stop {money(_get(item, 'stop_price'))}"
     else:
-        price = f"stop {money(item.get('stop_price'))} limit {money(item.get('limit_price'))}"
+        stop, limit = money(_get(item, "stop_price")), money(_get(item, "limit_price"))
+        price = f"stop {stop} limit {limit}"
     terms = f"{side} {size} {item.get('symbol', '?')} {price}"
-    tif = str(item.get("time_in_force") or "day").lower()
+    tif = str(_get(item, "time_in_force") or "day").lower()
     return terms if tif == "day" else f"{terms} ({tif.upper()})"
 
 
@@ -145,9 +154,9 @@ def _proposal(result: dict[str, Any], account: AccountContext) -> str:
     summary = proposal.get("summary") or f"{order_terms(proposal)} on {on_account(account)}"
     order = result.get("order")
     if isinstance(order, dict) or proposal.get("status") == "CONFIRMED":
-        order_id = (order or {}).get("id") or proposal.get("order_id") or "?"
+        order_id = (order or {}).get("id") or _get(proposal, "order_id") or "?"
         return f"Sent: {summary} (order {order_id})."
-    cost = money(proposal.get("estimated_cost"))
+    cost = money(_get(proposal, "estimated_cost"))
     return f"Proposed: {summary}, est. {cost} — confirm to send."
 
 

@@ -216,3 +216,25 @@ async def test_chat02_live_account_is_named_in_replies():
     turn = await ChatEngine(Interpreter()).run_turn("close aapl", [], live, RecordingActions(live))
     assert "on Brokerage (LIVE)" in turn.text
     assert "confirm to send" in turn.text
+
+
+def test_chat02_renders_the_graphql_proposal_shape_too():
+    """CHAT-02: a proposal in the GraphQL JSON shape (camelCase, upper case) renders the same."""
+    from api.chat.render import render_call
+    from api.chat.tools import ToolCall
+
+    proposal = {
+        "symbol": "TSLA",
+        "side": "SELL",
+        "type": "LIMIT",
+        "qty": "5",
+        "limitPrice": "250.5",
+        "timeInForce": "GTC",
+        "estimatedCost": "1252.50",
+        "status": "PENDING",
+    }
+    text = render_call(ToolCall("propose_order", {}, {"proposal": proposal}), MAIN)
+    assert text == (
+        "Proposed: Sell 5 TSLA limit $250.50 (GTC) on Main (PAPER), est. $1,252.50 "
+        "— confirm to send."
+    )
