@@ -9,18 +9,16 @@ screen; they never contain request headers, keys or a raw traceback.
 
 from __future__ import annotations
 
-from enum import StrEnum
+import math
+
+from api.errors import AppError, ErrorCode
+
+__all__ = ["BrokerError", "ErrorCode"]
 
 
-class ErrorCode(StrEnum):
-    BROKER_REJECTED = "BROKER_REJECTED"
-    BAD_USER_INPUT = "BAD_USER_INPUT"
-    RATE_LIMITED = "RATE_LIMITED"
-    BROKER_UNAVAILABLE = "BROKER_UNAVAILABLE"
-
-
-class BrokerError(Exception):
-    """A broker call failed; ``code`` is one of ``ErrorCode``.
+class BrokerError(AppError):
+    """A broker call failed; ``code`` is one of the codes below (an ``AppError``, so the
+    GraphQL layer passes it through with ``extensions.code``).
 
     ``status`` is the broker's HTTP status when it answered, ``retry_after`` the
     seconds to wait before trying again (RATE_LIMITED only).
@@ -34,9 +32,8 @@ class BrokerError(Exception):
         *,
         status: int | None = None,
     ) -> None:
-        super().__init__(message)
-        self.code = ErrorCode(code)
-        self.message = message
+        wait = None if retry_after is None else max(1, math.ceil(retry_after))
+        super().__init__(ErrorCode(code), message, retry_after=wait)
         self.retry_after = retry_after
         self.status = status
 

@@ -75,6 +75,7 @@ _MAX_ORDERS = 500
 _QTY_STEP = Decimal("0.000000001")
 _UNIQUE_ID = re.compile(r"client[ _]order[ _]id.*unique", re.IGNORECASE)
 _TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
+_RATE_WARNING = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -491,6 +492,11 @@ class BrokerGateway:
         result = await loop.run_in_executor(self._executor, call)
         if isinstance(result, _Unreadable):
             raise VaultError("the stored credentials of this account do not decrypt")
+        remaining = result.rate_remaining if isinstance(result, Answer) else None
+        if remaining is not None and remaining < _RATE_WARNING:
+            # Alpaca allows about 200 calls a minute per key; snapshot polling and chat
+            # share that budget, so operators should see it running out before a 429.
+            log.warning("account %s: %d broker calls left in this minute", ref.id, remaining)
         return result
 
     async def _send_with(

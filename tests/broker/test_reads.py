@@ -14,6 +14,7 @@ import pytest
 
 from api.broker import AccountRef, BrokerError, BrokerGateway, ErrorCode, OrderRequest
 from api.db import Database
+from api.vault import VaultError
 from tests.broker.conftest import MakeAccount
 from tests.broker.helpers import sign_up
 from tests.fixtures.sandbox import SandboxHandle
@@ -195,3 +196,17 @@ async def test_account_ref_is_only_loaded_by_its_owner(
     assert await gateway.account(stranger, ref.id) is None
     assert await gateway.account(ref.owner_id, uuid4()) is None
     assert "secret" not in repr(loaded) and "encrypted" not in repr(loaded)
+
+
+async def test_credentials_of_another_row_do_not_decrypt(
+    gateway: BrokerGateway, make_account: MakeAccount
+) -> None:
+    """CRED-01: ciphertexts are bound to their row; copied onto another account they fail
+    (VaultError, masked by the API) and nothing is sent."""
+    ref, _ = await make_account()
+    other, _ = await make_account()
+    forged = AccountRef(
+        other.id, other.owner_id, "PAPER", ref.key_id_encrypted, ref.secret_encrypted
+    )
+    with pytest.raises(VaultError):
+        await gateway.snapshot(forged)
