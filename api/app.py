@@ -25,9 +25,13 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.accounts import AccountService
 from api.auth import AuthService
+from api.broker import BrokerGateway
 from api.config import Settings
 from api.db import Database
+from api.realtime.bus import EventBus
+from api.trading import TradingService
 from api.vault import Vault
 
 log = logging.getLogger(__name__)
@@ -52,11 +56,37 @@ SECURITY_HEADERS = (
 
 @dataclass
 class Services:
-    """What the lifespan opens and every request shares."""
+    """Everything a request may use, built once per process over an opened database."""
 
     settings: Settings
     database: Database
     vault: Vault
+    gateway: BrokerGateway
+    bus: EventBus
+    accounts: AccountService
+    trading: TradingService
+
+    @classmethod
+    def build(cls, settings: Settings, database: Database) -> Services:
+        vault = Vault(settings.credentials_keys)
+        gateway = BrokerGateway(settings, vault, database)
+        accounts = AccountService(database, vault, gateway)
+        return cls(
+            settings=settings,
+            database=database,
+            vault=vault,
+            gateway=gateway,
+            bus=EventBus(database),
+            accounts=accounts,
+            trading=TradingService(database, gateway, accounts),
+        )
+
+    async def start(self) -> None:
+        await self.bus.start()
+
+    async def stop(self) -> None:
+        await self.bus.stop()
+        self.gateway.close()
 
 
 class SecurityHeaders:
@@ -117,11 +147,13 @@ def create_app(services: Services) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await services.start()
         await auth.start()
         try:
             yield
         finally:
             await auth.stop()
+            await services.stop()
 
     app = Starlette(
         routes=[

@@ -14,6 +14,7 @@ import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import replace
 
 import asyncpg
 import uvicorn
@@ -27,6 +28,8 @@ from api.db.embedded import EmbeddedPostgres
 from api.db.migrations import rollback
 from api.db.rotation import RotationProgress, rotate_credentials
 from api.logs import configure_logging
+from api.sandbox import SandboxStarted, serve_sandbox
+from api.sandbox.__main__ import announce
 from api.vault import Vault
 
 log = logging.getLogger("alpaca_chat")
@@ -71,11 +74,41 @@ async def _open(settings: Settings) -> tuple[Database, EmbeddedPostgres | None]:
         raise CommandError(_describe(error)) from None
 
 
+async def _start_sandbox(settings: Settings, port: int) -> tuple[Settings, asyncio.Task[None]]:
+    """OPS-03: an in-process sandbox broker, with every broker URL pointed at it."""
+    started: list[SandboxStarted] = []
+    ready = asyncio.Event()
+    task = asyncio.create_task(
+        serve_sandbox(port=port, demo_accounts=3, ready=ready, on_start=started.append)
+    )
+    waiter = asyncio.create_task(ready.wait())
+    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    if not ready.is_set():
+        waiter.cancel()
+        await task  # raises the bind error
+    sandbox = started[0]
+    announce(sandbox)
+    return (
+        replace(
+            settings,
+            paper_url=sandbox.paper_url,
+            live_url=sandbox.live_url,
+            data_url=sandbox.data_url,
+            paper_stream_url=sandbox.paper_stream_url,
+            live_stream_url=sandbox.live_stream_url,
+        ),
+        task,
+    )
+
+
 async def _serve(settings: Settings, args: argparse.Namespace) -> None:
     started = time.perf_counter()
+    sandbox = None
+    if args.sandbox:
+        settings, sandbox = await _start_sandbox(settings, args.sandbox_port)
     database, server = await _open(settings)
     try:
-        app = create_app(Services(settings, database, Vault(settings.credentials_keys)))
+        app = create_app(Services.build(settings, database))
         config = uvicorn.Config(
             app,
             host=args.host,
@@ -107,6 +140,13 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
         await database.close()
         if server is not None:
             server.stop()
+        if sandbox is not None:
+            sandbox.cancel()
+            await asyncio.gather(sandbox, return_exceptions=True)
+
+
+async def _sandbox(args: argparse.Namespace) -> None:
+    await serve_sandbox(args.host, args.port, demo_accounts=args.demo_accounts, on_start=announce)
 
 
 async def _migrate(settings: Settings, args: argparse.Namespace) -> None:
@@ -181,7 +221,17 @@ def _parser() -> argparse.ArgumentParser:
         default="127.0.0.1",
         help="proxies trusted for X-Forwarded-Proto/For (comma-separated, or *)",
     )
+    serve.add_argument(
+        "--sandbox", action="store_true", help="trade against a built-in sandbox broker"
+    )
+    serve.add_argument("--sandbox-port", type=int, default=8765)
     serve.set_defaults(run=_serve)
+
+    sandbox = commands.add_parser("sandbox", help="run the Alpaca-compatible sandbox broker")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    sandbox.add_argument("--demo-accounts", type=int, default=3)
+    sandbox.set_defaults(run=None)
 
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.add_argument("--rollback", type=int, default=0, metavar="N", help="undo N migrations")
@@ -198,6 +248,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "sandbox":  # needs no settings, no database
+        with contextlib.suppress(KeyboardInterrupt):
+            uvloop.run(_sandbox(args))
+        return 0
     try:
         settings = load_settings()
     except ConfigError as error:

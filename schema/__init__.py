@@ -28,17 +28,19 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from schema import limits
+from schema.accounts import AccountsMutation, AccountsQuery
 from schema.auth import AuthMutation, AuthQuery, AuthSubscription
 from schema.errors import CodedErrors, log_errors
+from schema.trading import TradingMutation, TradingQuery
 
 
 @strawberry.type
-class Query(AuthQuery):
+class Query(AuthQuery, AccountsQuery, TradingQuery):
     pass
 
 
 @strawberry.type
-class Mutation(AuthMutation):
+class Mutation(AuthMutation, AccountsMutation, TradingMutation):
     pass
 
 

@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.postgres",
     "tests.fixtures.sandbox",
     "tests.fixtures.server",
+    "tests.fixtures.trading",
 ]

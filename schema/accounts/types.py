@@ -1,0 +1,105 @@
+"""GraphQL types of the accounts domain, mapped from api records (never from DB rows)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from uuid import UUID
+
+import strawberry
+
+from api.accounts import AccountRecord
+from api.broker import Snapshot
+from schema.context import Info
+
+
+@strawberry.enum(description="Paper accounts trade simulated money; live accounts real money.")
+class Environment(Enum):
+    PAPER = "PAPER"
+    LIVE = "LIVE"
+
+
+_HUNDRED = Decimal(100)
+_BASIS = Decimal("0.01")
+
+
+@strawberry.type(description="Balances of an account as the broker reports them at `asOf`.")
+class AccountSnapshot:
+    cash: Decimal
+    equity: Decimal
+    buying_power: Decimal
+    portfolio_value: Decimal
+    last_equity: Decimal
+    currency: str
+    status: str
+    as_of: datetime
+    trading_blocked: bool
+    pattern_day_trader: bool
+    day_change: Decimal = strawberry.field(description="equity - lastEquity")
+    day_change_percent: Decimal = strawberry.field(
+        description="day change in percent of lastEquity"
+    )
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> AccountSnapshot:
+        change = snapshot.equity - snapshot.last_equity
+        percent = (
+            (change / snapshot.last_equity * _HUNDRED).quantize(_BASIS)
+            if snapshot.last_equity
+            else Decimal(0)
+        )
+        return cls(
+            cash=snapshot.cash,
+            equity=snapshot.equity,
+            buying_power=snapshot.buying_power,
+            portfolio_value=snapshot.portfolio_value,
+            last_equity=snapshot.last_equity,
+            currency=snapshot.currency,
+            status=snapshot.status,
+            as_of=snapshot.as_of,
+            trading_blocked=snapshot.trading_blocked,
+            pattern_day_trader=snapshot.pattern_day_trader,
+            day_change=change,
+            day_change_percent=percent,
+        )
+
+
+@strawberry.type(description="A connected Alpaca account. Its keys never leave the server.")
+class BrokerAccount:
+    id: UUID
+    nickname: str
+    environment: Environment
+    key_hint: str = strawberry.field(description="The ends of the API key id, e.g. PK…7Q2F.")
+    is_active: bool
+    created_at: datetime
+    last_verified_at: datetime | None
+    chat_auto_execute: bool = strawberry.field(
+        description="Paper only: chat orders go through without confirmation."
+    )
+
+    @strawberry.field(description="Fetched from the broker when asked for.")
+    async def snapshot(self, info: Info) -> AccountSnapshot:
+        user_id = info.context.require_principal().user_id
+        return AccountSnapshot.of(await info.context.services.accounts.snapshot(user_id, self.id))
+
+    @classmethod
+    def of(cls, account: AccountRecord) -> BrokerAccount:
+        return cls(
+            id=account.id,
+            nickname=account.nickname,
+            environment=Environment(account.environment),
+            key_hint=account.key_hint,
+            is_active=account.is_active,
+            created_at=account.created_at,
+            last_verified_at=account.last_verified_at,
+            chat_auto_execute=account.chat_auto_execute,
+        )
+
+
+@strawberry.input(description="A broker account to connect; the keys are verified first.")
+class AddAccountInput:
+    nickname: str
+    environment: Environment
+    api_key_id: str
+    secret_key: str

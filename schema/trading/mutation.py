@@ -1,0 +1,46 @@
+"""Mutations of the trading domain (TRADE-02, TRADE-05): thin over api.trading."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import strawberry
+
+from schema.context import Info
+from schema.permissions import IsAuthenticated
+from schema.trading.types import Order, PlaceOrderInput
+
+
+@strawberry.type
+class TradingMutation:
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated],
+        description="Paper orders are sent at once; live orders answer CONFIRMATION_REQUIRED "
+        "with extensions.proposal, to be sent by confirmOrder.",
+    )
+    async def place_order(self, info: Info, input: PlaceOrderInput) -> Order:
+        user_id = info.context.require_principal().user_id
+        order = await info.context.services.trading.place_order(
+            user_id, input.account_id, input.ticket()
+        )
+        return Order.of(order)
+
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
+    async def cancel_order(self, info: Info, order_id: str, account_id: UUID | None = None) -> bool:
+        user_id = info.context.require_principal().user_id
+        await info.context.services.trading.cancel_order(user_id, account_id, order_id)
+        return True
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated],
+        description="Send a proposal's order, once; it is checked again first.",
+    )
+    async def confirm_order(self, info: Info, proposal_id: UUID) -> Order:
+        user_id = info.context.require_principal().user_id
+        return Order.of(await info.context.services.trading.confirm(user_id, proposal_id))
+
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
+    async def dismiss_proposal(self, info: Info, proposal_id: UUID) -> bool:
+        user_id = info.context.require_principal().user_id
+        await info.context.services.trading.dismiss(user_id, proposal_id)
+        return True

@@ -1,0 +1,192 @@
+"""GraphQL types of the trading domain, mapped from api.broker and api.trading records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from uuid import UUID
+
+import strawberry
+
+from api.broker import Order as BrokerOrder
+from api.broker import Position as BrokerPosition
+from api.trading import OrderTicket, Proposal
+from schema.accounts.types import Environment
+
+
+@strawberry.enum
+class OrderSide(Enum):
+    BUY = "buy"
+    SELL = "sell"
+
+
+@strawberry.enum
+class OrderType(Enum):
+    MARKET = "market"
+    LIMIT = "limit"
+    STOP = "stop"
+    STOP_LIMIT = "stop_limit"
+    TRAILING_STOP = "trailing_stop"
+
+
+@strawberry.enum
+class TimeInForce(Enum):
+    DAY = "day"
+    GTC = "gtc"
+    IOC = "ioc"
+    FOK = "fok"
+    OPG = "opg"
+    CLS = "cls"
+
+
+@strawberry.enum
+class OrderStatusFilter(Enum):
+    OPEN = "open"
+    CLOSED = "closed"
+    ALL = "all"
+
+
+@strawberry.type(description="An open position of the selected account.")
+class Position:
+    symbol: str
+    qty: Decimal
+    side: str
+    avg_entry_price: Decimal
+    current_price: Decimal | None
+    market_value: Decimal | None
+    cost_basis: Decimal
+    unrealized_pl: Decimal | None
+    unrealized_plpc: Decimal | None = strawberry.field(description="fraction, 0.05 = 5 %")
+    change_today: Decimal | None = strawberry.field(description="fraction, 0.01 = 1 %")
+    asset_class: str
+
+    @classmethod
+    def of(cls, p: BrokerPosition) -> Position:
+        return cls(
+            symbol=p.symbol,
+            qty=p.qty,
+            side=p.side,
+            avg_entry_price=p.avg_entry_price,
+            current_price=p.current_price,
+            market_value=p.market_value,
+            cost_basis=p.cost_basis,
+            unrealized_pl=p.unrealized_pl,
+            unrealized_plpc=p.unrealized_plpc,
+            change_today=p.change_today,
+            asset_class=p.asset_class,
+        )
+
+
+@strawberry.type(description="An order at the broker.")
+class Order:
+    id: str
+    client_order_id: str
+    symbol: str | None
+    side: OrderSide | None
+    type: OrderType | None
+    time_in_force: TimeInForce
+    qty: Decimal | None
+    notional: Decimal | None
+    filled_qty: Decimal
+    filled_avg_price: Decimal | None
+    limit_price: Decimal | None
+    stop_price: Decimal | None
+    status: str
+    extended_hours: bool
+    created_at: datetime
+    submitted_at: datetime | None
+    filled_at: datetime | None
+    canceled_at: datetime | None
+
+    @classmethod
+    def of(cls, o: BrokerOrder) -> Order:
+        return cls(
+            id=o.id,
+            client_order_id=o.client_order_id,
+            symbol=o.symbol,
+            side=OrderSide(o.side) if o.side in ("buy", "sell") else None,
+            type=OrderType(o.type) if o.type in OrderType._value2member_map_ else None,
+            time_in_force=TimeInForce(o.time_in_force),
+            qty=o.qty,
+            notional=o.notional,
+            filled_qty=o.filled_qty or Decimal(0),
+            filled_avg_price=o.filled_avg_price,
+            limit_price=o.limit_price,
+            stop_price=o.stop_price,
+            status=o.status,
+            extended_hours=o.extended_hours,
+            created_at=o.created_at,
+            submitted_at=o.submitted_at,
+            filled_at=o.filled_at,
+            canceled_at=o.canceled_at,
+        )
+
+
+@strawberry.type(description="An order waiting for the person to confirm it.")
+class OrderProposal:
+    id: UUID
+    account_id: UUID
+    symbol: str
+    side: OrderSide
+    type: OrderType
+    time_in_force: TimeInForce
+    qty: Decimal | None
+    notional: Decimal | None
+    limit_price: Decimal | None
+    stop_price: Decimal | None
+    summary: str
+    estimated_cost: Decimal
+    environment: Environment
+    expires_at: datetime
+    status: str = strawberry.field(description="PENDING, CONFIRMED, DISMISSED or EXPIRED")
+    order_id: str | None
+
+    @classmethod
+    def of(cls, p: Proposal) -> OrderProposal:
+        t = p.ticket
+        return cls(
+            id=p.id,
+            account_id=p.account_id,
+            symbol=t.symbol,
+            side=OrderSide(t.side),
+            type=OrderType(t.type),
+            time_in_force=TimeInForce(t.time_in_force),
+            qty=t.qty,
+            notional=t.notional,
+            limit_price=t.limit_price,
+            stop_price=t.stop_price,
+            summary=p.summary,
+            estimated_cost=p.estimated_cost,
+            environment=Environment(p.environment),
+            expires_at=p.expires_at,
+            status=p.status,
+            order_id=p.broker_order_id,
+        )
+
+
+@strawberry.input(description="An order; give exactly one of qty and notional.")
+class PlaceOrderInput:
+    symbol: str
+    side: OrderSide
+    account_id: UUID | None = strawberry.field(default=None, description="Default: active account")
+    type: OrderType = OrderType.MARKET
+    qty: Decimal | None = None
+    notional: Decimal | None = None
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    time_in_force: TimeInForce = TimeInForce.DAY
+    extended_hours: bool = False
+
+    def ticket(self) -> OrderTicket:
+        return OrderTicket.parse(
+            symbol=self.symbol,
+            side=self.side.value,
+            type=self.type.value,
+            qty=self.qty,
+            notional=self.notional,
+            limit_price=self.limit_price,
+            stop_price=self.stop_price,
+            time_in_force=self.time_in_force.value,
+            extended_hours=self.extended_hours,
+        )
