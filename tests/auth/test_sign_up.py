@@ -92,9 +92,7 @@ def test_input_is_checked_AUTH_01_AUTH_02(server: RunningServer) -> None:
         }
 
 
-def test_cli_invite_prints_a_code_that_signs_up_AUTH_01(
-    server: RunningServer, tmp_path
-) -> None:
+def test_cli_invite_prints_a_code_that_signs_up_AUTH_01(server: RunningServer, tmp_path) -> None:
     signed_up_user(server, "a@example.com")
     result = subprocess.run(
         [sys.executable, "-m", "api.cli", "invite"],
@@ -114,4 +112,3 @@ def test_cli_invite_prints_a_code_that_signs_up_AUTH_01(
     assert code and "\n" not in code
     assert code not in result.stderr
     assert sign_up(server, "invited@example.com", code)["data"]["signUp"]["token"]
-

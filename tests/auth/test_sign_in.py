@@ -1,0 +1,73 @@
+"""AUTH-02: argon2id hashes; one answer for wrong password and unknown email; rate limits."""
+
+from __future__ import annotations
+
+import time
+
+import asyncpg
+
+from tests.fixtures.server import PASSWORD, RunningServer, errors_of, signed_up_user
+
+SIGN_IN = """
+mutation SignIn($email: String!, $password: String!) {
+  signIn(email: $email, password: $password) { token user { email } }
+}"""
+
+
+def sign_in(server: RunningServer, email: str, password: str) -> dict:
+    return server.gql(SIGN_IN, {"email": email, "password": password})
+
+
+async def test_passwords_are_stored_as_argon2id_AUTH_02(
+    server: RunningServer, owner: asyncpg.Connection
+) -> None:
+    signed_up_user(server, "a@example.com")
+    stored = await owner.fetchval("select password_hash from app.users")
+    assert stored.startswith("$argon2id$")
+    assert PASSWORD not in stored
+
+
+def test_sign_in_returns_a_working_token_AUTH_02(server: RunningServer) -> None:
+    signed_up_user(server, "a@example.com")
+    response = sign_in(server, " A@Example.com", PASSWORD)
+    token = response["data"]["signIn"]["token"]
+    assert server.gql("{ me { email } }", token=token)["data"]["me"]["email"] == "a@example.com"
+
+
+def test_wrong_password_and_unknown_email_look_alike_AUTH_02(server: RunningServer) -> None:
+    signed_up_user(server, "a@example.com")
+    sign_in(server, "warm@example.com", "warm-up-password")  # first call pays for imports
+
+    def timed(email: str, password: str) -> tuple[dict, float]:
+        started = time.perf_counter()
+        response = sign_in(server, email, password)
+        return response, time.perf_counter() - started
+
+    wrong, wrong_time = timed("a@example.com", "wrong password!")
+    unknown, unknown_time = timed("nobody@example.com", "wrong password!")
+    assert wrong["errors"][0]["message"] == unknown["errors"][0]["message"]
+    assert wrong["errors"][0]["extensions"] == unknown["errors"][0]["extensions"]
+    assert errors_of(wrong) == ["UNAUTHENTICATED"]
+    # both verify an argon2id hash; neither returns early
+    assert unknown_time > 0.3 * wrong_time
+    assert wrong_time > 0.3 * unknown_time
+
+
+def test_sixth_rapid_failure_is_rate_limited_AUTH_02(server: RunningServer) -> None:
+    signed_up_user(server, "a@example.com")
+    for _ in range(5):
+        assert errors_of(sign_in(server, "a@example.com", "wrong password!")) == ["UNAUTHENTICATED"]
+    limited = sign_in(server, "a@example.com", PASSWORD)  # even the right password waits
+    assert errors_of(limited) == ["RATE_LIMITED"]
+    retry_after = limited["errors"][0]["extensions"]["retryAfter"]
+    assert isinstance(retry_after, int) and 0 < retry_after <= 300
+    # another email from the same address is not locked out by this one
+    assert errors_of(sign_in(server, "b@example.com", "wrong password!")) == ["UNAUTHENTICATED"]
+
+
+def test_failures_per_address_are_limited_AUTH_02(server: RunningServer) -> None:
+    codes = [
+        errors_of(sign_in(server, f"user{n}@example.com", "wrong password!"))[0] for n in range(31)
+    ]
+    assert codes[:30] == ["UNAUTHENTICATED"] * 30
+    assert codes[30] == "RATE_LIMITED"
