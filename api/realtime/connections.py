@@ -1,0 +1,49 @@
+"""Long-lived connections outside the pool, and the backoff used to reopen them.
+
+LISTEN and session-level advisory locks belong to one server session, so the
+bus and the stream-ownership locks each hold a connection of their own rather
+than borrowing from the request pool (which resets sessions and would lose
+both). They run as the unprivileged runtime role like every request does:
+the owner's credentials open them and the startup packet switches the role,
+which works for the embedded server and any DATABASE_URL because migration
+0001 makes the owner a member of that role.
+"""
+
+from __future__ import annotations
+
+import random
+
+import asyncpg
+
+from api.db import Database
+from api.db.database import RUNTIME_ROLE
+
+# What a dropped or unreachable database looks like from asyncpg.
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
+
+
+CONNECT_TIMEOUT = 10.0
+
+
+async def dedicated_connection(database: Database, application_name: str) -> asyncpg.Connection:
+    """A connection of its own as the runtime role, named for pg_stat_activity."""
+    return await asyncpg.connect(
+        database.owner_dsn,
+        timeout=CONNECT_TIMEOUT,
+        server_settings={"application_name": application_name, "role": RUNTIME_ROLE},
+    )
+
+
+def backoff_delay(attempt: int, *, base: float, cap: float) -> float:
+    """Exponential delay with jitter for reconnect attempt `attempt` (0-based).
+
+    Half fixed, half random ("equal jitter"): never immediate, and after a
+    database restart the processes of a deployment do not all return at once.
+    """
+    ceiling = min(cap, base * 2 ** min(attempt, 32))
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
