@@ -1,0 +1,254 @@
+"""The `accounts` query through /graphql against the floor of our stack.
+
+    python bench/graphql_reads.py [--clients 16] [--seconds 10] [--accounts 3]
+
+One server process (embedded PostgreSQL in a temporary folder) serves both:
+(a) `POST /graphql` with `{ accounts { ... } }`, and (b) a bare Starlette
+endpoint mounted in the same app that authenticates the same bearer token,
+runs the same SQL in the same tenant transaction and returns the same JSON.
+A second process drives N keep-alive clients at each for a fixed time and
+prints requests/s, p50 and p99 for both and the ratio (a)/(b). Not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+QUERY = "{ accounts { id nickname environment keyHint isActive createdAt lastVerifiedAt } }"
+FLOOR_PATH = "/bench/accounts"
+
+
+# ----------------------------------------------------------------------------- server side
+
+
+def serve(port: int, home: str) -> None:
+    """Run the real app plus the floor endpoint (called in the server subprocess)."""
+    import uvicorn
+    import uvloop
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from api.accounts.records import SELECT, AccountRecord
+    from api.app import Services, create_app
+    from api.config import load_settings
+    from api.db import open_database
+    from api.logs import configure_logging
+    from schema.accounts.types import BrokerAccount
+
+    async def main() -> None:
+        settings = load_settings({"ALPACA_CHAT_HOME": home, "GRAPHIQL": "false"})
+        configure_logging(settings, level="WARNING")
+        database, server = await open_database(settings)
+        services = Services.build(settings, database)
+        app = create_app(services)
+        auth = app.state.auth
+
+        async def floor(request: Request) -> Response:
+            token = request.headers["authorization"].removeprefix("Bearer ")
+            principal = await auth.authenticate(token)
+            async with database.tenant(principal.user_id) as conn:
+                rows = await conn.fetch(f"{SELECT} order by a.created_at, a.id")
+            accounts = []
+            for row in rows:
+                account = BrokerAccount.of(AccountRecord.from_row(row))
+                accounts.append(
+                    {
+                        "id": str(account.id),
+                        "nickname": account.nickname,
+                        "environment": account.environment.value,
+                        "keyHint": account.key_hint,
+                        "isActive": account.is_active,
+                        "createdAt": account.created_at.isoformat(),
+                        "lastVerifiedAt": account.last_verified_at.isoformat(),
+                    }
+                )
+            body = json.dumps({"data": {"accounts": accounts}}).encode()
+            return Response(body, media_type="application/json")
+
+        app.router.routes.insert(0, Route(FLOOR_PATH, floor, methods=["POST"]))
+        config = uvicorn.Config(app, port=port, log_level="warning", http="httptools")
+        try:
+            await uvicorn.Server(config).serve()
+        finally:
+            await database.close()
+            server.stop()
+
+    uvloop.run(main())
+
+
+# ----------------------------------------------------------------------------- load side
+
+
+class Client:
+    """A minimal HTTP/1.1 keep-alive client: the load generator must cost little."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    async def open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+
+    async def post(self, path: str, body: bytes, token: str) -> bytes:
+        head = (
+            f"POST {path} HTTP/1.1\r\nhost: 127.0.0.1:{self.port}\r\n"
+            f"content-type: application/json\r\nauthorization: Bearer {token}\r\n"
+            f"content-length: {len(body)}\r\n\r\n"
+        )
+        self.writer.write(head.encode() + body)
+        header = await self.reader.readuntil(b"\r\n\r\n")
+        status = header.split(b" ", 2)[1]
+        length = 0
+        for line in header.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":", 1)[1])
+        payload = await self.reader.readexactly(length)
+        if status != b"200":
+            raise RuntimeError(f"HTTP {status.decode()}: {payload[:200]!r}")
+        return payload
+
+
+async def _graphql(port: int, query: str, token: str | None = None) -> dict:
+    client = Client(port)
+    await client.open()
+    body = json.dumps({"query": query}).encode()
+    result = json.loads(await client.post("/graphql", body, token or ""))
+    client.writer.close()
+    return result
+
+
+async def _prepare(port: int) -> tuple[str, str]:
+    """The benchmark user's token and id."""
+    signed = await _graphql(
+        port,
+        'mutation { signUp(email: "bench@example.com", password: "bench-password-1") '
+        "{ token user { id } } }",
+    )
+    payload = signed["data"]["signUp"]
+    return payload["token"], payload["user"]["id"]
+
+
+async def _load(port: int, path: str, body: bytes, token: str, clients: int, seconds: float):
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    async def one() -> None:
+        client = Client(port)
+        await client.open()
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            await client.post(path, body, token)
+            latencies.append(time.perf_counter() - started)
+        client.writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one() for _ in range(clients)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50": statistics.median(latencies) * 1000,
+        "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+    }
+
+
+def _store_accounts(home: str, user: str, count: int) -> None:
+    """Fake account rows for the benchmark user (no broker call: the query never asks it)."""
+    import uvloop
+
+    from api.config import load_settings
+    from api.db import Database
+    from api.db.embedded import EmbeddedPostgres
+    from api.vault import Vault, key_hint
+
+    async def main() -> None:
+        settings = load_settings({"ALPACA_CHAT_HOME": home})
+        server = EmbeddedPostgres(settings.home)
+        database = Database(server.dsn(), login_as_runtime_role=False)
+        await database.connect(min_size=1, max_size=1)
+        vault = Vault(settings.credentials_keys)
+        for n in range(count):
+            async with database.tenant(user) as conn:
+                account_id = await conn.fetchval("select gen_random_uuid()")
+                await conn.execute(
+                    """insert into app.broker_accounts (id, owner_id, nickname, environment,
+                       key_id_encrypted, secret_encrypted, key_hint, broker_account_number,
+                       last_verified_at) values ($1, $2, $3, 'PAPER', $4, $5, $6, $7, now())""",
+                    account_id,
+                    user,
+                    f"Bench {n}",
+                    vault.encrypt("bench-key", account_id=account_id, owner_id=user),
+                    vault.encrypt("bench-secret", account_id=account_id, owner_id=user),
+                    key_hint("PKBENCH0000000000000"),
+                    f"BENCH{n}",
+                )
+        await database.close()
+
+    uvloop.run(main())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--accounts", type=int, default=3)
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--home", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.home)
+        return
+
+    home = tempfile.mkdtemp(prefix="acbench-")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CREDENTIALS_KEY")}
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(port), "--home", home], cwd=ROOT, env=env
+    )
+    try:
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        token, user = asyncio.run(_prepare(port))
+        _store_accounts(home, user, args.accounts)
+        graphql_body = json.dumps({"query": QUERY}).encode()
+        check = asyncio.run(_graphql(port, QUERY, token))
+        assert len(check["data"]["accounts"]) == args.accounts, check
+
+        async def run(path: str, body: bytes) -> dict:
+            await _load(port, path, body, token, args.clients, 1.0)  # warm-up
+            return await _load(port, path, body, token, args.clients, args.seconds)
+
+        floor = asyncio.run(run(FLOOR_PATH, b"{}"))
+        graphql = asyncio.run(run("/graphql", graphql_body))
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+    print(f"accounts query, {args.clients} concurrent clients, {args.seconds:g} s each")
+    for name, result in (("(a) /graphql", graphql), ("(b) bare endpoint", floor)):
+        print(
+            f"{name:20} {result['rps']:8.0f} req/s   p50 {result['p50']:6.2f} ms"
+            f"   p99 {result['p99']:6.2f} ms"
+        )
+    print(f"ratio (a)/(b): {graphql['rps'] / floor['rps']:.2f}  (target >= 0.9)")
+
+
+if __name__ == "__main__":
+    main()
