@@ -28,6 +28,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.accounts import AccountService
 from api.auth import AuthService
 from api.broker import BrokerGateway
+from api.chat import ChatEngine
+from api.chat.service import ChatService
 from api.config import Settings
 from api.db import Database
 from api.realtime.bus import EventBus
@@ -65,12 +67,15 @@ class Services:
     bus: EventBus
     accounts: AccountService
     trading: TradingService
+    chat: ChatService
 
     @classmethod
     def build(cls, settings: Settings, database: Database) -> Services:
         vault = Vault(settings.credentials_keys)
         gateway = BrokerGateway(settings, vault, database)
         accounts = AccountService(database, vault, gateway)
+        trading = TradingService(database, gateway, accounts)
+        chat = ChatService(database, accounts, trading, gateway, ChatEngine.from_settings(settings))
         return cls(
             settings=settings,
             database=database,
@@ -78,7 +83,8 @@ class Services:
             gateway=gateway,
             bus=EventBus(database),
             accounts=accounts,
-            trading=TradingService(database, gateway, accounts),
+            trading=trading,
+            chat=chat,
         )
 
     async def start(self) -> None:

@@ -30,17 +30,18 @@ from strawberry.types import ExecutionContext
 from schema import limits
 from schema.accounts import AccountsMutation, AccountsQuery
 from schema.auth import AuthMutation, AuthQuery, AuthSubscription
+from schema.chat import ChatMutation, ChatQuery
 from schema.errors import CodedErrors, log_errors
 from schema.trading import TradingMutation, TradingQuery
 
 
 @strawberry.type
-class Query(AuthQuery, AccountsQuery, TradingQuery):
+class Query(AuthQuery, AccountsQuery, TradingQuery, ChatQuery):
     pass
 
 
 @strawberry.type
-class Mutation(AuthMutation, AccountsMutation, TradingMutation):
+class Mutation(AuthMutation, AccountsMutation, TradingMutation, ChatMutation):
     pass
 
 

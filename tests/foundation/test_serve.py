@@ -121,9 +121,10 @@ def test_unreachable_database_url_is_one_line(tmp_path: Path) -> None:
 def test_migrate_command_applies_and_rolls_back(database_url: str) -> None:
     """OPS-02: `alpaca-chat migrate` against DATABASE_URL, and a working backwards step."""
     env = {"DATABASE_URL": database_url, "CREDENTIALS_KEY": Fernet.generate_key().decode()}
-    code, err = _fails(env, "migrate", "--rollback", "2")
+    code, err = _fails(env, "migrate", "--rollback", "3")
     assert code == 0, err
-    assert "rolled back 0002_definer_functions" in err and "rolled back 0001_tenancy" in err
+    for name in ("0003_chat_message_links", "0002_definer_functions", "0001_tenancy"):
+        assert f"rolled back {name}" in err
     code, err = _fails(env, "migrate")
     assert code == 0, err
     assert "applied migration 0001_tenancy" in err
