@@ -221,6 +221,15 @@ class EventBus:
             raise RuntimeError("an event bus starts once")
         self._conn = await self._listen()
         self._task = asyncio.create_task(self._supervise(), name="event-bus-listener")
+        self._task.add_done_callback(self._supervisor_ended)
+
+    def _supervisor_ended(self, task: asyncio.Task[None]) -> None:
+        # Only stop() may end the supervisor; anything else would silently stop delivery.
+        if not task.cancelled() and task.exception() is not None:
+            log.error(
+                "event bus: the listener supervisor failed; events are no longer delivered",
+                exc_info=task.exception(),
+            )
 
     async def stop(self) -> None:
         """Stop listening and end every subscription (reason "shutdown")."""

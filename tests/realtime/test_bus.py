@@ -246,10 +246,15 @@ async def test_auth03_session_revoked_ends_every_subscription_of_that_session_wi
         a1.put_nowait(snapshot(user, account))  # queued, yet never delivered once revoked
         started = time.monotonic()
         await publish_now(db_b, SessionRevokedEvent(revoked, user))
+        # a2 and b1 have nothing queued, so they end exactly when revoked; a1 was
+        # closed by the same dispatch as a2, and its queued snapshot is gone.
+        for sub in (a2, b1):
+            assert await until_closed(sub, within=1) == []
+        assert time.monotonic() - started < 1
+        assert a1.closed
         for sub in (a1, a2, b1):
             assert await until_closed(sub, within=1) == []
             assert sub.close_reason == "session_revoked"
-        assert time.monotonic() - started < 1
 
         later = snapshot(user, account, 7)
         await publish_now(db_b, later)
