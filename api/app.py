@@ -28,11 +28,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.accounts import AccountService
 from api.auth import AuthService
 from api.broker import BrokerGateway
+from api.broker.streams import StreamSupervisor
 from api.chat import ChatEngine
 from api.chat.service import ChatService
 from api.config import Settings
 from api.db import Database
 from api.realtime.bus import EventBus
+from api.realtime.feeds import Feeds
 from api.trading import TradingService
 from api.vault import Vault
 
@@ -65,6 +67,8 @@ class Services:
     vault: Vault
     gateway: BrokerGateway
     bus: EventBus
+    streams: StreamSupervisor
+    feeds: Feeds
     accounts: AccountService
     trading: TradingService
     chat: ChatService
@@ -76,12 +80,16 @@ class Services:
         accounts = AccountService(database, vault, gateway)
         trading = TradingService(database, gateway, accounts)
         chat = ChatService(database, accounts, trading, gateway, ChatEngine.from_settings(settings))
+        bus = EventBus(database)
+        streams = StreamSupervisor(settings, vault, gateway, database, bus)
         return cls(
             settings=settings,
             database=database,
             vault=vault,
             gateway=gateway,
-            bus=EventBus(database),
+            bus=bus,
+            streams=streams,
+            feeds=Feeds(accounts, bus, streams),
             accounts=accounts,
             trading=trading,
             chat=chat,
@@ -89,8 +97,11 @@ class Services:
 
     async def start(self) -> None:
         await self.bus.start()
+        await self.streams.start()
 
     async def stop(self) -> None:
+        # Streams first: they publish through the pool and release their locks.
+        await self.streams.stop()
         await self.bus.stop()
         self.gateway.close()
 

@@ -32,6 +32,7 @@ from schema.accounts import AccountsMutation, AccountsQuery
 from schema.auth import AuthMutation, AuthQuery, AuthSubscription
 from schema.chat import ChatMutation, ChatQuery
 from schema.errors import CodedErrors, log_errors
+from schema.realtime import RealtimeSubscription
 from schema.trading import TradingMutation, TradingQuery
 
 
@@ -46,7 +47,7 @@ class Mutation(AuthMutation, AccountsMutation, TradingMutation, ChatMutation):
 
 
 @strawberry.type
-class Subscription(AuthSubscription):
+class Subscription(AuthSubscription, RealtimeSubscription):
     pass
 
 

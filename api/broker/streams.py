@@ -1,0 +1,495 @@
+"""The stream supervisor: one trade-update stream per watched account, deployment-wide (RT-03).
+
+Decision 3 in DESIGN.md: the broker's trade updates and periodic snapshots go
+to `pg_notify`, and a PostgreSQL advisory lock gives each account's stream
+exactly one owner across server processes. Alpaca allows one trade-update
+connection per account, so this is correctness, not thrift.
+
+How it runs, per account, in every process that has subscribers for it
+(`interest()` counts them; the first starts a watch, the last ends it):
+
+* the watch listens to the account's events on the bus, noting reported
+  orders (`OrderLedger`) and the latest snapshot, whoever published them;
+* it competes for the account's lock (`StreamLocks`, polled about every
+  second). The winner runs `KeylessTradingStream` in this event loop, forwards
+  each trade update as an `OrderEvent` (and, for fills and cancels, a
+  `PositionsChangedEvent`), reconciles after every (re)connect, and refreshes
+  the snapshot on fills at once and otherwise every `snapshot_interval`,
+  publishing it only when it changed;
+* when the last local subscriber leaves (after a short linger, so a client
+  that resubscribes at once keeps the stream), or the lock's connection is
+  lost, the stream stops and the lock is released; a process that dies loses
+  its lock with its database session, and another watching process takes
+  over within a couple of seconds.
+
+Broker budget: Alpaca allows 200 requests a minute per key. An owned account
+costs one snapshot per interval (12 a minute at the default 5 s), one more per
+burst of fills (spaced by `MIN_REFRESH_SPACING`), and one orders read per
+reconnect. A new subscriber's first snapshot is shared: one fetch serves every
+subscriber of the account within an interval.
+
+Keys (CRED-02): the stream asks for them on every (re)connect; they are
+decrypted right then from the ciphertext read in the owner's tenant scope and
+dropped once sent. Nothing here keeps plaintext.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from uuid import UUID
+
+from api.broker.errors import BrokerError, ErrorCode
+from api.broker.gateway import BrokerGateway
+from api.broker.ledger import OrderLedger, event_for
+from api.broker.models import Order
+from api.broker.trade_stream import KeylessTradingStream, trade_update
+from api.config import Settings
+from api.db import Database
+from api.realtime import (
+    EventBus,
+    OrderEvent,
+    OrderFields,
+    Ownership,
+    PositionsChangedEvent,
+    SnapshotEvent,
+    StreamLocks,
+    Subscription,
+    WireEvent,
+    account_key,
+    publish_many,
+)
+from api.realtime.connections import CONNECTION_ERRORS
+from api.vault import Vault, VaultError
+
+log = logging.getLogger(__name__)
+
+POSITION_EVENTS = frozenset({"fill", "partial_fill", "canceled"})
+MIN_REFRESH_SPACING = 0.25  # seconds between snapshot reads after a burst of fills
+RECONCILE_LIMIT = 100  # recent orders compared after a (re)connect
+RETRY_DELAY = 2.0  # after a failed reconciliation or snapshot read
+HALT_TIMEOUT = 2.0
+
+
+@dataclass(eq=False)
+class _Watch:
+    """One account watched by this process: shared by all of its local subscribers."""
+
+    owner_id: UUID
+    account_id: UUID
+    ledger: OrderLedger
+    refs: int = 0
+    task: asyncio.Task[None] | None = None
+    linger: asyncio.TimerHandle | None = None
+    # The last snapshot published by anyone (for "only when it changed").
+    published: SnapshotEvent | None = None
+    # The newest snapshot known, and when (monotonic), for new subscribers' first event.
+    latest: SnapshotEvent | None = None
+    latest_at: float = 0.0
+    fetching: asyncio.Task[SnapshotEvent] | None = None
+    stream: KeylessTradingStream | None = None
+    refresh_wanted: asyncio.Event = field(default_factory=asyncio.Event)
+    reconcile_wanted: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def remember(self, snapshot: SnapshotEvent, *, published: bool) -> None:
+        if published:
+            self.published = snapshot
+        if self.latest is None or snapshot.as_of >= self.latest.as_of:
+            self.latest, self.latest_at = snapshot, time.monotonic()
+
+
+def _same_balances(a: SnapshotEvent | None, b: SnapshotEvent) -> bool:
+    return a is not None and a == _with_time(b, a.as_of)
+
+
+def _with_time(snapshot: SnapshotEvent, as_of: datetime) -> SnapshotEvent:
+    return SnapshotEvent(
+        snapshot.account_id,
+        snapshot.owner_id,
+        snapshot.cash,
+        snapshot.equity,
+        snapshot.buying_power,
+        snapshot.portfolio_value,
+        snapshot.last_equity,
+        snapshot.currency,
+        snapshot.status,
+        as_of,
+        snapshot.trading_blocked,
+        snapshot.pattern_day_trader,
+    )
+
+
+class StreamSupervisor:
+    """This process's share of the broker streams; one per process, built by `Services`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        vault: Vault,
+        gateway: BrokerGateway,
+        database: Database,
+        bus: EventBus,
+        *,
+        locks: StreamLocks | None = None,
+        lock_poll_interval: float = 1.0,
+        linger: float = 1.0,
+    ) -> None:
+        self._settings = settings
+        self._vault = vault
+        self._gateway = gateway
+        self._database = database
+        self._bus = bus
+        self._locks = locks or StreamLocks(database)
+        self._poll = lock_poll_interval
+        self._linger = linger
+        self._interval = settings.snapshot_interval
+        self._watches: dict[UUID, _Watch] = {}
+        self._ending: set[asyncio.Task[None]] = set()
+        self._stopped = False
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        """Nothing runs until someone subscribes; kept for symmetry with the bus."""
+
+    async def stop(self) -> None:
+        """Stop every stream and release every lock (process shutdown)."""
+        self._stopped = True
+        tasks = [w.task for w in self._watches.values() if w.task is not None]
+        tasks.extend(self._ending)
+        for watch in self._watches.values():
+            if watch.linger is not None:
+                watch.linger.cancel()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._watches.clear()
+        await self._locks.close()
+
+    @property
+    def owned(self) -> frozenset[UUID]:
+        """Accounts whose stream this process runs now."""
+        return self._locks.owned
+
+    def stream_of(self, account_id: UUID) -> KeylessTradingStream | None:
+        watch = self._watches.get(account_id)
+        return None if watch is None else watch.stream
+
+    # ------------------------------------------------------------------ interest
+
+    @contextlib.asynccontextmanager
+    async def interest(self, owner_id: UUID, account_id: UUID) -> AsyncIterator[None]:
+        """Hold the account's stream open (somewhere in the deployment) for this block.
+
+        The caller has checked that `owner_id` owns the account; the watch
+        reads the account's keys in that owner's tenant scope only.
+        """
+        watch = self._enter(owner_id, account_id)
+        try:
+            yield
+        finally:
+            self._leave(watch)
+
+    def _enter(self, owner_id: UUID, account_id: UUID) -> _Watch:
+        if self._stopped:
+            raise RuntimeError("the stream supervisor has stopped")
+        watch = self._watches.get(account_id)
+        if watch is None or watch.owner_id != owner_id:
+            if watch is not None:
+                # Same account id, another owner: impossible unless ids were reused; never share.
+                raise RuntimeError("account watched for another owner")
+            watch = _Watch(owner_id, account_id, OrderLedger(datetime.now(UTC)))
+            self._watches[account_id] = watch
+            watch.task = asyncio.create_task(self._run(watch), name=f"stream-watch-{account_id}")
+        if watch.linger is not None:
+            watch.linger.cancel()
+            watch.linger = None
+        watch.refs += 1
+        return watch
+
+    def _leave(self, watch: _Watch) -> None:
+        watch.refs -= 1
+        if watch.refs > 0 or self._watches.get(watch.account_id) is not watch:
+            return
+        loop = asyncio.get_running_loop()
+        watch.linger = loop.call_later(self._linger, self._end, watch)
+
+    def _end(self, watch: _Watch) -> None:
+        watch.linger = None
+        if watch.refs > 0 or self._watches.get(watch.account_id) is not watch:
+            return
+        del self._watches[watch.account_id]
+        if watch.task is not None and not watch.task.done():
+            watch.task.cancel()
+            self._ending.add(watch.task)
+            watch.task.add_done_callback(self._ending.discard)
+
+    # ------------------------------------------------------------------ first snapshot
+
+    async def current_snapshot(self, owner_id: UUID, account_id: UUID) -> SnapshotEvent:
+        """The account's balances for a new subscriber: shared and at most one interval old.
+
+        Raises BrokerError (the broker is down) or NotFound-like None handling
+        is the caller's: call it only inside `interest()` for an owned account.
+        """
+        watch = self._watches.get(account_id)
+        if watch is None or watch.owner_id != owner_id:
+            return await self._fetch_snapshot(owner_id, account_id)
+        if watch.latest is not None and time.monotonic() - watch.latest_at < self._interval:
+            return watch.latest
+        if watch.fetching is None or watch.fetching.done():
+            watch.fetching = asyncio.create_task(self._fetch_snapshot(owner_id, account_id))
+        snapshot = await asyncio.shield(watch.fetching)
+        watch.remember(snapshot, published=False)
+        return snapshot
+
+    async def _fetch_snapshot(self, owner_id: UUID, account_id: UUID) -> SnapshotEvent:
+        ref = await self._gateway.account(owner_id, account_id)
+        if ref is None:
+            raise BrokerError(ErrorCode.NOT_FOUND, "No such account")
+        return SnapshotEvent.of(account_id, owner_id, await self._gateway.snapshot(ref))
+
+    # ------------------------------------------------------------------ one account
+
+    async def _run(self, watch: _Watch) -> None:
+        """Observe the account's events and compete for its stream until the watch ends."""
+        try:
+            async with self._bus.subscribe(account_key(watch.owner_id, watch.account_id)) as events:
+                observer = asyncio.create_task(self._observe(watch, events))
+                competitor = asyncio.create_task(self._compete(watch))
+                try:
+                    await asyncio.wait({observer, competitor}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for task in (observer, competitor):
+                        task.cancel()
+                    await asyncio.gather(observer, competitor, return_exceptions=True)
+                for task in (observer, competitor):
+                    if not task.cancelled() and task.exception() is not None:
+                        log.error(
+                            "stream watch of account %s failed",
+                            watch.account_id,
+                            exc_info=task.exception(),
+                        )
+                if events.close_reason not in (None, "unsubscribed"):
+                    log.info(
+                        "stream watch of account %s ended: %s",
+                        watch.account_id,
+                        events.close_reason,
+                    )
+        finally:
+            if self._watches.get(watch.account_id) is watch:
+                del self._watches[watch.account_id]
+
+    async def _observe(self, watch: _Watch, events: Subscription) -> None:
+        """Note what anyone published, until the bus ends the subscription (account removed)."""
+        async for event in events:
+            if isinstance(event, OrderEvent):
+                watch.ledger.note(event.order.id, event.order.updated_at)
+            elif isinstance(event, SnapshotEvent):
+                watch.remember(event, published=True)
+
+    async def _compete(self, watch: _Watch) -> None:
+        while True:
+            ownership = await self._locks.acquire(watch.account_id, poll_interval=self._poll)
+            async with ownership:
+                await self._own(watch, ownership)
+            if ownership.lost:
+                log.warning(
+                    "account %s: lost the stream lock's connection; competing again",
+                    watch.account_id,
+                )
+            else:
+                # A stream task failed (logged by _own): let another process try first.
+                await asyncio.sleep(RETRY_DELAY)
+
+    async def _own(self, watch: _Watch, ownership: Ownership) -> None:
+        url = self._settings.stream_url(await self._environment(watch))
+        stream = KeylessTradingStream(
+            url,
+            credentials=lambda: self._credentials(watch),
+            on_update=lambda message: self._on_update(watch, message),
+            on_connected=watch.reconcile_wanted.set,
+        )
+        watch.stream = stream
+        watch.refresh_wanted.set()  # a first refresh at once: a new owner may have missed one
+        tasks = {
+            asyncio.create_task(stream._run_forever(), name=f"trade-stream-{watch.account_id}"),
+            asyncio.create_task(self._refresh(watch)),
+            asyncio.create_task(self._reconcile(watch)),
+            asyncio.create_task(ownership.wait_lost()),
+        }
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if not ownership.lost:
+                    error = None if task.cancelled() else task.exception()
+                    log.error(
+                        "account %s: a stream task ended unexpectedly; releasing the stream",
+                        watch.account_id,
+                        exc_info=error,
+                    )
+        finally:
+            watch.stream = None
+            await self._halt(stream, tasks)
+
+    async def _halt(self, stream: KeylessTradingStream, tasks: set[asyncio.Task[None]]) -> None:
+        # stop_ws() alone ends alpaca-py's loop within its 5 s receive timeout; closing
+        # the socket too makes it end now. Cancelling is the fallback.
+        with contextlib.suppress(*CONNECTION_ERRORS):
+            await asyncio.wait_for(stream.halt(), HALT_TIMEOUT)
+        for task in tasks:
+            if task.get_name().startswith("trade-stream-"):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait({task}, timeout=HALT_TIMEOUT)
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        with contextlib.suppress(*CONNECTION_ERRORS):
+            await asyncio.wait_for(stream.close(), HALT_TIMEOUT)
+
+    async def _environment(self, watch: _Watch) -> str:
+        while True:
+            try:
+                ref = await self._gateway.account(watch.owner_id, watch.account_id)
+            except CONNECTION_ERRORS as exc:
+                log.warning("account %s: cannot read the account (%s)", watch.account_id, exc)
+            else:
+                return ref.environment if ref is not None else "PAPER"
+            await asyncio.sleep(RETRY_DELAY)
+
+    async def _credentials(self, watch: _Watch) -> tuple[str, str] | None:
+        """Decrypted now, for one authentication message (CRED-02); None if removed."""
+        ref = await self._gateway.account(watch.owner_id, watch.account_id)
+        if ref is None:
+            return None
+        try:
+            return (
+                self._vault.decrypt(ref.key_id_encrypted, account_id=ref.id, owner_id=ref.owner_id),
+                self._vault.decrypt(ref.secret_encrypted, account_id=ref.id, owner_id=ref.owner_id),
+            )
+        except VaultError:
+            log.error("account %s: its stored keys do not decrypt; no stream", watch.account_id)
+            return None
+
+    # ------------------------------------------------------------------ trade updates
+
+    async def _on_update(self, watch: _Watch, message: dict[str, object]) -> None:
+        """Forward one trade update; on failure the next reconciliation reports it."""
+        try:
+            update = trade_update(message)
+        except BrokerError:
+            log.error("account %s: unreadable trade update; reconciling", watch.account_id)
+            watch.reconcile_wanted.set()
+            return
+        event = OrderEvent(
+            watch.account_id,
+            watch.owner_id,
+            update.event,
+            OrderFields.of(update.order),
+            update.at,
+            update.price,
+            update.qty,
+        )
+        await self._publish_orders(watch, [(update.order, event)])
+
+    async def _publish_orders(self, watch: _Watch, items: list[tuple[Order, OrderEvent]]) -> None:
+        events: list[WireEvent] = [event for _, event in items]
+        if any(event.event in POSITION_EVENTS for event in events if isinstance(event, OrderEvent)):
+            events.append(PositionsChangedEvent(watch.account_id, watch.owner_id))
+        for order, _ in items:
+            watch.ledger.note(order.id, order.updated_at)
+        watch.refresh_wanted.set()
+        try:
+            async with self._database.pool.acquire() as conn:
+                await publish_many(conn, events)
+        except CONNECTION_ERRORS as exc:
+            log.error(
+                "account %s: could not publish %d order event(s) (%s); will reconcile",
+                watch.account_id,
+                len(items),
+                exc,
+            )
+            for order, _ in items:
+                watch.ledger.forget(order.id, order.updated_at)
+            watch.reconcile_wanted.set()
+
+    async def _reconcile(self, watch: _Watch) -> None:
+        """After each (re)connect: report orders that changed while no stream listened."""
+        while True:
+            await watch.reconcile_wanted.wait()
+            watch.reconcile_wanted.clear()
+            try:
+                ref = await self._gateway.account(watch.owner_id, watch.account_id)
+                if ref is None:
+                    continue  # removed: the bus ends this watch
+                orders = await self._gateway.orders(ref, "all", RECONCILE_LIMIT)
+            except (BrokerError, *CONNECTION_ERRORS) as exc:
+                log.warning(
+                    "account %s: reconciliation failed (%s); retrying", watch.account_id, exc
+                )
+                await asyncio.sleep(RETRY_DELAY)
+                watch.reconcile_wanted.set()
+                continue
+            missed = watch.ledger.missed(orders)
+            if missed:
+                log.info(
+                    "account %s: %d order change(s) happened off-stream; reporting them",
+                    watch.account_id,
+                    len(missed),
+                )
+                items = [
+                    (
+                        order,
+                        OrderEvent(
+                            watch.account_id,
+                            watch.owner_id,
+                            event_for(order.status),
+                            OrderFields.of(order),
+                            order.updated_at,
+                        ),
+                    )
+                    for order in missed
+                ]
+                await self._publish_orders(watch, items)
+
+    # ------------------------------------------------------------------ snapshots
+
+    async def _refresh(self, watch: _Watch) -> None:
+        """Snapshot on demand (fills) or every interval; published only when it changed."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(watch.refresh_wanted.wait(), self._interval)
+            watch.refresh_wanted.clear()
+            delay = await self._refresh_once(watch)
+            await asyncio.sleep(delay)
+
+    async def _refresh_once(self, watch: _Watch) -> float:
+        """One snapshot read and publish; returns how long to pause before the next."""
+        try:
+            snapshot = await self._fetch_snapshot(watch.owner_id, watch.account_id)
+        except BrokerError as exc:
+            if exc.code is ErrorCode.NOT_FOUND:
+                return self._interval  # removed: the bus ends this watch
+            log.warning("account %s: snapshot refresh failed (%s)", watch.account_id, exc.message)
+            return max(RETRY_DELAY, exc.retry_after or 0.0)
+        except CONNECTION_ERRORS as exc:
+            log.warning("account %s: snapshot refresh failed (%s)", watch.account_id, exc)
+            return RETRY_DELAY
+        if _same_balances(watch.published, snapshot):
+            watch.remember(snapshot, published=False)
+            return MIN_REFRESH_SPACING
+        watch.remember(snapshot, published=True)
+        await self._publish(watch, snapshot)
+        return MIN_REFRESH_SPACING
+
+    async def _publish(self, watch: _Watch, event: WireEvent) -> None:
+        try:
+            async with self._database.pool.acquire() as conn:
+                await publish_many(conn, [event])
+        except CONNECTION_ERRORS as exc:
+            log.warning("account %s: could not publish a snapshot (%s)", watch.account_id, exc)
+            watch.published = None  # so the next refresh publishes again

@@ -1,0 +1,96 @@
+"""GraphQL types of the realtime domain, mapped from api.realtime events.
+
+Event payloads carry only ids and the fields a client shows; their names
+follow the planned contract (schema-plan.graphql, Subscription section).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+import strawberry
+
+from api.broker import Order as BrokerOrder
+from api.realtime import events
+from api.realtime.feeds import AccountUpdate as FeedUpdate
+from schema.accounts.types import AccountSnapshot
+from schema.trading.types import Order
+
+_ORDER_FIELDS = tuple(f.name for f in dataclasses.fields(BrokerOrder))
+
+
+@strawberry.type(description="The account's balances changed (and, first, its current ones).")
+class SnapshotEvent:
+    account_id: UUID
+    snapshot: AccountSnapshot
+
+
+@strawberry.type(description="A trade update from the broker: new, fill, partial_fill, canceled …")
+class OrderEvent:
+    account_id: UUID
+    event: str
+    order: Order
+    at: datetime | None = strawberry.field(description="When the broker reported it")
+    price: Decimal | None = strawberry.field(description="Execution price (fills)")
+    qty: Decimal | None = strawberry.field(description="Executed quantity (fills)")
+
+
+@strawberry.type(description="The account's positions changed: refetch them.")
+class PositionsChangedEvent:
+    account_id: UUID
+
+
+@strawberry.type(
+    description="Events may have been missed (reason: reconnected, overflow): refetch everything."
+)
+class ResyncEvent:
+    account_id: UUID
+    reason: str
+
+
+AccountUpdate = Annotated[
+    SnapshotEvent | OrderEvent | PositionsChangedEvent | ResyncEvent,
+    strawberry.union("AccountUpdate"),
+]
+
+
+def _snapshot(event: events.SnapshotEvent) -> AccountSnapshot:
+    # AccountSnapshot.of reads only the balance fields, which the event carries under
+    # the same names; the broker's account number never travels on the bus.
+    return AccountSnapshot.of(event)  # type: ignore[arg-type]
+
+
+def _order(fields: events.OrderFields) -> Order:
+    return Order.of(BrokerOrder(**{name: getattr(fields, name) for name in _ORDER_FIELDS}))
+
+
+def account_update(account_id: UUID, event: FeedUpdate) -> AccountUpdate:
+    """The GraphQL shape of one feed event of `account_id`."""
+    if isinstance(event, events.SnapshotEvent):
+        return SnapshotEvent(account_id=account_id, snapshot=_snapshot(event))
+    if isinstance(event, events.OrderEvent):
+        return OrderEvent(
+            account_id=account_id,
+            event=event.event,
+            order=_order(event.order),
+            at=event.at,
+            price=event.price,
+            qty=event.qty,
+        )
+    if isinstance(event, events.PositionsChangedEvent):
+        return PositionsChangedEvent(account_id=account_id)
+    return ResyncEvent(account_id=account_id, reason=event.reason)
+
+
+__all__ = [
+    "AccountUpdate",
+    "OrderEvent",
+    "PositionsChangedEvent",
+    "ResyncEvent",
+    "SnapshotEvent",
+    "account_update",
+]
