@@ -134,14 +134,16 @@ export function dropAccount(id) {
 }
 
 /** Fetch a fresh snapshot of the shown account (refresh button, pull-to-refresh). */
-export async function refreshSnapshot() {
-  const id = store.get().activeId;
+export async function refreshSnapshot(id = store.get().activeId) {
   if (!id) return;
   const data = await request(ops.ACCOUNT_SNAPSHOT, { id });
   putSnapshot(id, data.account.snapshot);
 }
 
 function putSnapshot(id, snapshot) {
+  // A read and a push may cross: never replace a newer snapshot with an older one.
+  const held = store.get().snapshots[id]?.snapshot;
+  if (held && Date.parse(held.asOf) > Date.parse(snapshot.asOf)) return;
   store.set((s) => ({ snapshots: { ...s.snapshots, [id]: { snapshot, at: Date.now() } } }));
   saveLastKnown();
 }
@@ -192,6 +194,9 @@ function watchAccount() {
   unsubAccount = null;
   watchedId = id;
   if (!id) return;
+  // One read now, so the figures show at once even when the subscription is
+  // slow to start or refused; from then on they are pushed (DISP-02).
+  refreshSnapshot(id).catch(() => {});
   unsubAccount = ws.subscribe(ops.ACCOUNT_UPDATES, { accountId: id }, {
     next(data) {
       const ev = data?.accountUpdates;

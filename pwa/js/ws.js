@@ -17,6 +17,8 @@ const BACKOFF_BASE = 500;
 const BACKOFF_MAX = 30_000;
 const LINGER = 3_000; // keep an idle socket this long before closing it
 
+const utf8 = new TextDecoder();
+
 // Close codes after which reconnecting cannot help until the user signs in again.
 const AUTH_CLOSE = new Set([4401, 4403]);
 
@@ -57,6 +59,9 @@ export function createClient({ url = defaultUrl(), connectionParams = () => ({})
     let sock;
     try { sock = new WebSocketImpl(url, 'graphql-transport-ws'); } catch { scheduleReconnect(); return; }
     ws = sock;
+    // The protocol sends JSON as text frames, but a server may send binary ones
+    // (UTF-8 JSON): read both, so a binary frame is never an "invalid message".
+    sock.binaryType = 'arraybuffer';
     let acked = false;
     sock.onopen = () => {
       sock.send(JSON.stringify({ type: 'connection_init', payload: connectionParams() || {} }));
@@ -65,7 +70,7 @@ export function createClient({ url = defaultUrl(), connectionParams = () => ({})
     sock.onmessage = (ev) => {
       lastMessageAt = Date.now();
       let msg;
-      try { msg = JSON.parse(ev.data); } catch { sock.close(4400, 'Invalid message'); return; }
+      try { msg = JSON.parse(typeof ev.data === 'string' ? ev.data : utf8.decode(ev.data)); } catch { sock.close(4400, 'Invalid message'); return; }
       switch (msg.type) {
         case 'connection_ack':
           acked = true; attempt = 0;

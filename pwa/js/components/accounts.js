@@ -6,7 +6,7 @@ import { useState } from '../../vendor/hooks.module.js';
 import { request } from '../graphql.js';
 import * as ops from '../operations.js';
 import { useStore, toast, store } from '../store.js';
-import { setActive, upsertAccount, dropAccount, signOut } from '../session.js';
+import { setActive, upsertAccount, dropAccount, refreshAccounts, signOut } from '../session.js';
 import * as fmt from '../format.js';
 import { Dialog, ConfirmDialog, EnvBadge, Field, ErrorText, Segmented, fieldErrors } from './ui.js';
 
@@ -58,11 +58,13 @@ export function AccountsPage() {
     ${dialog?.kind === 'add' && html`<${AccountForm} mode="add" onClose=${close} />`}
     ${dialog?.kind === 'keys' && html`<${AccountForm} mode="keys" account=${dialog.account} onClose=${close} />`}
     ${dialog?.kind === 'rename' && html`<${RenameDialog} account=${dialog.account} onClose=${close} />`}
-    ${dialog?.kind === 'remove' && html`<${ConfirmDialog} title="Remove account?" confirmLabel="Remove account" onClose=${close}
+    ${dialog?.kind === 'remove' && html`<${ConfirmDialog} title="Remove account?" confirmLabel="Remove account" cancelLabel="Keep account" onClose=${close}
         message=${html`This disconnects <strong>${dialog.account.nickname}</strong> (${dialog.account.environment}) and deletes its stored keys. Your Alpaca account itself, its positions and orders are not touched.`}
         onConfirm=${async () => {
           await request(ops.REMOVE_ACCOUNT, { id: dialog.account.id });
           dropAccount(dialog.account.id);
+          // Removing the active account makes another one active on the server: ask which.
+          refreshAccounts().catch(() => {});
           toast(`${dialog.account.nickname} removed.`);
         }} />`}
   </section>`;

@@ -43,7 +43,7 @@ export function OrdersPage({ scrollRef }) {
     ${data && data.length > 0 && html`<ul class="rows" data-testid="orders-list" aria-label=${`Orders of ${acc.nickname}`}>
       ${data.map((o) => html`<${OrderRow} key=${o.id} o=${o} canCancel=${online && fmt.isOpenStatus(o.status)} onCancel=${() => setCancelling(o)} />`)}
     </ul>`}
-    ${cancelling && html`<${ConfirmDialog} title="Cancel order?" confirmLabel="Cancel order" onClose=${() => setCancelling(null)}
+    ${cancelling && html`<${ConfirmDialog} title="Cancel order?" confirmLabel="Cancel order" cancelLabel="Keep order" onClose=${() => setCancelling(null)}
       message=${html`Cancel <strong>${describeOrder(cancelling)}</strong> on <${AccountTag} account=${acc} />?`}
       onConfirm=${async () => {
         await request(ops.CANCEL_ORDER, { accountId: acc.id, orderId: cancelling.id });
@@ -72,12 +72,14 @@ export function OrderRow({ o, canCancel, onCancel, compact = false }) {
       <span class=${`status status-${o.status}`} data-testid="order-status">${fmt.statusLabel(o.status)}</span>
       ${filled && html`<span class="small">${fmt.qty(o.filledQty)} filled @ ${fmt.price(o.filledAvgPrice)}</span>`}
     </div>
-    ${!compact && html`<dl class="row-details">
-      <div><dt>Submitted</dt><dd>${fmt.dateTime(o.submittedAt || o.createdAt)}</dd></div>
-      ${o.filledAt && html`<div><dt>Filled</dt><dd>${fmt.dateTime(o.filledAt)}</dd></div>`}
-      ${o.canceledAt && html`<div><dt>Canceled</dt><dd>${fmt.dateTime(o.canceledAt)}</dd></div>`}
+    ${!compact && html`<div class="row-details">
+      <dl class="row-facts">
+        <div><dt>Submitted</dt><dd>${fmt.dateTime(o.submittedAt || o.createdAt)}</dd></div>
+        ${o.filledAt && html`<div><dt>Filled</dt><dd>${fmt.dateTime(o.filledAt)}</dd></div>`}
+        ${o.canceledAt && html`<div><dt>Canceled</dt><dd>${fmt.dateTime(o.canceledAt)}</dd></div>`}
+      </dl>
       ${canCancel && html`<div class="row-actions"><button type="button" class="btn btn-small btn-danger-ghost" data-testid="order-cancel"
         aria-label=${`Cancel order: ${describeOrder(o)}`} onClick=${onCancel}>Cancel</button></div>`}
-    </dl>`}
+    </div>`}
   </li>`;
 }

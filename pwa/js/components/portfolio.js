@@ -95,12 +95,14 @@ function PositionRow({ p, currency }) {
       <span class=${`small tone-${plTone}`} data-testid="position-pl" data-value=${p.unrealizedPl ?? ''}>
         <span class="sr-only">Unrealized P/L </span>${fmt.money(p.unrealizedPl, { currency, signed: true })} (${fmt.fractionPercent(p.unrealizedPlpc)})</span>
     </div>
-    <dl class="row-details">
-      <div><dt>Price</dt><dd>${fmt.price(p.currentPrice, { currency })}</dd></div>
-      <div><dt>Today</dt><dd class=${`tone-${dayTone}`}>${fmt.fractionPercent(p.changeToday)}</dd></div>
-      <div><dt>Cost basis</dt><dd>${fmt.money(p.costBasis, { currency })}</dd></div>
+    <div class="row-details">
+      <dl class="row-facts">
+        <div><dt>Price</dt><dd>${fmt.price(p.currentPrice, { currency })}</dd></div>
+        <div><dt>Today</dt><dd class=${`tone-${dayTone}`}>${fmt.fractionPercent(p.changeToday)}</dd></div>
+        <div><dt>Cost basis</dt><dd>${fmt.money(p.costBasis, { currency })}</dd></div>
+      </dl>
       <div class="row-actions"><a class="btn btn-small" href=${`#/trade?symbol=${encodeURIComponent(p.symbol)}&side=${short ? 'BUY' : 'SELL'}`}
         data-testid="position-trade" aria-label=${`Trade ${p.symbol}`}>Trade</a></div>
-    </dl>
+    </div>
   </li>`;
 }

@@ -94,7 +94,7 @@ export function Dialog({ title, onClose, children, variant = 'modal', testid, an
 }
 
 /** Are you sure? `tone="danger"` for destructive actions. Resolves through onConfirm (may be async). */
-export function ConfirmDialog({ title, message, confirmLabel = 'Confirm', tone = 'danger', onConfirm, onClose, children }) {
+export function ConfirmDialog({ title, message, confirmLabel = 'Confirm', cancelLabel = 'Cancel', tone = 'danger', onConfirm, onClose, children }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
   const go = async () => {
@@ -108,7 +108,7 @@ export function ConfirmDialog({ title, message, confirmLabel = 'Confirm', tone =
       ${error && html`<${ErrorText} error=${error} />`}
     </div>
     <div class="dialog-actions">
-      <button type="button" class="btn" data-testid="confirm-cancel" onClick=${onClose} autofocus>Cancel</button>
+      <button type="button" class="btn" data-testid="confirm-cancel" onClick=${onClose} autofocus>${cancelLabel}</button>
       <button type="button" class=${`btn btn-${tone}`} data-testid="confirm-ok" disabled=${busy} onClick=${go}>
         ${busy ? 'Working…' : confirmLabel}</button>
     </div>
