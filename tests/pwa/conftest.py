@@ -1,0 +1,147 @@
+"""Browser fixtures for the PWA tests (MOB-01..04): Debian's Chromium driven by
+Playwright against the real server, whose broker is the sandbox.
+
+- `browser` (package): one Chromium for all PWA tests. Its binary is
+  CHROMIUM_PATH, else the system's /usr/bin/chromium, else Playwright's own;
+  with none the tests FAIL and say how to install one (never a silent skip).
+  Package- rather than session-scoped on purpose: Playwright's sync API marks
+  its event loop as running in the main thread between calls, so no
+  `asyncio.run` (database fixtures) and no async test of another package may
+  run while it lives. Database set-up here therefore runs in a worker thread.
+- `pwa_server` (package): one server on its own fresh database for all PWA
+  tests that do not need an empty install; each test module signs up its own
+  users (starting a server per test would cost a second or two each).
+- `fresh_server` (function): a server on a fresh database, for tests that need
+  an empty install (the first user signs up without an invite).
+- `viewport` / `context` / `page`: per-test browser contexts, parametrized over
+  a phone (390x844, touch, mobile) and a desktop (1280x800). Uncaught page
+  errors fail the test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from tests.fixtures.postgres import Cluster
+from tests.fixtures.sandbox import SandboxHandle
+from tests.fixtures.server import RunningServer, launch_server
+from tests.fixtures.trading import broker_env
+from tests.pwa.helpers import VIEWPORTS, Viewport, new_context
+
+T = TypeVar("T")
+LAUNCH_ARGS = [
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+]
+SYSTEM_CHROMIUM = Path("/usr/bin/chromium")
+INSTALL_HINT = (
+    "No Chromium for the browser tests. Install Debian's: "
+    "`apt-get install -y chromium` (or set CHROMIUM_PATH to a Chromium/Chrome binary, "
+    "or run `playwright install chromium`)."
+)
+
+
+def chromium_executable(playwright: Playwright) -> str:
+    """CHROMIUM_PATH, then the system Chromium, then Playwright's download."""
+    configured = os.environ.get("CHROMIUM_PATH")
+    if configured:
+        if not Path(configured).is_file():
+            pytest.fail(f"CHROMIUM_PATH={configured} does not exist. {INSTALL_HINT}")
+        return configured
+    if SYSTEM_CHROMIUM.is_file():
+        return str(SYSTEM_CHROMIUM)
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    bundled = playwright.chromium.executable_path
+    if bundled and Path(bundled).is_file():
+        return bundled
+    pytest.fail(INSTALL_HINT)
+
+
+def off_thread(function: Callable[..., T], *args: Any) -> T:
+    """Run `function` in a worker thread, where asyncio.run() is allowed."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args).result()
+
+
+@pytest.fixture(scope="package")
+def playwright(pg_cluster: Cluster, sandbox: SandboxHandle) -> Iterator[Playwright]:
+    # pg_cluster and sandbox first: their set-up needs a thread without Playwright's loop
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="package")
+def chromium_path(playwright: Playwright) -> str:
+    return chromium_executable(playwright)
+
+
+@pytest.fixture(scope="package")
+def browser(playwright: Playwright, chromium_path: str) -> Iterator[Browser]:
+    launched = playwright.chromium.launch(executable_path=chromium_path, args=LAUNCH_ARGS)
+    yield launched
+    launched.close()
+
+
+def _start(cluster: Cluster, sandbox: SandboxHandle, home: Path) -> tuple[RunningServer, str]:
+    database_url = off_thread(cluster.create_database)
+    try:
+        return launch_server(database_url, home, broker_env(sandbox)), database_url
+    except BaseException:
+        off_thread(cluster.drop_database, database_url)
+        raise
+
+
+@pytest.fixture(scope="package")
+def pwa_server(
+    pg_cluster: Cluster, sandbox: SandboxHandle, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    """One server (sandbox broker, fresh database) shared by the PWA tests."""
+    running, database_url = _start(pg_cluster, sandbox, tmp_path_factory.mktemp("home"))
+    yield running
+    running.stop()
+    off_thread(pg_cluster.drop_database, database_url)
+
+
+@pytest.fixture
+def fresh_server(
+    pg_cluster: Cluster, sandbox: SandboxHandle, tmp_path: Path
+) -> Iterator[RunningServer]:
+    """A server on an empty install, for this test alone."""
+    running, database_url = _start(pg_cluster, sandbox, tmp_path / "home")
+    yield running
+    running.stop()
+    off_thread(pg_cluster.drop_database, database_url)
+
+
+@pytest.fixture(params=sorted(VIEWPORTS))
+def viewport(request: pytest.FixtureRequest) -> Viewport:
+    return VIEWPORTS[request.param]
+
+
+@pytest.fixture
+def context(browser: Browser, viewport: Viewport) -> Iterator[BrowserContext]:
+    created = new_context(browser, viewport)
+    yield created
+    created.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Iterator[Page]:
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    assert not errors, f"uncaught errors in the page: {errors}"

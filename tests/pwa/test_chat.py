@@ -1,0 +1,72 @@
+"""The chat on a phone and on a desktop: a plain command becomes an order
+proposal that is confirmed with a tap and lands in the orders list (MOB-03,
+CHAT-01, TRADE-01, TRADE-02)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.fixtures.sandbox import SandboxHandle
+from tests.fixtures.server import RunningServer
+from tests.pwa.helpers import (
+    MIN_TARGET,
+    Seeded,
+    Viewport,
+    ask_to_buy,
+    by_id,
+    go,
+    open_app,
+    screenshot,
+    seed_user,
+    sign_in,
+    tap,
+)
+
+
+@pytest.fixture
+def chat_user(pwa_server: RunningServer, sandbox: SandboxHandle, viewport: Viewport) -> Seeded:
+    user = seed_user(pwa_server, sandbox, f"chat-{viewport.name}@example.com")
+    user.activate(user.paper_id)
+    return user
+
+
+def test_chat_proposal_confirmed_with_a_tap_reaches_the_orders_list(
+    chat_user: Seeded,
+    context: BrowserContext,
+    page: Page,
+    viewport: Viewport,
+    sandbox: SandboxHandle,
+) -> None:
+    """MOB-03, CHAT-01, TRADE-02: the composer is on screen, the proposal names the
+    account and waits; nothing reaches the broker until Confirm is tapped, then one
+    order, which the orders list shows (no reload)."""
+    sign_in(context, chat_user.server, chat_user.email)
+    open_app(page, chat_user.server, "chat")
+    page.evaluate("() => { window.__sameDocument = true; }")
+    expect(by_id(page, "chat-account")).to_contain_text("Main")
+    composer_box = by_id(page, "chat-input").bounding_box()
+    assert composer_box and composer_box["y"] + composer_box["height"] <= viewport.height
+
+    received = sandbox.stats()[chat_user.paper_number]["orders_received"]
+    card = ask_to_buy(viewport, page)
+    expect(card).to_have_attribute("data-status", "PENDING")
+    expect(card).to_have_attribute("data-env", "PAPER")
+    expect(card.get_by_test_id("proposal-summary")).to_contain_text("AAPL")
+    expect(card.get_by_test_id("proposal-account")).to_contain_text("Main")
+    confirm = card.get_by_test_id("proposal-confirm")
+    box = confirm.bounding_box()
+    assert box and box["width"] >= MIN_TARGET and box["height"] >= MIN_TARGET
+    assert sandbox.stats()[chat_user.paper_number]["orders_received"] == received
+    screenshot(page, viewport, "chat-proposal")
+
+    tap(viewport, confirm)
+    expect(card).to_have_attribute("data-status", "CONFIRMED")
+    expect(card.get_by_test_id("proposal-status")).to_contain_text("Confirmed")
+    assert sandbox.stats()[chat_user.paper_number]["orders_received"] == received + 1
+
+    go(viewport, page, "orders")
+    tap(viewport, by_id(page, "orders-filter-all"))
+    # the resting limit order of the seed, and the chat's market order
+    expect(by_id(page, "order-row").filter(has_text="AAPL")).to_have_count(2)
+    assert page.evaluate("() => window.__sameDocument === true"), "the page was reloaded"
