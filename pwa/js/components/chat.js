@@ -15,8 +15,13 @@ import { OrderRow } from './orders.js';
 
 // accountId -> { messages, loaded, pending, error }
 const chats = createStore({});
+const EMPTY_CHAT = { messages: [], loaded: false, pending: 0, error: null };
 function patchChat(id, fn) {
-  chats.set((all) => ({ [id]: { messages: [], loaded: false, pending: 0, error: null, ...fn(all[id] || { messages: [], loaded: false, pending: 0, error: null }) } }));
+  // Fields `fn` leaves out keep their value (a reply must not mark the history unloaded).
+  chats.set((all) => {
+    const current = { ...EMPTY_CHAT, ...all[id] };
+    return { [id]: { ...current, ...fn(current) } };
+  });
 }
 
 /** Forget every conversation held in memory (sign-out). */
@@ -122,11 +127,15 @@ export function ChatPage() {
   </section>`;
 }
 
+// Tools whose result is an order proposal: the proposal card already shows it.
+const PROPOSING = new Set(['propose_order', 'close_position']);
+
 function Message({ m }) {
   const mine = m.role === 'USER';
+  const calls = (m.toolCalls || []).filter((t) => !(m.proposals?.length && PROPOSING.has(t.name) && !parseMaybe(t.result)?.error));
   return html`<li class=${`msg ${mine ? 'msg-user' : 'msg-assistant'} ${m.failed ? 'is-failed' : ''}`} data-testid="chat-message" data-role=${m.role}>
     ${m.text && html`<div class="msg-text">${m.text}</div>`}
-    ${m.toolCalls?.map((t, i) => html`<${ToolResult} key=${i} call=${t} />`)}
+    ${calls.map((t, i) => html`<${ToolResult} key=${i} call=${t} />`)}
     ${m.orders?.length > 0 && html`<ul class="rows">${m.orders.map((o) => html`<${OrderRow} key=${o.id} o=${o} compact=${true} />`)}</ul>`}
     ${m.proposals?.map((p) => html`<${ProposalCard} key=${p.id} proposal=${p} />`)}
     <div class="msg-meta">${m.failed ? 'Not sent' : fmt.time(m.createdAt)}</div>
