@@ -63,18 +63,22 @@ def draw(size, maskable):
             if maskable:
                 bg_a = 1.0
             else:
-                bg_a = min(1.0, max(0.0, 0.5 - sd_round_rect(ux, uy, 0.0, 0.0, 1.0, 1.0, 0.22) / px))
+                bg_a = min(
+                    1.0, max(0.0, 0.5 - sd_round_rect(ux, uy, 0.0, 0.0, 1.0, 1.0, 0.22) / px)
+                )
             bubble = min(
                 sd_round_rect(x, y, 0.18, 0.20, 0.82, 0.68, 0.11),
                 sd_triangle(x, y, [(0.30, 0.64), (0.26, 0.83), (0.46, 0.64)]),
             )
             a_bubble = min(1.0, max(0.0, 0.5 - bubble / p))
-            line = min(sd_segment(x, y, *CHART[k], *CHART[k + 1], 0.026) for k in range(len(CHART) - 1))
+            line = min(
+                sd_segment(x, y, *CHART[k], *CHART[k + 1], 0.026) for k in range(len(CHART) - 1)
+            )
             line = min(line, math.hypot(x - CHART[-1][0], y - CHART[-1][1]) - 0.045)
             a_line = min(1.0, max(0.0, 0.5 - line / p)) * (a_bubble > 0)
             col = NAVY
-            col = tuple(c0 + (c1 - c0) * a_bubble for c0, c1 in zip(col, WHITE))
-            col = tuple(c0 + (c1 - c0) * a_line for c0, c1 in zip(col, GREEN))
+            col = tuple(c0 + (c1 - c0) * a_bubble for c0, c1 in zip(col, WHITE, strict=True))
+            col = tuple(c0 + (c1 - c0) * a_line for c0, c1 in zip(col, GREEN, strict=True))
             row += bytes((round(col[0]), round(col[1]), round(col[2]), round(255 * bg_a)))
         rows.append(bytes(row))
     return png(size, size, b"".join(rows), alpha=True)
@@ -86,7 +90,12 @@ def png(w, h, raw, alpha):
         return c + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     ihdr = struct.pack(">IIBBBBB", w, h, 8, 6 if alpha else 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 def opaque(size):
