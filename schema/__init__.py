@@ -4,7 +4,7 @@ Adding a domain is one import and one base class per root below. The schema
 is built once per process (`build_schema`); `schema` is the default build,
 used to export the SDL:
 
-    strawberry export-schema schema:schema --output schema.graphql
+    python -m schema
 """
 
 from __future__ import annotations
