@@ -338,14 +338,12 @@ class StreamSupervisor:
             await self._halt(stream, tasks)
 
     async def _halt(self, stream: KeylessTradingStream, tasks: set[asyncio.Task[None]]) -> None:
-        # stop_ws() alone ends alpaca-py's loop within its 5 s receive timeout; closing
-        # the socket too makes it end now. Cancelling is the fallback.
-        with contextlib.suppress(*CONNECTION_ERRORS):
-            await asyncio.wait_for(stream.halt(), HALT_TIMEOUT)
+        # stop_ws() marks the stream as stopping; alpaca-py's loop would notice only at its
+        # next 5 s receive timeout, and closing the socket under it logs a reconnect warning,
+        # so the loop is cancelled (it catches Exception, never CancelledError) and the
+        # socket closed afterwards.
+        await stream.stop_ws()
         for task in tasks:
-            if task.get_name().startswith("trade-stream-"):
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait({task}, timeout=HALT_TIMEOUT)
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         with contextlib.suppress(*CONNECTION_ERRORS):

@@ -80,9 +80,9 @@ def trade_update(message: Any) -> TradeUpdate:
 class KeylessTradingStream(TradingStream):
     """A TradingStream whose keys exist only while it authenticates (CRED-02).
 
-    Run `_run_forever()` as a task; stop it with `halt()`. `on_update` gets
-    each raw trade_updates message; `on_connected` is called after every
-    successful (re)connect, so the owner can reconcile what it missed.
+    Run `_run_forever()` as a task; to stop it, `stop_ws()`, cancel the task and
+    `close()`. `on_update` gets each raw trade_updates message; `on_connected` is
+    called after every successful (re)connect, so the owner can reconcile.
     """
 
     def __init__(
@@ -128,8 +128,3 @@ class KeylessTradingStream(TradingStream):
         await super()._start_ws()
         self.connects += 1
         self._on_connected()
-
-    async def halt(self) -> None:
-        """Ask the loop to end and close the socket, so it ends now rather than in 5 s."""
-        await self.stop_ws()
-        await self.close()
