@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Annotated
 from uuid import UUID
 
@@ -18,19 +19,20 @@ from api.broker import Order as BrokerOrder
 from api.realtime import events
 from api.realtime.feeds import AccountUpdate as FeedUpdate
 from schema.accounts.types import AccountSnapshot
+from schema.realtime.execution import SharedPayload
 from schema.trading.types import Order
 
 _ORDER_FIELDS = tuple(f.name for f in dataclasses.fields(BrokerOrder))
 
 
 @strawberry.type(description="The account's balances changed (and, first, its current ones).")
-class SnapshotEvent:
+class SnapshotEvent(SharedPayload):
     account_id: UUID
     snapshot: AccountSnapshot
 
 
 @strawberry.type(description="A trade update from the broker: new, fill, partial_fill, canceled …")
-class OrderEvent:
+class OrderEvent(SharedPayload):
     account_id: UUID
     event: str
     order: Order
@@ -40,14 +42,14 @@ class OrderEvent:
 
 
 @strawberry.type(description="The account's positions changed: refetch them.")
-class PositionsChangedEvent:
+class PositionsChangedEvent(SharedPayload):
     account_id: UUID
 
 
 @strawberry.type(
     description="Events may have been missed (reason: reconnected, overflow): refetch everything."
 )
-class ResyncEvent:
+class ResyncEvent(SharedPayload):
     account_id: UUID
     reason: str
 
@@ -68,8 +70,14 @@ def _order(fields: events.OrderFields) -> Order:
     return Order.of(BrokerOrder(**{name: getattr(fields, name) for name in _ORDER_FIELDS}))
 
 
+@lru_cache(maxsize=1024)
 def account_update(account_id: UUID, event: FeedUpdate) -> AccountUpdate:
-    """The GraphQL shape of one feed event of `account_id`."""
+    """The GraphQL shape of one feed event of `account_id`.
+
+    Memoised, so every subscriber of the account gets the same object for the
+    same event and its execution is shared (execution.py). Events are frozen
+    and carry their owner and account, so equal keys never cross tenants.
+    """
     if isinstance(event, events.SnapshotEvent):
         return SnapshotEvent(account_id=account_id, snapshot=_snapshot(event))
     if isinstance(event, events.OrderEvent):
