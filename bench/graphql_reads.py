@@ -190,7 +190,7 @@ def _store_accounts(home: str, user: str, count: int) -> None:
                     f"Bench {n}",
                     vault.encrypt("bench-key", account_id=account_id, owner_id=user),
                     vault.encrypt("bench-secret", account_id=account_id, owner_id=user),
-                    key_hint("PKBENCH0000000000000"),
+                    key_hint("PKBENCH0000000000000"),  # pragma: allowlist secret
                     f"BENCH{n}",
                 )
         await database.close()
