@@ -6,26 +6,27 @@ import httpx
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from tests.fixtures.server import GraphQLWebSocket, RunningServer, signed_up_user
+from tests.fixtures.server import GraphQLWebSocket, RunningServer, signed_up_user, unique_email
 
 FOREIGN = "https://evil.example"
 ME = {"query": "{ me { email } }"}
 
 
 def test_cookie_request_from_a_foreign_origin_is_refused_AUTH_04(server: RunningServer) -> None:
-    token = signed_up_user(server, "a@example.com")
+    email = unique_email("a")
+    token = signed_up_user(server, email)
     cookies = {"alpaca_chat_session": token}
     refused = httpx.post(server.graphql_url, json=ME, cookies=cookies, headers={"origin": FOREIGN})
     assert refused.status_code == 403
     own = httpx.post(server.graphql_url, json=ME, cookies=cookies, headers={"origin": server.url})
-    assert own.json()["data"]["me"]["email"] == "a@example.com"
+    assert own.json()["data"]["me"]["email"] == email
     # a bearer client from anywhere is unaffected: it carries no ambient credential
     bearer = httpx.post(
         server.graphql_url,
         json=ME,
         headers={"origin": FOREIGN, "authorization": f"Bearer {token}"},
     )
-    assert bearer.json()["data"]["me"]["email"] == "a@example.com"
+    assert bearer.json()["data"]["me"]["email"] == email
 
 
 def test_allowed_origins_setting_admits_another_origin_AUTH_04(start_server) -> None:
@@ -43,7 +44,7 @@ def test_allowed_origins_setting_admits_another_origin_AUTH_04(start_server) -> 
 async def test_websocket_with_cookie_from_a_foreign_origin_is_refused_AUTH_04(
     server: RunningServer,
 ) -> None:
-    token = signed_up_user(server, "a@example.com")
+    token = signed_up_user(server, unique_email("a"))
     with pytest.raises(InvalidStatus) as refused:
         async with GraphQLWebSocket.connect(
             server, cookies={"alpaca_chat_session": token}, origin=FOREIGN
@@ -60,7 +61,7 @@ async def test_websocket_with_cookie_from_a_foreign_origin_is_refused_AUTH_04(
 
 
 def test_no_operation_over_get_AUTH_04(server: RunningServer) -> None:
-    token = signed_up_user(server, "a@example.com")
+    token = signed_up_user(server, unique_email("a"))
     cookies = {"alpaca_chat_session": token}
     for query in ("mutation { createInvite { code } }", "{ me { email } }"):
         response = httpx.get(server.graphql_url, params={"query": query}, cookies=cookies)
@@ -69,7 +70,7 @@ def test_no_operation_over_get_AUTH_04(server: RunningServer) -> None:
 
 
 def test_form_posts_and_other_content_types_are_refused_AUTH_04(server: RunningServer) -> None:
-    token = signed_up_user(server, "a@example.com")
+    token = signed_up_user(server, unique_email("a"))
     cookies = {"alpaca_chat_session": token}
     form = httpx.post(server.graphql_url, data={"query": "mutation { signOut }"}, cookies=cookies)
     assert form.status_code == 415
@@ -117,8 +118,9 @@ def test_security_headers_on_every_response(server: RunningServer) -> None:
     assert responses[1].headers["cache-control"] == "no-store"
 
 
-def test_graphiql_page_has_its_own_policy_and_can_be_switched_off(start_server) -> None:
-    server = start_server()
+def test_graphiql_page_has_its_own_policy_and_can_be_switched_off(
+    server: RunningServer, start_server
+) -> None:
     page = httpx.get(server.graphql_url, headers={"accept": "text/html"})
     assert page.status_code == 200 and "graphiql" in page.text.lower()
     assert "https://unpkg.com" in page.headers["content-security-policy"]

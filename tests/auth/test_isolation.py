@@ -5,17 +5,19 @@ from __future__ import annotations
 import json
 
 from api.db import Database
-from tests.fixtures.server import RunningServer, signed_up_user
+from tests.fixtures.server import RunningServer, signed_up_user, unique_email
 from tests.fixtures.tenants import make_user
 
 
 def test_user_b_sees_only_itself_through_graphql_ISO_01(server: RunningServer) -> None:
-    token_a = signed_up_user(server, "alice@example.com")
-    token_b = signed_up_user(server, "bob@example.com")
+    alice, bob = unique_email("alice"), unique_email("bob")
+    token_a = signed_up_user(server, alice)
+    token_b = signed_up_user(server, bob)
     server.gql("mutation { createInvite { code } }", token=token_a)
     me_b = server.gql("{ me { id email createdAt } }", token=token_b)
-    assert me_b["data"]["me"]["email"] == "bob@example.com"
+    assert me_b["data"]["me"]["email"] == bob
     assert "alice" not in json.dumps(me_b)
+    assert "inviter" not in json.dumps(me_b)  # nor the server's first user
     # the auth domain has no query that takes a user or session id: `me` is the only door
     types = server.gql("{ __schema { queryType { fields { name args { name } } } } }")
     auth_fields = {f["name"]: f["args"] for f in types["data"]["__schema"]["queryType"]["fields"]}

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import httpx
 
-from tests.fixtures.server import RunningServer, errors_of, signed_up_user
+from tests.fixtures.server import RunningServer, errors_of, signed_up_user, unique_email
 
 
 def test_deep_and_wide_documents_are_refused_and_the_server_keeps_serving(
     server: RunningServer,
 ) -> None:
-    token = signed_up_user(server, "a@example.com")
+    token = signed_up_user(server, unique_email("a"))
     # 20 levels deep: refused for its depth before anything runs
     deep = "{ me " + "{ user " * 19 + "{ id }" + "}" * 19 + " }"
     response = server.gql(deep, token=token)
@@ -29,7 +29,7 @@ def test_deep_and_wide_documents_are_refused_and_the_server_keeps_serving(
 
 
 def test_every_error_has_a_code_and_no_trace(server: RunningServer) -> None:
-    token = signed_up_user(server, "a@example.com")
+    token = signed_up_user(server, unique_email("a"))
     documents = [
         ("{ me { id } ", None),
         ("{ nope }", None),

@@ -17,7 +17,9 @@ from tests.fixtures.server import (
     RunningServer,
     StartServer,
     errors_of,
+    invite_code,
     signed_up_user,
+    unique_email,
 )
 
 ME = "{ me { email } }"
@@ -25,12 +27,17 @@ SESSION_EVENTS = "subscription { sessionEvents { user { email } } }"
 
 
 def test_bearer_and_cookie_both_authenticate_AUTH_03(server: RunningServer) -> None:
+    email = unique_email("a")
     with httpx.Client() as client:
         response = client.post(
             server.graphql_url,
             json={
                 "query": SIGN_UP,
-                "variables": {"email": "a@example.com", "password": PASSWORD},
+                "variables": {
+                    "email": email,
+                    "password": PASSWORD,
+                    "inviteCode": invite_code(server),
+                },
             },
         )
         cookie = response.headers["set-cookie"]
@@ -40,16 +47,18 @@ def test_bearer_and_cookie_both_authenticate_AUTH_03(server: RunningServer) -> N
         token = response.json()["data"]["signUp"]["token"]
         # the client's cookie jar now holds the cookie
         assert client.post(server.graphql_url, json={"query": ME}).json()["data"]["me"]
-    assert server.gql(ME, token=token)["data"]["me"]["email"] == "a@example.com"
+    assert server.gql(ME, token=token)["data"]["me"]["email"] == email
     cookies = {"alpaca_chat_session": token}
-    assert server.gql(ME, cookies=cookies)["data"]["me"]["email"] == "a@example.com"
+    assert server.gql(ME, cookies=cookies)["data"]["me"]["email"] == email
     assert server.gql(ME, token="not-a-token")["data"]["me"] is None
 
 
 def test_secure_cookie_behind_https_proxy_AUTH_03(server: RunningServer) -> None:
+    email, code = unique_email("a"), invite_code(server)
+    variables = {"email": email, "password": PASSWORD, "inviteCode": code}
     response = httpx.post(
         server.graphql_url,
-        json={"query": SIGN_UP, "variables": {"email": "a@example.com", "password": PASSWORD}},
+        json={"query": SIGN_UP, "variables": variables},
         headers={"x-forwarded-proto": "https"},
     )
     assert "Secure" in response.headers["set-cookie"]
@@ -58,9 +67,14 @@ def test_secure_cookie_behind_https_proxy_AUTH_03(server: RunningServer) -> None
 async def test_only_the_token_hash_is_stored_AUTH_03(
     server: RunningServer, owner: asyncpg.Connection
 ) -> None:
-    token = signed_up_user(server, "a@example.com")
+    email = unique_email("a")
+    token = signed_up_user(server, email)
     secret = token.split(".", 1)[1]
-    stored = await owner.fetchval("select token_hash from app.sessions")
+    stored = await owner.fetchval(
+        "select s.token_hash from app.sessions s join app.users u on u.id = s.user_id"
+        " where u.email = $1",
+        email,
+    )
     assert stored == hashlib.sha256(secret.encode()).digest()
     dump = await owner.fetchval("select string_agg(s::text, ',') from app.sessions s")
     assert secret not in dump
@@ -69,15 +83,16 @@ async def test_only_the_token_hash_is_stored_AUTH_03(
 async def test_sign_out_rejects_the_token_and_closes_its_subscriptions_AUTH_03(
     server: RunningServer,
 ) -> None:
-    token = signed_up_user(server, "a@example.com")
+    email = unique_email("a")
+    token = signed_up_user(server, email)
     other = server.gql(
-        'mutation($p: String!) { signIn(email: "a@example.com", password: $p) { token } }',
-        {"p": PASSWORD},
+        "mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) { token } }",
+        {"e": email, "p": PASSWORD},
     )["data"]["signIn"]["token"]
     async with GraphQLWebSocket.connect(server, token=token) as ws:
         await ws.subscribe(SESSION_EVENTS)
         first = await ws.receive()
-        assert first["payload"]["data"]["sessionEvents"]["user"]["email"] == "a@example.com"
+        assert first["payload"]["data"]["sessionEvents"]["user"]["email"] == email
         response = await server.agql("mutation { signOut }", token=token)
         assert response["data"]["signOut"] is True
         started = time.monotonic()
@@ -88,14 +103,14 @@ async def test_sign_out_rejects_the_token_and_closes_its_subscriptions_AUTH_03(
         "UNAUTHENTICATED"
     ]
     # the user's other session lives on
-    assert server.gql(ME, token=other)["data"]["me"]["email"] == "a@example.com"
+    assert server.gql(ME, token=other)["data"]["me"]["email"] == email
 
 
 async def test_sign_out_in_another_process_closes_subscriptions_AUTH_03(
     server: RunningServer, start_server: StartServer
 ) -> None:
     second = start_server(server.database_url)
-    token = signed_up_user(server, "a@example.com")
+    token = signed_up_user(server, unique_email("a"))
     async with GraphQLWebSocket.connect(second, token=token) as ws:
         await ws.subscribe(SESSION_EVENTS)
         assert (await ws.receive())["type"] == "next"
@@ -106,7 +121,7 @@ async def test_sign_out_in_another_process_closes_subscriptions_AUTH_03(
 
 
 async def test_websocket_authenticates_by_cookie_AUTH_03(server: RunningServer) -> None:
-    token = signed_up_user(server, "a@example.com")
+    token = signed_up_user(server, unique_email("a"))
     cookies = {"alpaca_chat_session": token}
     async with GraphQLWebSocket.connect(server, cookies=cookies) as ws:
         await ws.subscribe(SESSION_EVENTS)

@@ -6,7 +6,7 @@ import time
 
 import asyncpg
 
-from tests.fixtures.server import PASSWORD, RunningServer, errors_of, signed_up_user
+from tests.fixtures.server import PASSWORD, RunningServer, errors_of, signed_up_user, unique_email
 
 SIGN_IN = """
 mutation SignIn($email: String!, $password: String!) {
@@ -21,21 +21,24 @@ def sign_in(server: RunningServer, email: str, password: str) -> dict:
 async def test_passwords_are_stored_as_argon2id_AUTH_02(
     server: RunningServer, owner: asyncpg.Connection
 ) -> None:
-    signed_up_user(server, "a@example.com")
-    stored = await owner.fetchval("select password_hash from app.users")
+    email = unique_email("a")
+    signed_up_user(server, email)
+    stored = await owner.fetchval("select password_hash from app.users where email = $1", email)
     assert stored.startswith("$argon2id$")
     assert PASSWORD not in stored
 
 
 def test_sign_in_returns_a_working_token_AUTH_02(server: RunningServer) -> None:
-    signed_up_user(server, "a@example.com")
-    response = sign_in(server, " A@Example.com", PASSWORD)
+    email = unique_email("a")
+    signed_up_user(server, email)
+    response = sign_in(server, " " + email.title(), PASSWORD)  # e.g. " A-3@Example.Com"
     token = response["data"]["signIn"]["token"]
-    assert server.gql("{ me { email } }", token=token)["data"]["me"]["email"] == "a@example.com"
+    assert server.gql("{ me { email } }", token=token)["data"]["me"]["email"] == email
 
 
 def test_wrong_password_and_unknown_email_look_alike_AUTH_02(server: RunningServer) -> None:
-    signed_up_user(server, "a@example.com")
+    email = unique_email("a")
+    signed_up_user(server, email)
     sign_in(server, "warm@example.com", "warm-up-password")  # first call pays for imports
 
     def timed(email: str, password: str) -> tuple[dict, float]:
@@ -43,7 +46,7 @@ def test_wrong_password_and_unknown_email_look_alike_AUTH_02(server: RunningServ
         response = sign_in(server, email, password)
         return response, time.perf_counter() - started
 
-    wrong, wrong_time = timed("a@example.com", "wrong password!")
+    wrong, wrong_time = timed(email, "wrong password!")
     unknown, unknown_time = timed("nobody@example.com", "wrong password!")
     assert wrong["errors"][0]["message"] == unknown["errors"][0]["message"]
     assert wrong["errors"][0]["extensions"] == unknown["errors"][0]["extensions"]
@@ -53,7 +56,8 @@ def test_wrong_password_and_unknown_email_look_alike_AUTH_02(server: RunningServ
     assert wrong_time > 0.3 * unknown_time
 
 
-def test_sixth_rapid_failure_is_rate_limited_AUTH_02(server: RunningServer) -> None:
+def test_sixth_rapid_failure_is_rate_limited_AUTH_02(fresh_server: RunningServer) -> None:
+    server = fresh_server  # an untouched rate-limit state
     signed_up_user(server, "a@example.com")
     for _ in range(5):
         assert errors_of(sign_in(server, "a@example.com", "wrong password!")) == ["UNAUTHENTICATED"]
@@ -65,7 +69,8 @@ def test_sixth_rapid_failure_is_rate_limited_AUTH_02(server: RunningServer) -> N
     assert errors_of(sign_in(server, "b@example.com", "wrong password!")) == ["UNAUTHENTICATED"]
 
 
-def test_failures_per_address_are_limited_AUTH_02(server: RunningServer) -> None:
+def test_failures_per_address_are_limited_AUTH_02(fresh_server: RunningServer) -> None:
+    server = fresh_server  # an untouched rate-limit state
     codes = [
         errors_of(sign_in(server, f"user{n}@example.com", "wrong password!"))[0] for n in range(31)
     ]

@@ -18,6 +18,7 @@ from tests.fixtures.server import (
     RunningServer,
     errors_of,
     signed_up_user,
+    unique_email,
 )
 
 
@@ -29,7 +30,8 @@ def invite_from(server: RunningServer, token: str) -> str:
     return server.gql(CREATE_INVITE, token=token)["data"]["createInvite"]["code"]
 
 
-def test_first_user_needs_no_invite_later_ones_do_AUTH_01(server: RunningServer) -> None:
+def test_first_user_needs_no_invite_later_ones_do_AUTH_01(fresh_server: RunningServer) -> None:
+    server = fresh_server  # an empty install: nobody has signed up yet
     first = sign_up(server, "  First@Example.COM ")
     assert first["data"]["signUp"]["user"]["email"] == "first@example.com"
 
@@ -47,21 +49,31 @@ def test_first_user_needs_no_invite_later_ones_do_AUTH_01(server: RunningServer)
 async def test_invite_shape_and_only_hash_stored_AUTH_01(
     server: RunningServer, owner: asyncpg.Connection
 ) -> None:
-    token = signed_up_user(server, "a@example.com")
+    email = unique_email("a")
+    token = signed_up_user(server, email)
     invite = server.gql(CREATE_INVITE, token=token)["data"]["createInvite"]
     assert len(invite["code"]) >= 43  # 256 bits, urlsafe
     assert invite["url"] == f"{server.url}/?invite={invite['code']}"
-    stored = await owner.fetchval("select array_agg(code_hash) from app.invites")
+    stored = await owner.fetchval(
+        "select array_agg(i.code_hash) from app.invites i join app.users u on u.id = i.created_by"
+        " where u.email = $1",
+        email,
+    )
     assert stored == [hashlib.sha256(invite["code"].encode()).digest()]
+    every_invite = await owner.fetchval("select string_agg(i::text, ',') from app.invites i")
+    assert invite["code"] not in every_invite
 
 
 async def test_expired_invite_is_refused_AUTH_01(
     server: RunningServer, owner: asyncpg.Connection
 ) -> None:
-    token = signed_up_user(server, "a@example.com")
+    token = signed_up_user(server, unique_email("a"))
     code = invite_from(server, token)
-    await owner.execute("update app.invites set expires_at = now() - interval '1 second'")
-    response = sign_up(server, "late@example.com", code)
+    await owner.execute(
+        "update app.invites set expires_at = now() - interval '1 second' where code_hash = $1",
+        hashlib.sha256(code.encode()).digest(),
+    )
+    response = sign_up(server, unique_email("late"), code)
     assert errors_of(response) == ["BAD_USER_INPUT"]
     assert response["errors"][0]["extensions"]["field"] == "inviteCode"
 
@@ -69,16 +81,17 @@ async def test_expired_invite_is_refused_AUTH_01(
 def test_registered_email_is_refused_only_with_a_valid_invite_AUTH_01(
     server: RunningServer,
 ) -> None:
-    token = signed_up_user(server, "a@example.com")
+    email = unique_email("a")
+    token = signed_up_user(server, email)
     # without a valid invite nobody learns whether an email is registered
-    no_invite = sign_up(server, "A@example.com", "x" * 43)
+    no_invite = sign_up(server, email.capitalize(), "x" * 43)
     assert no_invite["errors"][0]["extensions"]["field"] == "inviteCode"
     code = invite_from(server, token)
-    taken = sign_up(server, "A@example.com", code)
+    taken = sign_up(server, email.capitalize(), code)
     assert errors_of(taken) == ["BAD_USER_INPUT"]
     assert taken["errors"][0]["extensions"]["field"] == "email"
     # the invite was not spent by the failed attempt
-    assert sign_up(server, "b@example.com", code)["data"]["signUp"]["user"]["email"]
+    assert sign_up(server, unique_email("b"), code)["data"]["signUp"]["user"]["email"]
 
 
 def test_input_is_checked_AUTH_01_AUTH_02(server: RunningServer) -> None:
@@ -93,7 +106,7 @@ def test_input_is_checked_AUTH_01_AUTH_02(server: RunningServer) -> None:
 
 
 def test_cli_invite_prints_a_code_that_signs_up_AUTH_01(server: RunningServer, tmp_path) -> None:
-    signed_up_user(server, "a@example.com")
+    signed_up_user(server, unique_email("a"))
     result = subprocess.run(
         [sys.executable, "-m", "api.cli", "invite"],
         cwd=REPO,
@@ -111,4 +124,4 @@ def test_cli_invite_prints_a_code_that_signs_up_AUTH_01(server: RunningServer, t
     code = result.stdout.strip()
     assert code and "\n" not in code
     assert code not in result.stderr
-    assert sign_up(server, "invited@example.com", code)["data"]["signUp"]["token"]
+    assert sign_up(server, unique_email("invited"), code)["data"]["signUp"]["token"]
