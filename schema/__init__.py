@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -82,6 +82,11 @@ _COST_RULES = [
     *QueryDepthLimiter(max_depth=limits.MAX_QUERY_DEPTH).validation_rules,
     *MaxAliasesLimiter(max_alias_count=limits.MAX_ALIASES).validation_rules,
 ]
+
+
+def cost_rules() -> tuple[type[ASTValidationRule], ...]:
+    """The depth and alias limits as validation rules (also used by schema/documents.py)."""
+    return tuple(_COST_RULES)
 
 
 def _extensions() -> list[Any]:

@@ -16,30 +16,39 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import re
 import secrets
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from graphql import ExecutionResult, GraphQLError, execute
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.execution import optimized_is_awaitable
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionContext as StrawberryExecutionContext
 from strawberry.types.unset import UNSET, UnsetType
 
 from api.auth import AuthService, Principal
 from api.auth.origins import normalise_origins, origin_allowed
 from api.auth.websockets import CLOSE_CODE_SESSION_ENDED
+from api.errors import ErrorCode
 from schema import AppSchema, limits
 from schema.context import SESSION_COOKIE, Context
+from schema.documents import PreparedDocuments
+from schema.errors import INTERNAL_MESSAGE, CodedErrors
 
 if TYPE_CHECKING:  # avoids an import cycle with api.app
     from api.app import Services
+
+log = logging.getLogger("alpaca_chat.graphql")
 
 GRAPHIQL_CDN = "https://unpkg.com"
 
@@ -107,6 +116,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self.services = services
         self.auth = auth
         self._allowed_origins = normalise_origins(settings.allowed_origins)
+        self._documents = PreparedDocuments(schema)
         self._graphiql_headers: dict[str, str] = {}
         if settings.graphiql:
             self._graphiql_headers = {
@@ -123,37 +133,44 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     # --- HTTP guards --------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            refusal, receive = await self._guard_http(scope, receive)
+            refusal, body = await self._guard_http(scope, receive)
             if refusal is not None:
                 await refusal(scope, receive, send)
                 return
+            if body is not None:
+                receive = _replay(body, receive)
+                if await self._execute_prepared(scope, receive, send, body):
+                    return
         await super().__call__(scope, receive, send)
 
-    async def _guard_http(self, scope: Scope, receive: Receive) -> tuple[Response | None, Receive]:
+    async def _guard_http(
+        self, scope: Scope, receive: Receive
+    ) -> tuple[Response | None, bytes | None]:
+        """A refusal, or None and the POST body (None for a GET)."""
         request = Request(scope)
         method = scope["method"]
         if method not in ("GET", "POST"):
             return PlainTextResponse(
                 "Use POST", status_code=405, headers={"allow": "GET, POST"}
-            ), receive
+            ), None
         if method == "GET":
-            return None, receive  # GraphiQL only: operations over GET are refused by the view
+            return None, None  # GraphiQL only: operations over GET are refused by the view
         content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if content_type != "application/json":
-            return PlainTextResponse("Send application/json", status_code=415), receive
+            return PlainTextResponse("Send application/json", status_code=415), None
         if _cookie_token(request.headers) is not None and not self._origin_ok(
             request.headers.get("origin"), scope
         ):
-            return PlainTextResponse("Cross-origin request refused", status_code=403), receive
+            return PlainTextResponse("Cross-origin request refused", status_code=403), None
         declared = request.headers.get("content-length")
         if declared is not None and (
             not declared.isdigit() or int(declared) > limits.MAX_BODY_BYTES
         ):
-            return PlainTextResponse("Request body too large", status_code=413), receive
+            return PlainTextResponse("Request body too large", status_code=413), None
         body = await _read_body(receive, limits.MAX_BODY_BYTES)
         if body is None:
-            return PlainTextResponse("Request body too large", status_code=413), receive
-        return None, _replay(body, receive)
+            return PlainTextResponse("Request body too large", status_code=413), None
+        return None, body
 
     def _origin_ok(self, origin: str | None, scope: Scope) -> bool:
         if origin is None:
@@ -170,6 +187,88 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(self.graphql_ide_html, headers=self._graphiql_headers)
+
+    # --- prepared documents -------------------------------------------------
+    async def _execute_prepared(
+        self, scope: Scope, receive: Receive, send: Send, body: bytes
+    ) -> bool:
+        """Run a plain POST of an already valid document with graphql-core directly.
+
+        Returns False, having done nothing, for anything else (bad JSON, batches,
+        documents that fail parsing, limits or validation, subscriptions): Strawberry
+        then answers it as usual. This skips, per request, only work whose outcome is
+        already known: Strawberry's request parsing, its ExecutionContext and
+        extension hooks (max tokens, validation rules, parser and validation caches:
+        all settled when the document was prepared). What still runs per request is
+        what depends on it: the guards above, the same `get_context` (authentication,
+        request id, no-store), graphql-core's execution with Strawberry's resolvers
+        and permission classes, and, when there are errors, Strawberry's own error
+        processing and our masking extension, driven exactly as Strawberry drives them.
+        """
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return False
+        if not isinstance(data, dict):
+            return False
+        query = data.get("query")
+        variables = data.get("variables")
+        operation_name = data.get("operationName")
+        extensions = data.get("extensions")
+        if not (
+            isinstance(query, str)
+            and isinstance(variables, dict | None)
+            and isinstance(operation_name, str | None)
+            and isinstance(extensions, dict | None)
+        ):
+            return False
+        prepared = self._documents.get(query, operation_name)
+        if prepared is None:
+            return False
+
+        request = Request(scope, receive)
+        sub_response = await self.get_sub_response(request)
+        context = await self.get_context(request, sub_response)
+        try:
+            result = execute(
+                self.schema._schema,
+                prepared.document,
+                context_value=context,
+                variable_values=variables,
+                operation_name=prepared.operation_name,
+                executor_class=self.schema.execution_context_class,
+                is_awaitable=optimized_is_awaitable,
+                operation_extensions=extensions,  # what Strawberry's executor reads into Info
+            )
+            if optimized_is_awaitable(result):
+                result = await result
+        except Exception:
+            # graphql-core reports request and field errors in the result; an exception
+            # here is a bug: logged with the request id, masked for the client.
+            log.exception("request %s: execution failed", context.request_id)
+            result = ExecutionResult(None, [_internal_error(context.request_id)])
+        else:
+            if result.errors:
+                self._process_errors(query, context, result)
+        response_data: dict[str, object] = {"data": result.data}
+        if result.errors:
+            response_data["errors"] = [error.formatted for error in result.errors]
+        response = self.create_response(response_data, sub_response)  # type: ignore[arg-type]
+        await response(scope, receive, send)
+        return True
+
+    def _process_errors(self, query: str, context: Context, result: ExecutionResult) -> None:
+        """Errors as Strawberry treats them: logged (`process_errors`), then masked and
+        coded by our extension, run through its own operation hook."""
+        execution_context = StrawberryExecutionContext(
+            query=query, schema=self.schema, allowed_operations=(), context=context
+        )
+        execution_context.result = result
+        self.schema._process_errors(result.errors or [], execution_context)
+        masking = CodedErrors()
+        masking.execution_context = execution_context
+        for _ in masking.on_operation():  # type: ignore[union-attr]
+            pass
 
     # --- context ----------------------------------------------------------
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
@@ -244,6 +343,13 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 untrack := getattr(request.state, "untrack", None)
             ):
                 untrack()
+
+
+def _internal_error(request_id: str) -> GraphQLError:
+    return GraphQLError(
+        INTERNAL_MESSAGE,
+        extensions={"code": ErrorCode.INTERNAL_SERVER_ERROR.value, "requestId": request_id},
+    )
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes | None:
