@@ -126,7 +126,10 @@ async def test_switch_update_keys_and_remove(make_trader, trading_server) -> Non
 
     owner = await asyncpg.connect(trading_server.database_url)
     try:
-        stored = await owner.fetch("select id from app.broker_accounts")
+        stored = await owner.fetch(
+            "select id from app.broker_accounts where id = any($1::uuid[])",
+            [main["id"], swing["id"], spare["id"]],
+        )
     finally:
         await owner.close()
     assert [str(r["id"]) for r in stored] == [main["id"]]

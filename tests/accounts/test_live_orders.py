@@ -12,7 +12,7 @@ CONFIRM = f"mutation($p: UUID!) {{ confirmOrder(proposalId: $p) {{ {ORDER_FIELDS
 async def test_live_order_waits_for_confirmation(make_trader, sandbox, trading_server) -> None:
     alice: Trader = make_trader("alice@example.com")
     keys = alice.mint("live")
-    alice.add_account("Real money", "LIVE", keys=keys)
+    account = alice.add_account("Real money", "LIVE", keys=keys)
 
     result = alice.call(PLACE_ORDER, {"input": {"symbol": "AAPL", "side": "BUY", "qty": "1"}})
     assert code_of(result) == "CONFIRMATION_REQUIRED"
@@ -35,7 +35,10 @@ async def test_live_order_waits_for_confirmation(make_trader, sandbox, trading_s
             "update app.order_proposals set expires_at = now() - interval '1 second' where id = $1",
             late_id,
         )
-        audit = await owner.fetch("select client_order_id, outcome from app.order_audit")
+        audit = await owner.fetch(
+            "select client_order_id, outcome from app.order_audit where account_id = $1",
+            account["id"],
+        )
     finally:
         await owner.close()
     assert code_of(alice.call(CONFIRM, {"p": late_id})) == "BAD_USER_INPUT"
