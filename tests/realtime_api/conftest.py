@@ -2,17 +2,26 @@
 
 Every test here talks graphql-transport-ws to server subprocesses whose broker
 is the sandbox; nothing in-process except the CRED-02 supervisor test.
+
+`make_trader` signs up a user of one server shared by the package (starting a
+server costs seconds; no test here needs an empty install): `rt01@example.com`
+becomes `rt01-<n>@example.com`, and each test watches only its own accounts.
+test_processes.py, which kills servers, gives each test servers of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import pytest
+
+from tests.fixtures.postgres import Cluster
 from tests.fixtures.sandbox import SandboxHandle
-from tests.fixtures.server import GraphQLWebSocket
+from tests.fixtures.server import GraphQLWebSocket, RunningServer
+from tests.fixtures.trading import Trader, serve_shared_trading, unique_traders
 
 ACCOUNT_UPDATES = """
 subscription Updates($accountId: UUID) {
@@ -28,6 +37,20 @@ ACTIVE_ACCOUNT_CHANGED = "subscription { activeAccountChanged { id nickname isAc
 SET_ACTIVE = "mutation Set($id: UUID!) { setActiveAccount(id: $id) { id } }"
 REMOVE_ACCOUNT = "mutation Remove($id: UUID!) { removeAccount(id: $id) }"
 SIGN_OUT = "mutation { signOut }"
+
+
+@pytest.fixture(scope="package")
+def shared_trading_server(
+    pg_cluster: Cluster, sandbox: SandboxHandle, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    yield from serve_shared_trading(pg_cluster, sandbox, tmp_path_factory.mktemp("realtime"))
+
+
+@pytest.fixture
+def make_trader(
+    shared_trading_server: RunningServer, sandbox: SandboxHandle, known_secrets: set
+) -> Callable[[str], Trader]:
+    return unique_traders(shared_trading_server, sandbox, known_secrets)
 
 
 def market_buy(account_id: str, symbol: str = "AAPL", qty: str = "1") -> dict[str, Any]:

@@ -13,8 +13,8 @@ import time
 import pytest
 
 from tests.fixtures.sandbox import SandboxHandle
-from tests.fixtures.server import GraphQLWebSocket, RunningServer, StartServer
-from tests.fixtures.trading import PLACE_ORDER, broker_env
+from tests.fixtures.server import GraphQLWebSocket, RunningServer, StartServer, signed_up_user
+from tests.fixtures.trading import PLACE_ORDER, Trader, broker_env
 from tests.realtime_api.conftest import (
     ACCOUNT_UPDATES,
     ACTIVE_ACCOUNT_CHANGED,
@@ -26,6 +26,18 @@ from tests.realtime_api.conftest import (
     updates_until,
     wait_until,
 )
+
+
+@pytest.fixture
+def make_trader(trading_server: RunningServer, sandbox: SandboxHandle, known_secrets: set):
+    """Users of this test's own server (`trading_server`): these tests kill server processes,
+    so they do not use the package's shared one."""
+
+    def make(email: str) -> Trader:
+        token = signed_up_user(trading_server, email)
+        return Trader(trading_server, sandbox, token, known_secrets)
+
+    return make
 
 
 @pytest.fixture
