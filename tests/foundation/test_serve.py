@@ -15,6 +15,7 @@ import httpx
 from cryptography.fernet import Fernet
 
 from tests.fixtures.log_audit import LOGS
+from tests.fixtures.server import TLS
 
 
 def _free_port() -> int:
@@ -42,7 +43,7 @@ def _serve_once(home: Path, log_name: str) -> float:
         deadline = time.monotonic() + 30
         while True:
             try:
-                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1, verify=TLS)
                 break
             except httpx.TransportError:
                 assert process.poll() is None, "server exited during start-up"

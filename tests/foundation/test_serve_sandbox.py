@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 
 from tests.fixtures.log_audit import LOGS
+from tests.fixtures.server import TLS
 from tests.foundation.test_serve import _env, _free_port
 
 KEY_LINE = re.compile(r"key_id=(\S+) secret=(\S+)")
@@ -58,7 +59,8 @@ def test_serve_with_the_sandbox_prints_keys_that_work(tmp_path: Path, known_secr
         assert keys, "no demo keys were printed"
         while True:
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1, verify=TLS)
+                if health.status_code == 200:
                     break
             except httpx.TransportError:
                 assert time.monotonic() < deadline, "the server did not start"
