@@ -32,8 +32,8 @@ from schema.accounts import AccountsMutation, AccountsQuery
 from schema.auth import AuthMutation, AuthQuery, AuthSubscription
 from schema.chat import ChatMutation, ChatQuery
 from schema.errors import CodedErrors, log_errors
+from schema.executor import AppExecutor
 from schema.realtime import RealtimeSubscription
-from schema.realtime.execution import SharedEventExecutor
 from schema.trading import TradingMutation, TradingQuery
 
 
@@ -108,7 +108,7 @@ def build_schema(*, production: bool = False) -> AppSchema:
         subscription=Subscription,
         extensions=_extensions(),
         config=StrawberryConfig(disable_field_suggestions=production),
-        execution_context_class=SharedEventExecutor,
+        execution_context_class=AppExecutor,
     )
 
 
