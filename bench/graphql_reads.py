@@ -1,13 +1,14 @@
 """The `accounts` query through /graphql against the floor of our stack.
 
-    python bench/graphql_reads.py [--clients 16] [--seconds 10] [--accounts 3]
+    python bench/graphql_reads.py [--clients 16] [--seconds 10] [--accounts 3] [--rounds 10]
 
 One server process (embedded PostgreSQL in a temporary folder) serves both:
 (a) `POST /graphql` with `{ accounts { ... } }`, and (b) a bare Starlette
 endpoint mounted in the same app that authenticates the same bearer token,
 runs the same SQL in the same tenant transaction and returns the same JSON.
-A second process drives N keep-alive clients at each for a fixed time and
-prints requests/s, p50 and p99 for both and the ratio (a)/(b). Not a test.
+A second process drives N keep-alive clients at each for a fixed time (in
+alternating turns, after the same warm-up) and prints requests/s, p50 and p99
+for both and the ratio (a)/(b). Not a test.
 """
 
 from __future__ import annotations
@@ -139,7 +140,10 @@ async def _prepare(port: int) -> tuple[str, str]:
     return payload["token"], payload["user"]["id"]
 
 
-async def _load(port: int, path: str, body: bytes, token: str, clients: int, seconds: float):
+async def _load(
+    port: int, path: str, body: bytes, token: str, clients: int, seconds: float
+) -> tuple[list[float], float]:
+    """Latencies of every request N clients complete in `seconds`, and the time taken."""
     latencies: list[float] = []
     deadline = time.perf_counter() + seconds
 
@@ -154,8 +158,11 @@ async def _load(port: int, path: str, body: bytes, token: str, clients: int, sec
 
     started = time.perf_counter()
     await asyncio.gather(*(one() for _ in range(clients)))
-    elapsed = time.perf_counter() - started
-    latencies.sort()
+    return latencies, time.perf_counter() - started
+
+
+def _figures(latencies: list[float], elapsed: float) -> dict[str, float]:
+    latencies = sorted(latencies)
     return {
         "rps": len(latencies) / elapsed,
         "p50": statistics.median(latencies) * 1000,
@@ -203,6 +210,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--accounts", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=10, help="alternating turns of (a) and (b)")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--home", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -231,12 +239,29 @@ def main() -> None:
         check = asyncio.run(_graphql(port, QUERY, token))
         assert len(check["data"]["accounts"]) == args.accounts, check
 
-        async def run(path: str, body: bytes) -> dict:
-            await _load(port, path, body, token, args.clients, 1.0)  # warm-up
-            return await _load(port, path, body, token, args.clients, args.seconds)
+        targets = {"floor": (FLOOR_PATH, b"{}"), "graphql": ("/graphql", graphql_body)}
 
-        floor = asyncio.run(run(FLOOR_PATH, b"{}"))
-        graphql = asyncio.run(run("/graphql", graphql_body))
+        async def run() -> dict[str, dict[str, float]]:
+            # Both get the same warm-up, then short turns taken in alternating order
+            # (b a, a b, ...), so a change in the machine's load during the run
+            # weighs on both alike instead of on whichever ran second.
+            for path, body in targets.values():
+                await _load(port, path, body, token, args.clients, 2.0)
+            latencies: dict[str, list[float]] = {name: [] for name in targets}
+            elapsed = dict.fromkeys(targets, 0.0)
+            names = list(targets)
+            for turn in range(args.rounds):
+                for name in names if turn % 2 == 0 else reversed(names):
+                    path, body = targets[name]
+                    taken, seconds = await _load(
+                        port, path, body, token, args.clients, args.seconds / args.rounds
+                    )
+                    latencies[name] += taken
+                    elapsed[name] += seconds
+            return {name: _figures(latencies[name], elapsed[name]) for name in targets}
+
+        figures = asyncio.run(run())
+        floor, graphql = figures["floor"], figures["graphql"]
     finally:
         server.terminate()
         server.wait(timeout=20)
