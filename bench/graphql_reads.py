@@ -35,6 +35,8 @@ FLOOR_PATH = "/bench/accounts"
 
 def serve(port: int, home: str) -> None:
     """Run the real app plus the floor endpoint (called in the server subprocess)."""
+    import gc
+
     import uvicorn
     import uvloop
     from starlette.requests import Request
@@ -80,8 +82,13 @@ def serve(port: int, home: str) -> None:
 
         app.router.routes.insert(0, Route(FLOOR_PATH, floor, methods=["POST"]))
         config = uvicorn.Config(app, port=port, log_level="warning", http="httptools")
+        web = uvicorn.Server(config)
+        serving = asyncio.create_task(web.serve())
+        while not web.started and not serving.done():  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+        gc.freeze()  # as `alpaca-chat serve` does once started (api/cli.py)
         try:
-            await uvicorn.Server(config).serve()
+            await serving
         finally:
             await database.close()
             server.stop()
