@@ -34,7 +34,7 @@ from tests.fixtures.postgres import Cluster
 from tests.fixtures.sandbox import SandboxHandle
 from tests.fixtures.server import RunningServer, launch_server
 from tests.fixtures.trading import broker_env
-from tests.pwa.helpers import VIEWPORTS, Viewport, new_context
+from tests.pwa.helpers import VIEWPORTS, Seeded, Viewport, new_context, seed_user
 
 T = TypeVar("T")
 LAUNCH_ARGS = [
@@ -145,3 +145,17 @@ def page(context: BrowserContext) -> Iterator[Page]:
     opened.on("pageerror", lambda error: errors.append(str(error)))
     yield opened
     assert not errors, f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture
+def chat_user(
+    request: pytest.FixtureRequest,
+    pwa_server: RunningServer,
+    sandbox: SandboxHandle,
+    viewport: Viewport,
+) -> Seeded:
+    """A user of the shared server whose paper account is active; one per module and size."""
+    module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    user = seed_user(pwa_server, sandbox, f"{module}-{viewport.name}@example.com")
+    user.activate(user.paper_id)
+    return user

@@ -4,11 +4,9 @@ CHAT-01, TRADE-01, TRADE-02)."""
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.fixtures.sandbox import SandboxHandle
-from tests.fixtures.server import RunningServer
 from tests.pwa.helpers import (
     MIN_TARGET,
     Seeded,
@@ -18,17 +16,9 @@ from tests.pwa.helpers import (
     go,
     open_app,
     screenshot,
-    seed_user,
     sign_in,
     tap,
 )
-
-
-@pytest.fixture
-def chat_user(pwa_server: RunningServer, sandbox: SandboxHandle, viewport: Viewport) -> Seeded:
-    user = seed_user(pwa_server, sandbox, f"chat-{viewport.name}@example.com")
-    user.activate(user.paper_id)
-    return user
 
 
 def test_chat_proposal_confirmed_with_a_tap_reaches_the_orders_list(

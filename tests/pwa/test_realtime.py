@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.fixtures.sandbox import SandboxHandle
@@ -28,13 +27,6 @@ from tests.pwa.helpers import (
     tap,
     value_of,
 )
-
-
-@pytest.fixture
-def chat_user(pwa_server: RunningServer, sandbox: SandboxHandle, viewport: Viewport) -> Seeded:
-    user = seed_user(pwa_server, sandbox, f"push-{viewport.name}@example.com")
-    user.activate(user.paper_id)
-    return user
 
 
 def test_chat_order_changes_cash_by_push_without_reload(
