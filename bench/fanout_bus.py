@@ -43,16 +43,17 @@ from uuid import UUID, uuid4
 import asyncpg
 import psutil
 
+from api.broker.models import Order
 from api.db import Database
 from api.db.migrations import migrate
 from api.realtime import EventBus, Subscription, account_key, publish
-from api.realtime.events import OrderEvent, OrderFields
+from api.realtime.events import OrderEvent
 
 
 def order_event(owner: UUID, account: UUID, order_id: str) -> OrderEvent:
     """A fill of a realistic size (~850 bytes on the wire)."""
     now = datetime.now(UTC)
-    order = OrderFields(
+    order = Order(
         id=order_id,
         client_order_id=str(uuid4()),
         symbol="AAPL",

@@ -54,7 +54,6 @@ from api.db import Database
 from api.realtime import (
     EventBus,
     OrderEvent,
-    OrderFields,
     Ownership,
     PositionsChangedEvent,
     SnapshotEvent,
@@ -387,7 +386,7 @@ class StreamSupervisor:
             watch.account_id,
             watch.owner_id,
             update.event,
-            OrderFields.of(update.order),
+            update.order,
             update.at,
             update.price,
             update.qty,
@@ -446,7 +445,7 @@ class StreamSupervisor:
                             watch.account_id,
                             watch.owner_id,
                             event_for(order.status),
-                            OrderFields.of(order),
+                            order,
                             order.updated_at,
                         ),
                     )

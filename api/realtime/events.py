@@ -30,6 +30,8 @@ from uuid import UUID
 
 import orjson
 
+from api.broker.models import Order
+
 CHANNEL = "alpaca_chat_events"
 # PostgreSQL: "the payload must be shorter than 8000 bytes" (in the server encoding).
 MAX_PAYLOAD_BYTES = 7999
@@ -58,41 +60,6 @@ class EventTooLarge(ValueError):
 
 class EventDecodeError(ValueError):
     """A payload on our channel that this server cannot read (corrupt or a newer format)."""
-
-
-@dataclass(frozen=True, slots=True)
-class OrderFields:
-    """The core of one order, as the GraphQL `Order` type shows it.
-
-    Field names and types match `api.broker.models.Order`, so the stream
-    supervisor builds one with `OrderFields.of(order)`.
-    """
-
-    id: str
-    client_order_id: str
-    symbol: str | None
-    asset_class: str | None
-    side: str | None
-    type: str | None
-    time_in_force: str
-    status: str
-    qty: Decimal | None
-    notional: Decimal | None
-    filled_qty: Decimal | None
-    filled_avg_price: Decimal | None
-    limit_price: Decimal | None
-    stop_price: Decimal | None
-    extended_hours: bool
-    created_at: datetime
-    updated_at: datetime
-    submitted_at: datetime
-    filled_at: datetime | None
-    canceled_at: datetime | None
-
-    @classmethod
-    def of(cls, order: Any) -> OrderFields:
-        """Copy the same-named attributes of any order object (the broker's model)."""
-        return cls(**{f.name: getattr(order, f.name) for f in dataclasses.fields(cls)})
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +109,7 @@ class OrderEvent:
     account_id: UUID
     owner_id: UUID
     event: str
-    order: OrderFields
+    order: Order
     at: datetime | None = None
     price: Decimal | None = None
     qty: Decimal | None = None

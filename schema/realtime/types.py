@@ -6,7 +6,6 @@ follow the planned contract (schema-plan.graphql, Subscription section).
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -21,8 +20,6 @@ from api.realtime.feeds import AccountUpdate as FeedUpdate
 from schema.accounts.types import AccountSnapshot
 from schema.realtime.execution import SharedPayload
 from schema.trading.types import Order
-
-_ORDER_FIELDS = tuple(f.name for f in dataclasses.fields(BrokerOrder))
 
 
 @strawberry.type(description="The account's balances changed (and, first, its current ones).")
@@ -66,8 +63,8 @@ def _snapshot(event: events.SnapshotEvent) -> AccountSnapshot:
     return AccountSnapshot.of(event)  # type: ignore[arg-type]
 
 
-def _order(fields: events.OrderFields) -> Order:
-    return Order.of(BrokerOrder(**{name: getattr(fields, name) for name in _ORDER_FIELDS}))
+def _order(order: BrokerOrder) -> Order:
+    return Order.of(order)
 
 
 @lru_cache(maxsize=1024)

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID, uuid4
 
-from api.realtime import Event, OrderEvent, OrderFields, SnapshotEvent, Subscription
+from api.broker.models import Order
+from api.realtime import Event, OrderEvent, SnapshotEvent, Subscription
 
 
 def snapshot(owner_id: UUID, account_id: UUID, cash: int | str = 100) -> SnapshotEvent:
@@ -27,9 +28,9 @@ def snapshot(owner_id: UUID, account_id: UUID, cash: int | str = 100) -> Snapsho
     )
 
 
-def order_fields(order_id: str | None = None, *, status: str = "new") -> OrderFields:
+def order_fields(order_id: str | None = None, *, status: str = "new") -> Order:
     now = datetime.now(UTC)
-    return OrderFields(
+    return Order(
         id=order_id or str(uuid4()),
         client_order_id=str(uuid4()),
         symbol="AAPL",
