@@ -82,8 +82,11 @@ class AccountService:
             raise BadUserInput("Connect a broker account first", field="accountId")
         return account
 
-    async def ref(self, user_id: UUID, account_id: UUID) -> AccountRef:
-        """What the broker gateway needs to act on the account (still encrypted)."""
+    async def ref(self, user_id: UUID, account_id: UUID | None) -> AccountRef:
+        """What the broker gateway needs to act on the account (still encrypted);
+        the active account when `account_id` is omitted."""
+        if account_id is None:
+            account_id = (await self.resolve(user_id, None)).id
         ref = await self._gateway.account(user_id, account_id)
         if ref is None:
             raise NotFound("No such account")

@@ -59,8 +59,7 @@ class TradingService:
 
     async def positions(self, user_id: UUID, account_id: UUID | None) -> list[Position]:
         """TRADE-03: the selected account's positions only."""
-        account = await self._accounts.resolve(user_id, account_id)
-        return await self._gateway.positions(await self._accounts.ref(user_id, account.id))
+        return await self._gateway.positions(await self._accounts.ref(user_id, account_id))
 
     async def orders(
         self, user_id: UUID, account_id: UUID | None, status: OrderStatusFilter, limit: int
@@ -68,8 +67,7 @@ class TradingService:
         """TRADE-04: the selected account's orders only, newest first."""
         if not 1 <= limit <= 500:
             raise BadUserInput("limit must be between 1 and 500", field="limit")
-        account = await self._accounts.resolve(user_id, account_id)
-        ref = await self._accounts.ref(user_id, account.id)
+        ref = await self._accounts.ref(user_id, account_id)
         return await self._gateway.orders(ref, status, limit)
 
     async def propose(
@@ -136,8 +134,7 @@ class TradingService:
             await proposals.set_status(conn, proposal_id, "DISMISSED")
 
     async def cancel_order(self, user_id: UUID, account_id: UUID | None, order_id: str) -> None:
-        account = await self._accounts.resolve(user_id, account_id)
-        await self._gateway.cancel_order(await self._accounts.ref(user_id, account.id), order_id)
+        await self._gateway.cancel_order(await self._accounts.ref(user_id, account_id), order_id)
 
     async def cancel_all(self, user_id: UUID, account: AccountRecord) -> list[str]:
         ref = await self._accounts.ref(user_id, account.id)
