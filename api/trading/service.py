@@ -142,9 +142,3 @@ class TradingService:
         for order in open_orders:
             await self._gateway.cancel_order(ref, order.id)
         return [order.id for order in open_orders]
-
-    async def close_position(
-        self, user_id: UUID, account: AccountRecord, symbol: str, client_order_id: str | None
-    ) -> Order:
-        ref = await self._accounts.ref(user_id, account.id)
-        return await self._gateway.close_position(ref, symbol, client_order_id=client_order_id)
