@@ -12,7 +12,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -25,18 +24,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.accounts import AccountService
-from api.auth import AuthService
-from api.broker import BrokerGateway
-from api.broker.streams import StreamSupervisor
-from api.chat import ChatEngine
-from api.chat.service import ChatService
-from api.config import Settings
-from api.db import Database
-from api.realtime.bus import EventBus
-from api.realtime.feeds import Feeds
-from api.trading import TradingService
-from api.vault import Vault
+from api.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -56,54 +44,6 @@ SECURITY_HEADERS = (
     ("x-frame-options", "DENY"),
     ("cross-origin-opener-policy", "same-origin"),
 )
-
-
-@dataclass
-class Services:
-    """Everything a request may use, built once per process over an opened database."""
-
-    settings: Settings
-    database: Database
-    vault: Vault
-    gateway: BrokerGateway
-    bus: EventBus
-    streams: StreamSupervisor
-    feeds: Feeds
-    accounts: AccountService
-    trading: TradingService
-    chat: ChatService
-
-    @classmethod
-    def build(cls, settings: Settings, database: Database) -> Services:
-        vault = Vault(settings.credentials_keys)
-        gateway = BrokerGateway(settings, vault, database)
-        accounts = AccountService(database, vault, gateway)
-        trading = TradingService(database, gateway, accounts)
-        chat = ChatService(database, accounts, trading, gateway, ChatEngine.from_settings(settings))
-        bus = EventBus(database)
-        streams = StreamSupervisor(settings, vault, gateway, database, bus)
-        return cls(
-            settings=settings,
-            database=database,
-            vault=vault,
-            gateway=gateway,
-            bus=bus,
-            streams=streams,
-            feeds=Feeds(accounts, bus, streams),
-            accounts=accounts,
-            trading=trading,
-            chat=chat,
-        )
-
-    async def start(self) -> None:
-        await self.bus.start()
-        await self.streams.start()
-
-    async def stop(self) -> None:
-        # Streams first: they publish through the pool and release their locks.
-        await self.streams.stop()
-        await self.bus.stop()
-        self.gateway.close()
 
 
 class SecurityHeaders:
@@ -158,18 +98,15 @@ def create_app(services: Services) -> Starlette:
     from schema import build_schema
     from schema.endpoint import GraphQLEndpoint
 
-    auth = AuthService(services.database)
     schema = build_schema(production=not services.settings.graphiql)
-    graphql = GraphQLEndpoint(schema, services, auth)
+    graphql = GraphQLEndpoint(schema, services)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await services.start()
-        await auth.start()
         try:
             yield
         finally:
-            await auth.stop()
             await services.stop()
 
     app = Starlette(
@@ -183,5 +120,4 @@ def create_app(services: Services) -> Starlette:
         lifespan=lifespan,
     )
     app.state.services = services
-    app.state.auth = auth
     return app

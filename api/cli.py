@@ -21,7 +21,7 @@ import asyncpg
 import uvicorn
 import uvloop
 
-from api.app import Services, create_app
+from api.app import create_app
 from api.auth.invites import create_operator_invite
 from api.config import ConfigError, Settings, load_settings, warn_about_dev_key
 from api.db import Database, open_database
@@ -31,6 +31,7 @@ from api.db.rotation import RotationProgress, rotate_credentials
 from api.logs import configure_logging
 from api.sandbox import SandboxStarted, serve_sandbox
 from api.sandbox.__main__ import announce
+from api.services import Services
 from api.vault import Vault
 
 log = logging.getLogger("alpaca_chat")

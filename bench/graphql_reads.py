@@ -44,10 +44,11 @@ def serve(port: int, home: str) -> None:
     from starlette.routing import Route
 
     from api.accounts.records import SELECT, AccountRecord
-    from api.app import Services, create_app
+    from api.app import create_app
     from api.config import load_settings
     from api.db import open_database
     from api.logs import configure_logging
+    from api.services import Services
     from schema.accounts.types import BrokerAccount
 
     async def main() -> None:
@@ -56,7 +57,7 @@ def serve(port: int, home: str) -> None:
         database, server = await open_database(settings)
         services = Services.build(settings, database)
         app = create_app(services)
-        auth = app.state.auth
+        auth = services.auth
 
         async def floor(request: Request) -> Response:
             token = request.headers["authorization"].removeprefix("Bearer ")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 import strawberry
@@ -24,9 +24,7 @@ from strawberry.dataloader import DataLoader
 from api.auth import AuthService, Principal
 from api.config import Settings
 from api.errors import Unauthenticated
-
-if TYPE_CHECKING:
-    from api.app import Services
+from api.services import Services
 
 SESSION_COOKIE = "alpaca_chat_session"
 

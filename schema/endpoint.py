@@ -20,7 +20,7 @@ import logging
 import re
 import secrets
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 from graphql import ExecutionResult, GraphQLError, execute
@@ -36,17 +36,15 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionContext as StrawberryExecutionContext
 from strawberry.types.unset import UNSET, UnsetType
 
-from api.auth import AuthService, Principal
+from api.auth import Principal
 from api.auth.origins import normalise_origins, origin_allowed
 from api.auth.websockets import CLOSE_CODE_SESSION_ENDED
 from api.errors import ErrorCode
+from api.services import Services
 from schema import AppSchema, limits
 from schema.context import SESSION_COOKIE, Context
 from schema.documents import PreparedDocuments
 from schema.errors import INTERNAL_MESSAGE, CodedErrors
-
-if TYPE_CHECKING:  # avoids an import cycle with api.app
-    from api.app import Services
 
 log = logging.getLogger("alpaca_chat.graphql")
 
@@ -102,7 +100,7 @@ def _graphiql_csp(html: str) -> str:
 class GraphQLEndpoint(GraphQL[Context, None]):
     websocket_adapter_class = _TextWebSocketAdapter  # type: ignore[assignment]
 
-    def __init__(self, schema: AppSchema, services: Services, auth: AuthService) -> None:
+    def __init__(self, schema: AppSchema, services: Services) -> None:
         settings = services.settings
         super().__init__(
             schema,
@@ -114,7 +112,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             allowed_origins=settings.allowed_origins,
         )
         self.services = services
-        self.auth = auth
+        self.auth = services.auth
         self._allowed_origins = normalise_origins(settings.allowed_origins)
         self._documents = PreparedDocuments(schema)
         self._graphiql_headers: dict[str, str] = {}

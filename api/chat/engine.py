@@ -12,40 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from api.chat.actions import AccountActions, AccountContext, HistoryMessage
-from api.chat.tools import ToolCall, ToolRegistry, build_tools
+from api.chat.drivers import ChatDriver
+from api.chat.tools import ToolCall, build_tools
 from api.errors import BadUserInput
 
 if TYPE_CHECKING:
     from api.config import Settings
 
 MAX_TEXT_CHARS = 4000
-
-
-@dataclass(frozen=True)
-class DriverReply:
-    """What a driver produced: the reply text and the tool calls it made, in order."""
-
-    text: str
-    tool_calls: Sequence[ToolCall] = ()
-    # Why the driver stopped early, e.g. "tool_round_limit"; None for a normal answer.
-    stopped: str | None = None
-
-
-class ChatDriver(Protocol):
-    """Something that answers one message using the turn's tools."""
-
-    name: str
-
-    async def reply(
-        self,
-        text: str,
-        history: Sequence[HistoryMessage],
-        account: AccountContext,
-        tools: ToolRegistry,
-    ) -> DriverReply: ...
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from api.chat.actions import AccountContext, HistoryMessage
-from api.chat.engine import DriverReply
+from api.chat.drivers import DriverReply
 from api.chat.render import on_account, render_call
 from api.chat.tools import ToolRegistry
 

@@ -35,7 +35,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from api.chat.actions import AccountContext, HistoryMessage
-from api.chat.engine import DriverReply
+from api.chat.drivers import DriverReply
 from api.chat.errors import ChatUnavailable
 from api.chat.prompts import system_prompt
 from api.chat.tools import ToolCall, ToolRegistry

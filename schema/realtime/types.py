@@ -15,8 +15,8 @@ from uuid import UUID
 import strawberry
 
 from api.broker import Order as BrokerOrder
+from api.live.feeds import AccountUpdate as FeedUpdate
 from api.realtime import events
-from api.realtime.feeds import AccountUpdate as FeedUpdate
 from schema.accounts.types import AccountSnapshot
 from schema.realtime.execution import SharedPayload
 from schema.trading.types import Order

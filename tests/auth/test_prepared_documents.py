@@ -17,9 +17,10 @@ from uuid import UUID
 import httpx
 import pytest
 
-from api.app import Services, create_app
+from api.app import create_app
 from api.config import Settings
 from api.db import Database
+from api.services import Services
 from api.vault import Vault
 from schema.endpoint import GraphQLEndpoint
 from tests.fixtures.tenants import fake_credentials, store_account

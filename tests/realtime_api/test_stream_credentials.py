@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 
 from api.broker import BrokerGateway, OrderRequest
-from api.broker.streams import StreamSupervisor
 from api.config import Settings
 from api.db import Database
+from api.live.supervisor import StreamSupervisor
 from api.realtime import EventBus, OrderEvent, account_key
 from api.vault import Vault
 from tests.broker.helpers import sign_up, store_account

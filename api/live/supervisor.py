@@ -46,11 +46,11 @@ from uuid import UUID
 
 from api.broker.errors import BrokerError, ErrorCode
 from api.broker.gateway import BrokerGateway
-from api.broker.ledger import OrderLedger, event_for
 from api.broker.models import Order
 from api.broker.trade_stream import KeylessTradingStream, trade_update
 from api.config import Settings
 from api.db import Database
+from api.live.ledger import OrderLedger, event_for
 from api.realtime import (
     EventBus,
     OrderEvent,

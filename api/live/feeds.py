@@ -22,7 +22,7 @@ from typing import TypeGuard
 from uuid import UUID
 
 from api.accounts import AccountRecord, AccountService
-from api.broker.streams import StreamSupervisor
+from api.live.supervisor import StreamSupervisor
 from api.realtime.bus import EventBus
 from api.realtime.events import (
     ActiveAccountChangedEvent,

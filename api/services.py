@@ -1,0 +1,75 @@
+"""The composition root: every service of a process, built once over an opened database.
+
+The command line (or a test) reads the settings and opens the database; this
+module wires the services together in the one order the layers allow, and
+starts and stops the ones that run in the background.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from api.accounts import AccountService
+from api.auth import AuthService
+from api.broker import BrokerGateway
+from api.chat import ChatEngine
+from api.chat.service import ChatService
+from api.config import Settings
+from api.db import Database
+from api.live.feeds import Feeds
+from api.live.supervisor import StreamSupervisor
+from api.realtime.bus import EventBus
+from api.trading import TradingService
+from api.vault import Vault
+
+
+@dataclass
+class Services:
+    """Everything a request may use, built once per process over an opened database."""
+
+    settings: Settings
+    database: Database
+    vault: Vault
+    gateway: BrokerGateway
+    bus: EventBus
+    streams: StreamSupervisor
+    feeds: Feeds
+    accounts: AccountService
+    trading: TradingService
+    chat: ChatService
+    auth: AuthService
+
+    @classmethod
+    def build(cls, settings: Settings, database: Database) -> Services:
+        vault = Vault(settings.credentials_keys)
+        gateway = BrokerGateway(settings, vault, database)
+        accounts = AccountService(database, vault, gateway)
+        trading = TradingService(database, gateway, accounts)
+        chat = ChatService(database, accounts, trading, gateway, ChatEngine.from_settings(settings))
+        bus = EventBus(database)
+        streams = StreamSupervisor(settings, vault, gateway, database, bus)
+        return cls(
+            settings=settings,
+            database=database,
+            vault=vault,
+            gateway=gateway,
+            bus=bus,
+            streams=streams,
+            feeds=Feeds(accounts, bus, streams),
+            accounts=accounts,
+            trading=trading,
+            chat=chat,
+            auth=AuthService(database),
+        )
+
+    async def start(self) -> None:
+        await self.bus.start()
+        await self.streams.start()
+        await self.auth.start()
+
+    async def stop(self) -> None:
+        await self.auth.stop()
+        # Streams first: they publish through the pool and release their locks.
+        await self.streams.stop()
+        await self.bus.stop()
+        self.gateway.close()
