@@ -53,9 +53,6 @@ class Settings:
             return self.live_stream_url or _ws_url(self.live_url) + "/stream"
         return self.paper_stream_url or _ws_url(self.paper_url) + "/stream"
 
-    def rest_url(self, environment: str) -> str:
-        return self.live_url if environment == "LIVE" else self.paper_url
-
 
 def _ws_url(rest_url: str) -> str:
     if rest_url.startswith("https://"):

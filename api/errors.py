@@ -79,16 +79,6 @@ class RateLimited(AppError):
         )
 
 
-class BrokerRejected(AppError):
-    def __init__(self, message: str, **extensions: Any) -> None:
-        super().__init__(ErrorCode.BROKER_REJECTED, message, **extensions)
-
-
-class BrokerUnavailable(AppError):
-    def __init__(self, message: str = "The broker is not reachable right now", **extensions: Any):
-        super().__init__(ErrorCode.BROKER_UNAVAILABLE, message, **extensions)
-
-
 class ConfirmationRequired(AppError):
     def __init__(self, message: str, *, proposal: dict[str, Any]) -> None:
         super().__init__(ErrorCode.CONFIRMATION_REQUIRED, message, proposal=proposal)

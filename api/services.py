@@ -59,7 +59,7 @@ class Services:
             accounts=accounts,
             trading=trading,
             chat=chat,
-            auth=AuthService(database),
+            auth=AuthService(database, bus),
         )
 
     async def start(self) -> None:

@@ -1,25 +1,20 @@
 """The typed request context, built once per HTTP request or WebSocket connection.
 
 Resolvers reach everything through `info.context` (typed as `Info`): the
-shared services, the settings, who is signed in, and per-request DataLoaders.
-Loaders are created on first use and live as long as the context, so their
-caches never cross users or requests. On a WebSocket the context lives as
-long as the connection: subscriptions must not rely on loader caches across
-events.
+shared services, the settings and who is signed in. On a WebSocket the
+context lives as long as the connection.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 import strawberry
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
-from strawberry.dataloader import DataLoader
 
 from api.auth import AuthService, Principal
 from api.config import Settings
@@ -27,8 +22,6 @@ from api.errors import Unauthenticated
 from api.services import Services
 
 SESSION_COOKIE = "alpaca_chat_session"
-
-LoaderT = TypeVar("LoaderT", bound=DataLoader[Any, Any])
 
 
 @dataclass(eq=False)
@@ -42,11 +35,8 @@ class Context:
     request_id: str
     client_address: str
     principal: Principal | None = None
-    # how the principal was found: "cookie", "bearer" or None
-    credential_source: str | None = None
     # the graphql-transport-ws connection_init payload (set by Strawberry)
     connection_params: dict[str, Any] | None = None
-    _loaders: dict[Callable[..., Any], DataLoader[Any, Any]] = field(default_factory=dict)
 
     @property
     def user_id(self) -> UUID | None:
@@ -57,13 +47,6 @@ class Context:
         if self.principal is None:
             raise Unauthenticated()
         return self.principal
-
-    def loader(self, factory: Callable[[Context], LoaderT]) -> LoaderT:
-        """The request's loader made by `factory(context)`, created on first use."""
-        existing = self._loaders.get(factory)
-        if existing is None:
-            existing = self._loaders[factory] = factory(self)
-        return existing  # type: ignore[return-value]
 
     @property
     def user_agent(self) -> str | None:

@@ -271,7 +271,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     # --- context ----------------------------------------------------------
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         request_id = secrets.token_hex(8)
-        principal, source = await self._authenticate(request)
+        principal = await self._authenticate(request)
         http_response = response if isinstance(response, Response) else None
         if http_response is not None:
             http_response.headers["x-request-id"] = request_id
@@ -285,22 +285,19 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             request_id=request_id,
             client_address=request.client.host if request.client else "unknown",
             principal=principal,
-            credential_source=source,
         )
         if isinstance(request, WebSocket):
             request.state.graphql_context = context
         return context
 
-    async def _authenticate(
-        self, request: Request | WebSocket
-    ) -> tuple[Principal | None, str | None]:
+    async def _authenticate(self, request: Request | WebSocket) -> Principal | None:
         if not isinstance(request, WebSocket) and (
             token := _bearer(request.headers.get("authorization"))
         ):
-            return await self.auth.authenticate(token), "bearer"
+            return await self.auth.authenticate(token)
         if token := _cookie_token(request.headers):
-            return await self.auth.authenticate(token), "cookie"
-        return None, None
+            return await self.auth.authenticate(token)
+        return None
 
     # --- WebSocket ----------------------------------------------------------
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -313,7 +310,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             principal = await self.auth.authenticate(token) if token else None
             if principal is None:
                 raise ConnectionRejectionError
-            context.principal, context.credential_source = principal, "bearer"
+            context.principal = principal
         if context.principal is not None:
             self._track(context)
         return UNSET
@@ -328,9 +325,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             if websocket.application_state != WebSocketState.DISCONNECTED:
                 await websocket.close(code=CLOSE_CODE_SESSION_ENDED, reason="Session ended")
 
-        self.auth.live_sessions.add(principal.token_hash, close)
+        self.auth.live_sessions.add(principal.session_id, principal.token_hash, close)
         websocket.state.untrack = lambda: self.auth.live_sessions.discard(
-            principal.token_hash, close
+            principal.session_id, close
         )
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:

@@ -24,6 +24,7 @@ from api.auth.users import UserInfo, check_email, normalise_email
 from api.auth.websockets import LiveSessions
 from api.db import Database
 from api.errors import Unauthenticated
+from api.realtime import EventBus
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +39,12 @@ class SignedIn:
 
 
 class AuthService:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, bus: EventBus) -> None:
         self.database = database
         self.passwords = Passwords()
         self.limits = AuthLimits()
         self.live_sessions = LiveSessions(database)
+        bus.watch_sessions(self.live_sessions)
         self._watcher: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -110,10 +112,10 @@ class AuthService:
         return await sessions.authenticate(self.database, token)
 
     async def sign_out(self, principal: Principal) -> None:
-        """AUTH-03: revoke the session and close its WebSockets in this process now
-        (other processes notice within a second, see api.auth.websockets)."""
+        """AUTH-03: revoke the session and close its WebSockets in this process now;
+        the revocation's event closes them in every other process (api.auth.websockets)."""
         await sessions.revoke_session(self.database, principal)
-        await self.live_sessions.end(principal.token_hash)
+        await self.live_sessions.end(principal.session_id)
 
     async def create_invite(self, principal: Principal) -> IssuedInvite:
         return await invites.create_invite(self.database, principal.user_id)

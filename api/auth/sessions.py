@@ -4,6 +4,7 @@ Authentication is one call of the SECURITY DEFINER function
 `app.session_user_id(token_hash)` per request, outside any transaction (one
 round trip). It returns the user only while the session is unrevoked and
 unexpired, so revocation and expiry take effect on the next request.
+Revocation is also announced on the event bus, for open WebSockets.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from uuid import UUID
 from api.auth.tokens import SessionToken, new_secret, secret_hash
 from api.db import Database
 from api.errors import Unauthenticated
+from api.realtime import SessionRevokedEvent, publish
 
 SESSION_LIFETIME = timedelta(days=30)
 MAX_USER_AGENT = 200
@@ -72,3 +74,5 @@ async def revoke_session(database: Database, principal: Principal) -> None:
         still_valid = await conn.fetchval("select app.session_user_id($1)", principal.token_hash)
         if still_valid is not None:
             raise Unauthenticated("This session token is not valid")
+        # delivered at commit to every process: they close the session's sockets
+        await publish(conn, SessionRevokedEvent(principal.session_id, principal.user_id))

@@ -19,7 +19,7 @@ Rules for implementations (the accounts/trading services write the real one):
   and proposal ids: they are shown to a language model and stored in chat
   history.
 * Expected failures raise `api.errors.AppError` subclasses (`BadUserInput`
-  with a field, `NotFound`, `BrokerRejected`, `BrokerUnavailable`). The tool
+  with a field, `NotFound`, or the broker's `BrokerError`). The tool
   registry turns them into a tool result ``{"error": {"code", "message"}}`` the
   model can explain; any other exception is a bug and propagates.
 * `propose_order` and `close_position` never send a LIVE order: they store a

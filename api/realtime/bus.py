@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import logging
 from types import TracebackType
+from typing import Protocol
 from uuid import UUID
 
 import asyncpg
@@ -93,6 +94,18 @@ class Subscription(SubscriberQueue):
         self._bus._unregister(self)
 
 
+class SessionWatcher(Protocol):
+    """Something beyond subscriptions that must hear of revoked sessions (open WebSockets).
+
+    Called synchronously on the listener's path: implementations only schedule work.
+    """
+
+    def session_revoked(self, session_id: UUID) -> None: ...
+
+    def bus_reconnected(self) -> None:
+        """Events may have been missed while the bus was not listening."""
+
+
 class EventBus:
     """LISTEN on one channel and fan events out to this process's subscriptions."""
 
@@ -116,6 +129,7 @@ class EventBus:
         self._health_timeout = health_timeout
         self._by_key: dict[Key, set[Subscription]] = {}
         self._by_session: dict[UUID, set[Subscription]] = {}
+        self._session_watchers: list[SessionWatcher] = []
         self._conn: asyncpg.Connection | None = None
         self._lost = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -136,6 +150,10 @@ class EventBus:
         if self._stopped:
             raise RuntimeError("the event bus has stopped")
         return Subscription(self, key, session_id, limit or self._queue_limit)
+
+    def watch_sessions(self, watcher: SessionWatcher) -> None:
+        """Tell `watcher` of every revoked session and of every reconnect (AUTH-03)."""
+        self._session_watchers.append(watcher)
 
     def _register(self, sub: Subscription) -> None:
         if self._stopped:
@@ -187,6 +205,8 @@ class EventBus:
         if isinstance(event, SessionRevokedEvent):
             for sub in tuple(self._by_session.get(event.session_id, ())):
                 sub.close("session_revoked")
+            for watcher in self._session_watchers:
+                watcher.session_revoked(event.session_id)
             return
         key = event.key
         subs = self._by_key.get(key) if key is not None else None
@@ -280,6 +300,8 @@ class EventBus:
                 self.subscriber_count,
             )
             self._broadcast(RECONNECTED)
+            for watcher in self._session_watchers:
+                watcher.bus_reconnected()
 
     async def _watch(self) -> None:
         """Return when the listening connection is lost or stops answering."""
