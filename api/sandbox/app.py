@@ -27,12 +27,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, WebSocketRoute
 from starlette.websockets import WebSocket
 
+from api.sandbox.accounts import ENVIRONMENTS
 from api.sandbox.control import control_routes
 from api.sandbox.errors import CODE_NOT_FOUND
 from api.sandbox.marketdata import data_routes
 from api.sandbox.rest import trading_routes
 from api.sandbox.runtime import Sandbox, sandbox_of
-from api.sandbox.state import ENVIRONMENTS
 from api.sandbox.stream import serve_stream
 
 DEFAULT_SEED = 7
@@ -109,4 +109,4 @@ def mint_demo_accounts(
     account; the caller decides whether to show the secrets (the CLI prints them).
     """
     sandbox: Sandbox = app.state.sandbox
-    return [sandbox.broker.mint_account(environment, cash).as_dict() for _ in range(n)]
+    return [sandbox.broker.accounts.mint(environment, cash).as_dict() for _ in range(n)]

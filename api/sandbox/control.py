@@ -87,7 +87,7 @@ async def mint_account(request: Request, sandbox: Sandbox) -> Response:
                 _decimal(item.get("avg_entry_price", default_price), "avg_entry_price"),
             )
         )
-    minted = sandbox.broker.mint_account(
+    minted = sandbox.broker.accounts.mint(
         environment=str(body.get("environment", "paper")),
         cash=_decimal(body.get("cash", "100000"), "cash"),
         positions=positions,
@@ -97,15 +97,15 @@ async def mint_account(request: Request, sandbox: Sandbox) -> Response:
 
 
 async def show_account(request: Request, sandbox: Sandbox) -> Response:
-    account = sandbox.broker.accounts.get(request.path_params["account_number"])
+    account = sandbox.broker.accounts.by_number.get(request.path_params["account_number"])
     if account is None:
         raise not_found("account not found")
-    return JSONResponse(account_json(sandbox.broker, account))
+    return JSONResponse(account_json(sandbox.broker.valuation, account))
 
 
 async def revoke(request: Request, sandbox: Sandbox) -> Response:
     number = request.path_params["account_number"]
-    revoked = sandbox.broker.revoke(number)
+    revoked = sandbox.broker.accounts.revoke(number)
     return JSONResponse({"account_number": number, "revoked_keys": revoked})
 
 
@@ -164,22 +164,22 @@ async def force_outcome(request: Request, sandbox: Sandbox) -> Response:
         raise bad_request(f"order is {order.status}")
     if outcome == "fill":
         body = await _body(request)
-        remaining = (order.qty or Decimal(0)) - order.filled_qty
+        remaining = (order.terms.qty or Decimal(0)) - order.filled_qty
         qty = _decimal(body["qty"], "qty") if "qty" in body else remaining
         price = (
             _decimal(body["price"], "price")
             if "price" in body
-            else broker.prices.price(order.asset.symbol)
+            else broker.prices.price(order.symbol)
         )
-        if order.qty is None or not 0 < qty <= remaining:
+        if order.terms.qty is None or not 0 < qty <= remaining:
             raise bad_request(
                 "qty must be positive and at most the unfilled quantity of a qty order"
             )
-        broker.fill(account, order, qty, price)
+        broker.orders.fill(account, order, qty, price)
     elif outcome == "expire":
-        broker.expire(account, order)
+        broker.orders.expire(account, order)
     elif outcome == "reject":
-        broker.reject(account, order)
+        broker.orders.reject(account, order)
     else:
         raise not_found("unknown outcome: use fill, expire or reject")
     return JSONResponse(order_json(order))

@@ -11,13 +11,13 @@ from __future__ import annotations
 import math
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from api.sandbox.errors import CODE_RATE_LIMITED, BrokerError, bad_request
 
 DEFAULT_RATE_LIMIT = 200
-_WINDOW_SECONDS = 60.0
+_WINDOW_SECONDS = 60
 _RETRY_AFTER_SECONDS = 1
 _ERROR_MESSAGES = {
     500: "internal server error",
@@ -45,16 +45,8 @@ class Faults:
         return self.key_id is None or self.key_id == key_id
 
     def public(self) -> dict[str, Any]:
-        return {
-            "latency_ms": self.latency_ms,
-            "error_rate": self.error_rate,
-            "error_status": self.error_status,
-            "error_count": self.error_count,
-            "force_429": self.force_429,
-            "rate_limit_per_minute": self.rate_limit_per_minute,
-            "accept_then_timeout_seconds": self.accept_then_timeout_seconds,
-            "key_id": self.key_id,
-        }
+        # drop_streams is a one-off action, not a standing setting, so it is never shown.
+        return {k: v for k, v in asdict(self).items() if k != "drop_streams"}
 
 
 def parse_faults(body: Any) -> Faults:
@@ -101,7 +93,7 @@ def _float(body: dict[str, Any], name: str, default: float) -> float:
 
 @dataclass(slots=True)
 class _Window:
-    started: float
+    ends: int  # Unix epoch seconds, as X-RateLimit-Reset reports it
     count: int = 0
 
 
@@ -145,17 +137,21 @@ class FaultInjector:
         return faults.latency_ms / 1000 if faults.applies_to(key_id) else 0.0
 
     def rate(self, key: str) -> RateVerdict:
-        """Count one call against the key's per-minute budget (fixed one-minute windows)."""
+        """Count one call against the key's per-minute budget.
+
+        Windows are fixed minutes that start on the whole second of the key's first
+        call, so ``X-RateLimit-Reset`` (whole seconds, as Alpaca sends it) is the
+        exact moment the budget refills, not a rounding of it.
+        """
         limit = (
             self.faults.rate_limit_per_minute if self.faults.applies_to(key) else DEFAULT_RATE_LIMIT
         )
         moment = time.time()
         window = self._windows.get(key)
-        if window is None or moment - window.started >= _WINDOW_SECONDS:
-            window = self._windows[key] = _Window(started=moment)
+        if window is None or moment >= window.ends:
+            window = self._windows[key] = _Window(ends=math.floor(moment) + _WINDOW_SECONDS)
         window.count += 1
-        reset = math.ceil(window.started + _WINDOW_SECONDS)
-        return RateVerdict(limit, max(0, limit - window.count), reset, window.count <= limit)
+        return RateVerdict(limit, max(0, limit - window.count), window.ends, window.count <= limit)
 
     def injected_error(self, key_id: str | None) -> BrokerError | None:
         """The error this call must fail with, if any; consumes counted faults."""
@@ -187,6 +183,7 @@ def rate_limited() -> BrokerError:
 
 
 def retry_after_headers() -> dict[str, str]:
+    """For an injected 429 only: an exhausted budget says when it refills in X-RateLimit-Reset."""
     return {"Retry-After": str(_RETRY_AFTER_SECONDS)}
 
 

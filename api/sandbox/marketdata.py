@@ -12,9 +12,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from api.sandbox.errors import bad_request, not_found
+from api.sandbox.records import Account
 from api.sandbox.rest import Handler, guarded
 from api.sandbox.runtime import Sandbox
-from api.sandbox.state import Account
 from api.sandbox.wire import quote_json, trade_json
 
 
@@ -39,7 +39,7 @@ def _symbols(request: Request, sandbox: Sandbox) -> list[str]:
 
 
 def _symbol(request: Request, sandbox: Sandbox) -> str:
-    symbol = request.path_params["symbol"].upper()
+    symbol = str(request.path_params["symbol"]).upper()
     if not sandbox.prices.knows(symbol):
         raise not_found(f"symbol {symbol} not found")
     return symbol

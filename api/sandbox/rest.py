@@ -1,8 +1,10 @@
 """Alpaca Trading API v2 routes, mounted once under ``/paper`` and once under ``/live``.
 
-Every call passes one gate (``guarded``): injected latency and errors, the
-per-key rate limit with its ``X-RateLimit-*`` headers, then authentication for
-that environment only (a paper key is unknown to ``/live`` and vice versa).
+Every call passes one gate (``guarded``): injected latency, the per-key rate
+limit, injected errors, then authentication for that environment only (a paper
+key is unknown to ``/live`` and vice versa). Every answer carries Alpaca's
+``X-RateLimit-Limit``, ``-Remaining`` and ``-Reset`` headers; a 429 for an
+exhausted budget, like Alpaca's, says when to come back only through ``-Reset``.
 Handlers receive the authenticated account and can touch nothing else, which is
 what keeps accounts from ever seeing each other.
 """
@@ -13,18 +15,28 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from api.sandbox.assets import CATALOG, find_asset
+from api.sandbox.configurations import patched
 from api.sandbox.errors import BrokerError, bad_request, not_found, unauthorized, unprocessable
 from api.sandbox.faults import rate_limited, retry_after_headers
+from api.sandbox.orders import OrderFilter
+from api.sandbox.records import Account
 from api.sandbox.runtime import Sandbox, sandbox_of
-from api.sandbox.state import Account, OrderFilter
 from api.sandbox.validation import parse_close_amount, parse_order_request
-from api.sandbox.wire import account_json, asset_json, clock_json, order_json, position_json
+from api.sandbox.wire import (
+    account_json,
+    asset_json,
+    clock_json,
+    configuration_json,
+    order_json,
+    position_json,
+)
 
 Handler = Callable[[Request, Sandbox, Account], Awaitable[Response]]
 _MAX_ORDER_LIMIT = 500
@@ -39,7 +51,7 @@ def guarded(
         sandbox = sandbox_of(request)
         # Only the key id is read for bookkeeping; headers are never logged.
         key_id = request.headers.get("apca-api-key-id")
-        caller = sandbox.broker.account_for_key(key_id)
+        caller = sandbox.broker.accounts.account_for_key(key_id)
         if caller is not None:
             caller.rest_calls += 1
         delay = sandbox.faults.latency_seconds(key_id)
@@ -50,12 +62,12 @@ def guarded(
         )
         headers = verdict.headers()
         if not verdict.allowed:
-            return rate_limited().response({**headers, **retry_after_headers()})
+            return rate_limited().response(headers)
         injected = sandbox.faults.injected_error(key_id)
         if injected is not None:
             extra = retry_after_headers() if injected.status == 429 else {}
             return injected.response({**headers, **extra})
-        account = sandbox.broker.authenticate(
+        account = sandbox.broker.accounts.authenticate(
             key_id, request.headers.get("apca-api-secret-key"), environment
         )
         if account is None:
@@ -76,6 +88,10 @@ def trading_routes(environment: str) -> list[Route]:
 
     return [
         route("/v2/account", {"GET": get_account}),
+        route(
+            "/v2/account/configurations",
+            {"GET": get_configurations, "PATCH": patch_configurations},
+        ),
         route("/v2/positions", {"GET": list_positions, "DELETE": close_all_positions}),
         route("/v2/positions/{symbol}", {"GET": get_position, "DELETE": close_position}),
         route(
@@ -89,35 +105,55 @@ def trading_routes(environment: str) -> list[Route]:
     ]
 
 
+async def _json_body(request: Request) -> Any:
+    try:
+        return await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise bad_request("request body format is invalid") from None
+
+
 # ------------------------------------------------------------------- account
 
 
 async def get_account(request: Request, sandbox: Sandbox, account: Account) -> Response:
-    return JSONResponse(account_json(sandbox.broker, account))
+    return JSONResponse(account_json(sandbox.broker.valuation, account))
+
+
+async def get_configurations(request: Request, sandbox: Sandbox, account: Account) -> Response:
+    return JSONResponse(configuration_json(account.configuration))
+
+
+async def patch_configurations(request: Request, sandbox: Sandbox, account: Account) -> Response:
+    account.configuration = patched(account.configuration, await _json_body(request))
+    return JSONResponse(configuration_json(account.configuration))
+
+
+# ------------------------------------------------------------------- positions
 
 
 async def list_positions(request: Request, sandbox: Sandbox, account: Account) -> Response:
     positions = sorted(account.positions.values(), key=lambda p: p.asset.symbol)
-    return JSONResponse([position_json(sandbox.broker, account, p) for p in positions])
+    valuation = sandbox.broker.valuation
+    return JSONResponse([position_json(valuation, account, p) for p in positions])
 
 
 async def get_position(request: Request, sandbox: Sandbox, account: Account) -> Response:
-    position = sandbox.broker.get_position(account, request.path_params["symbol"])
-    return JSONResponse(position_json(sandbox.broker, account, position))
+    position = sandbox.broker.positions.get(account, request.path_params["symbol"])
+    return JSONResponse(position_json(sandbox.broker.valuation, account, position))
 
 
 async def close_position(request: Request, sandbox: Sandbox, account: Account) -> Response:
     qty, percentage = parse_close_amount(
         request.query_params.get("qty"), request.query_params.get("percentage")
     )
-    order = sandbox.broker.close_position(account, request.path_params["symbol"], qty, percentage)
+    order = sandbox.broker.positions.close(account, request.path_params["symbol"], qty, percentage)
     return JSONResponse(order_json(order))
 
 
 async def close_all_positions(request: Request, sandbox: Sandbox, account: Account) -> Response:
     cancel_orders = request.query_params.get("cancel_orders", "").lower() == "true"
     results = []
-    for symbol, outcome in sandbox.broker.close_all(account, cancel_orders):
+    for symbol, outcome in sandbox.broker.positions.close_all(account, cancel_orders):
         if isinstance(outcome, BrokerError):
             results.append(
                 {
@@ -142,11 +178,7 @@ async def close_all_positions(request: Request, sandbox: Sandbox, account: Accou
 
 
 async def create_order(request: Request, sandbox: Sandbox, account: Account) -> Response:
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise bad_request("request body format is invalid") from None
-    order = sandbox.broker.submit(account, parse_order_request(body))
+    order = sandbox.broker.orders.submit(account, parse_order_request(await _json_body(request)))
     account.orders_received += 1
     hold = sandbox.faults.take_accept_then_timeout(request.headers.get("apca-api-key-id"))
     if hold:
@@ -157,7 +189,7 @@ async def create_order(request: Request, sandbox: Sandbox, account: Account) -> 
 
 
 async def list_orders(request: Request, sandbox: Sandbox, account: Account) -> Response:
-    orders = sandbox.broker.list_orders(account, _order_filter(request))
+    orders = sandbox.broker.orders.matching(account, _order_filter(request))
     return JSONResponse([order_json(o) for o in orders])
 
 
@@ -206,7 +238,7 @@ def _timestamp(value: str | None, name: str) -> datetime | None:
 
 async def get_order(request: Request, sandbox: Sandbox, account: Account) -> Response:
     return JSONResponse(
-        order_json(sandbox.broker.get_order(account, request.path_params["order_id"]))
+        order_json(sandbox.broker.orders.get(account, request.path_params["order_id"]))
     )
 
 
@@ -214,16 +246,17 @@ async def get_order_by_client_id(request: Request, sandbox: Sandbox, account: Ac
     client_order_id = request.query_params.get("client_order_id")
     if not client_order_id:
         raise unprocessable("client_order_id is required")
-    return JSONResponse(order_json(sandbox.broker.order_by_client_id(account, client_order_id)))
+    order = sandbox.broker.orders.by_client_id(account, client_order_id)
+    return JSONResponse(order_json(order))
 
 
 async def cancel_order(request: Request, sandbox: Sandbox, account: Account) -> Response:
-    sandbox.broker.cancel(account, request.path_params["order_id"])
+    sandbox.broker.orders.cancel(account, request.path_params["order_id"])
     return Response(status_code=204)
 
 
 async def cancel_all_orders(request: Request, sandbox: Sandbox, account: Account) -> Response:
-    canceled = sandbox.broker.cancel_all(account)
+    canceled = sandbox.broker.orders.cancel_all(account)
     body = [{"id": str(o.id), "status": 200, "body": order_json(o)} for o in canceled]
     return JSONResponse(body, status_code=207)
 

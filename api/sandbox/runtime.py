@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
 
+from api.sandbox.clock import MarketClock
+from api.sandbox.engine import Broker
 from api.sandbox.faults import FaultInjector
 from api.sandbox.prices import PriceBook
-from api.sandbox.state import Broker, MarketClock
 from api.sandbox.stream import StreamHub
 
 
@@ -30,7 +31,7 @@ class Sandbox:
         prices = PriceBook(seed)
         broker = Broker(prices, MarketClock())
         hub = StreamHub()
-        broker.subscribe(hub.publish)
+        broker.orders.subscribe(hub.publish)
         return cls(broker, prices, hub, FaultInjector(seed), tick_seconds)
 
     def stats(self) -> dict[str, dict[str, int | str]]:
@@ -42,7 +43,7 @@ class Sandbox:
                 "stream_connections": self.hub.count(number),
                 "rest_calls": account.rest_calls,
             }
-            for number, account in self.broker.accounts.items()
+            for number, account in self.broker.accounts.by_number.items()
         }
 
 

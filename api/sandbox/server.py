@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
 from api.sandbox.app import DEFAULT_SEED, create_sandbox_app, mint_demo_accounts
 
@@ -57,19 +59,23 @@ async def serve_sandbox(
     seed: int = DEFAULT_SEED,
     tick_seconds: float = 1.0,
     on_start: Callable[[SandboxStarted], None] | None = None,
-    log_level: str = "warning",
+    log_level: str | None = "warning",
+    log_config: dict[str, Any] | None = LOGGING_CONFIG,
 ) -> None:
-    """Serve a fresh sandbox until cancelled.
+    """Serve a fresh sandbox until cancelled, then shut it down gracefully.
 
     Once it listens, ``on_start`` receives the bound address (``port=0`` picks a
-    free port) and the demo paper accounts, then ``ready`` is set.
+    free port) and the demo paper accounts, then ``ready`` is set. A caller
+    that has configured logging itself passes ``log_config=None`` and
+    ``log_level=None``: uvicorn's own configuration would replace the handlers
+    (and their filters) and levels of the uvicorn loggers its server shares.
     """
     app = create_sandbox_app(seed=seed, tick_seconds=tick_seconds)
     demo = mint_demo_accounts(app, demo_accounts)
-    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on")
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level=log_level, log_config=log_config, lifespan="on"
+    )
     server = uvicorn.Server(config)
-    # uvicorn's own signal handlers would swallow Ctrl-C for the embedding CLI.
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve())
     try:
         while not server.started:
@@ -82,8 +88,11 @@ async def serve_sandbox(
             on_start(SandboxStarted(host, bound_port, demo))
         if ready is not None:
             ready.set()
-        await task
+        # shielded: cancelling us must not cancel uvicorn mid-lifespan (which logs a
+        # CancelledError traceback), but ask it to exit, below
+        await asyncio.shield(task)
     finally:
         server.should_exit = True
         if not task.done():
             await asyncio.wait({task}, timeout=5)
+        task.cancel()  # a no-op once it has exited

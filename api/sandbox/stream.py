@@ -22,7 +22,8 @@ from typing import Any
 import msgpack
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from api.sandbox.state import Account, Broker, TradeEvent
+from api.sandbox.engine import Broker
+from api.sandbox.records import Account, TradeEvent
 from api.sandbox.wire import trade_update
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,9 @@ async def _authenticate(
         and message.get("action") in {"authenticate", "auth"}
         and isinstance(data, dict)
     ):
-        account = broker.authenticate(data.get("key_id"), data.get("secret_key"), environment)
+        account = broker.accounts.authenticate(
+            data.get("key_id"), data.get("secret_key"), environment
+        )
     status = "authorized" if account is not None else "unauthorized"
     await _send(
         connection,

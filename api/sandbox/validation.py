@@ -30,13 +30,13 @@ class OrderRequest:
     side: str
     type: str
     time_in_force: str
-    qty: Decimal | None
-    notional: Decimal | None
-    limit_price: Decimal | None
-    stop_price: Decimal | None
-    client_order_id: str | None
-    extended_hours: bool
-    position_intent: str | None
+    qty: Decimal | None = None
+    notional: Decimal | None = None
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    client_order_id: str | None = None
+    extended_hours: bool = False
+    position_intent: str | None = None
 
 
 def parse_order_request(body: Any) -> OrderRequest:

@@ -7,13 +7,17 @@ own models and by the response schemas of Alpaca's OpenAPI document.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from api.sandbox.assets import CATALOG, Asset
+from api.sandbox.clock import MarketClock, now
+from api.sandbox.configurations import AccountConfiguration
 from api.sandbox.prices import CENT, PriceBook, Quote
-from api.sandbox.state import Account, Broker, MarketClock, Order, Position, TradeEvent, now
+from api.sandbox.records import Account, Order, Position, TradeEvent
+from api.sandbox.valuation import Valuation
 
 _RATIO = Decimal("0.0000000001")
 
@@ -37,6 +41,7 @@ def money(value: Decimal) -> str:
 
 
 def order_json(order: Order) -> dict[str, Any]:
+    terms = order.terms
     return {
         "id": str(order.id),
         "client_order_id": order.client_order_id,
@@ -51,23 +56,23 @@ def order_json(order: Order) -> dict[str, Any]:
         "replaced_at": None,
         "replaced_by": None,
         "replaces": None,
-        "asset_id": str(order.asset.id),
-        "symbol": order.asset.symbol,
-        "asset_class": order.asset.asset_class,
-        "notional": num(order.notional),
-        "qty": num(order.qty),
+        "asset_id": str(terms.asset.id),
+        "symbol": terms.asset.symbol,
+        "asset_class": terms.asset.asset_class,
+        "notional": num(terms.notional),
+        "qty": num(terms.qty),
         "filled_qty": num(order.filled_qty),
         "filled_avg_price": num(order.filled_avg_price),
         "order_class": "simple",
-        "order_type": order.type,
-        "type": order.type,
-        "side": order.side,
+        "order_type": terms.type,
+        "type": terms.type,
+        "side": terms.side,
         "position_intent": order.position_intent,
-        "time_in_force": order.time_in_force,
-        "limit_price": num(order.limit_price),
-        "stop_price": num(order.stop_price),
+        "time_in_force": terms.time_in_force,
+        "limit_price": num(terms.limit_price),
+        "stop_price": num(terms.stop_price),
         "status": order.status,
-        "extended_hours": order.extended_hours,
+        "extended_hours": terms.extended_hours,
         "legs": None,
         "trail_percent": None,
         "trail_price": None,
@@ -75,10 +80,10 @@ def order_json(order: Order) -> dict[str, Any]:
     }
 
 
-def account_json(broker: Broker, account: Account) -> dict[str, Any]:
+def account_json(valuation: Valuation, account: Account) -> dict[str, Any]:
     cash = account.cash
-    equity = broker.equity(account)
-    power = money(broker.buying_power(account))
+    equity = valuation.equity(account)
+    power = money(valuation.buying_power(account))
     return {
         "id": str(account.id),
         "account_number": account.account_number,
@@ -98,8 +103,8 @@ def account_json(broker: Broker, account: Account) -> dict[str, Any]:
         "portfolio_value": money(equity),
         "equity": money(equity),
         "last_equity": money(account.starting_equity),
-        "long_market_value": money(broker.long_market_value(account)),
-        "short_market_value": money(broker.short_market_value(account)),
+        "long_market_value": money(valuation.long_market_value(account)),
+        "short_market_value": money(valuation.short_market_value(account)),
         "initial_margin": "0",
         "maintenance_margin": "0",
         "last_maintenance_margin": "0",
@@ -109,8 +114,8 @@ def account_json(broker: Broker, account: Account) -> dict[str, Any]:
         "trading_blocked": False,
         "transfers_blocked": False,
         "account_blocked": False,
-        "trade_suspended_by_user": False,
-        "shorting_enabled": account.shorting_enabled,
+        "trade_suspended_by_user": account.configuration.suspend_trade,
+        "shorting_enabled": account.may_short,
         "daytrade_count": 0,
         "options_approved_level": 0,
         "options_trading_level": 0,
@@ -119,15 +124,15 @@ def account_json(broker: Broker, account: Account) -> dict[str, Any]:
     }
 
 
-def position_json(broker: Broker, account: Account, position: Position) -> dict[str, Any]:
+def position_json(valuation: Valuation, account: Account, position: Position) -> dict[str, Any]:
     symbol = position.asset.symbol
-    current = broker.prices.price(symbol)
-    lastday = broker.prices.lastday(symbol)
+    current = valuation.prices.price(symbol)
+    lastday = valuation.prices.lastday(symbol)
     cost_basis = position.qty * position.avg_entry_price
     market_value = position.qty * current
     unrealized = market_value - cost_basis
     intraday = position.qty * (current - lastday)
-    available = broker.qty_available(account, symbol) if position.qty > 0 else abs(position.qty)
+    available = valuation.qty_available(account, symbol) if position.qty > 0 else abs(position.qty)
     return {
         "asset_id": str(position.asset.id),
         "symbol": symbol,
@@ -154,6 +159,11 @@ def _ratio(part: Decimal, whole: Decimal) -> str:
     if whole == 0:
         return "0"
     return num((part / whole).quantize(_RATIO, ROUND_HALF_UP)) or "0"
+
+
+def configuration_json(configuration: AccountConfiguration) -> dict[str, Any]:
+    # The dataclass's field names and values are Alpaca's own, so the shape is the dataclass.
+    return asdict(configuration)
 
 
 def asset_json(asset: Asset) -> dict[str, Any]:

@@ -78,6 +78,29 @@ def test_ops03_rate_limit_budget_per_key(sandbox: SandboxHandle) -> None:
     assert refused.value.status_code == 429
 
 
+def test_ops03_rate_limit_headers_name_the_true_window_end(sandbox: SandboxHandle) -> None:
+    """20 calls a minute: each answer says where the key stands; the 21st is a 429 whose
+    ``X-RateLimit-Reset`` is when the minute opened by the first call ends (to the second)."""
+    keys = sandbox.mint_account()
+    sandbox.set_faults(rate_limit_per_minute=20, key_id=keys["api_key_id"])
+    url, headers = f"{sandbox.paper_url}/v2/account", auth_headers(keys)
+    sent = time.time()
+    answers = [httpx.get(url, headers=headers)]
+    answered = time.time()
+    answers += [httpx.get(url, headers=headers) for _ in range(20)]
+    assert [a.status_code for a in answers] == [200] * 20 + [429]
+    assert answers[-1].json() == {"code": 42910000, "message": "rate limit exceeded"}
+    assert {a.headers["X-RateLimit-Limit"] for a in answers} == {"20"}
+    remaining = [int(a.headers["X-RateLimit-Remaining"]) for a in answers]
+    assert remaining == [*range(19, -1, -1), 0]
+    resets = {int(a.headers["X-RateLimit-Reset"]) for a in answers}
+    assert len(resets) == 1
+    reset = resets.pop()
+    assert sent + 59 < reset <= answered + 60
+    # As on Alpaca, the wait is told by X-RateLimit-Reset alone.
+    assert "Retry-After" not in answers[-1].headers
+
+
 def test_ops03_faults_scoped_to_one_key(sandbox: SandboxHandle) -> None:
     target, bystander = sandbox.mint_account(), sandbox.mint_account()
     sandbox.set_faults(error_status=503, error_count=5, key_id=target["api_key_id"])

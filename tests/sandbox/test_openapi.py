@@ -74,6 +74,21 @@ class Caller:
         order: dict[str, Any] = response.json()
         return order
 
+    def suspended_order(self) -> httpx.Response:
+        """A new order after the account holder switched ``suspend_trade`` on (RISK-04)."""
+        patched = self.http.patch("/v2/account/configurations", json={"suspend_trade": True})
+        assert patched.status_code == 200, patched.text
+        return self.http.post(
+            "/v2/orders",
+            json={
+                "symbol": "KO",
+                "qty": 1,
+                "side": "buy",
+                "type": "market",
+                "time_in_force": "day",
+            },
+        )
+
 
 Call = Callable[[Caller], httpx.Response]
 
@@ -87,6 +102,20 @@ def caller(sandbox: SandboxHandle) -> Iterator[Caller]:
 
 ENDPOINTS: list[tuple[str, str, int, Call]] = [
     ("GET", "/v2/account", 200, lambda c: c.http.get("/v2/account")),
+    (
+        "GET",
+        "/v2/account/configurations",
+        200,
+        lambda c: c.http.get("/v2/account/configurations"),
+    ),
+    (
+        "PATCH",
+        "/v2/account/configurations",
+        200,
+        lambda c: c.http.patch(
+            "/v2/account/configurations", json={"no_shorting": True, "trade_confirm_email": "none"}
+        ),
+    ),
     ("GET", "/v2/positions", 200, lambda c: c.http.get("/v2/positions")),
     ("DELETE", "/v2/positions", 207, lambda c: c.http.delete("/v2/positions")),
     ("GET", "/v2/positions/{symbol_or_asset_id}", 200, lambda c: c.http.get("/v2/positions/AAPL")),
@@ -173,6 +202,12 @@ ERRORS: list[tuple[str, int, Call]] = [
         ),
     ),
     ("not cancelable", 422, lambda c: c.http.delete(f"/v2/orders/{c.filled['id']}")),
+    ("trading suspended by the holder", 403, lambda c: c.suspended_order()),
+    (
+        "invalid configuration",
+        422,
+        lambda c: c.http.patch("/v2/account/configurations", json={"suspend_trade": "yes"}),
+    ),
     ("bad keys", 401, lambda c: httpx.get(str(c.http.base_url).rstrip("/") + "/v2/account")),
 ]
 

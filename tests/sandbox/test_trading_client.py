@@ -295,3 +295,101 @@ def test_ops03_forced_partial_fill_expire_and_reject(
     assert sandbox.force_order(str(order.id), "expire")["status"] == "expired"
     other = trading.submit_order(_far_limit())
     assert sandbox.force_order(str(other.id), "reject")["status"] == "rejected"
+
+
+# ------------------------------------------------------------------- the holder's own brakes
+
+
+def test_risk04_account_configurations_round_trip_through_alpaca_py(
+    trading: TradingClient,
+) -> None:
+    """alpaca-py reads the configurations and sets them back; the account shows the brake."""
+    configuration = trading.get_account_configurations()
+    assert (configuration.suspend_trade, configuration.no_shorting) == (False, False)
+    assert configuration.fractional_trading is True
+    assert trading.get_account().trade_suspended_by_user is False
+    configuration.suspend_trade = True
+    answered = trading.set_account_configurations(configuration)
+    assert answered.suspend_trade is True
+    assert trading.get_account_configurations() == answered
+    assert trading.get_account().trade_suspended_by_user is True
+    answered.suspend_trade = False
+    assert trading.set_account_configurations(answered).suspend_trade is False
+
+
+def test_risk04_suspend_trade_refuses_new_orders_but_cancels_and_closes_still_work(
+    trading: TradingClient,
+) -> None:
+    """RISK-04: suspended, new orders get Alpaca's 403; canceling and closing positions work."""
+    resting = trading.submit_order(_far_limit())
+    configuration = trading.get_account_configurations()
+    configuration.suspend_trade = True
+    trading.set_account_configurations(configuration)
+    with pytest.raises(APIError) as refused:
+        trading.submit_order(_market("KO", 1))
+    assert (refused.value.status_code, refused.value.code) == (403, 40310000)
+    assert refused.value.message == "new orders are rejected by user request"
+    trading.cancel_order_by_id(resting.id)
+    assert trading.get_order_by_id(resting.id).status == OrderStatus.CANCELED
+    closing = trading.close_position("AAPL", ClosePositionRequest(qty="4"))
+    assert closing.status == OrderStatus.FILLED
+    assert trading.get_open_position("AAPL").qty == "6"
+    assert all(r.status == 200 for r in trading.close_all_positions(cancel_orders=True))
+    assert trading.get_all_positions() == []
+    configuration.suspend_trade = False
+    trading.set_account_configurations(configuration)
+    assert trading.submit_order(_market("KO", 1)).status == OrderStatus.FILLED
+
+
+def test_risk04_no_shorting_refuses_sells_that_open_or_grow_a_short(
+    sandbox: SandboxHandle,
+) -> None:
+    """An account allowed to short opts out with ``no_shorting``; closing stays possible."""
+    keys = sandbox.mint_account(
+        shorting_enabled=True, positions=[{"symbol": "KO", "qty": "5", "avg_entry_price": "60"}]
+    )
+    trading = make_trading_client(sandbox, keys)
+    trading.submit_order(_market("SPY", 2, side=OrderSide.SELL))
+    configuration = trading.get_account_configurations()
+    configuration.no_shorting = True
+    assert trading.set_account_configurations(configuration).no_shorting is True
+    assert trading.get_account().shorting_enabled is False
+    for symbol in ["SPY", "AMD"]:  # growing a short, opening one
+        with pytest.raises(APIError) as refused:
+            trading.submit_order(_market(symbol, 1, side=OrderSide.SELL))
+        assert (refused.value.status_code, refused.value.code) == (403, 40310000)
+        assert refused.value.message == (
+            "insufficient qty available for order (requested: 1, available: 0)"
+        )
+    # Selling what is held and buying back a short stay possible.
+    assert trading.submit_order(_market("KO", 5, side=OrderSide.SELL)).status == OrderStatus.FILLED
+    assert trading.submit_order(_market("SPY", 2)).status == OrderStatus.FILLED
+    assert trading.get_all_positions() == []
+
+
+def test_risk04_patch_changes_only_the_fields_sent(
+    sandbox: SandboxHandle, paper_keys: dict[str, str]
+) -> None:
+    import httpx
+
+    from tests.sandbox.clients import auth_headers
+
+    url = f"{sandbox.paper_url}/v2/account/configurations"
+    headers = auth_headers(paper_keys)
+    before = httpx.get(url, headers=headers).json()
+    answer = httpx.patch(url, json={"no_shorting": True, "pdt_check": None}, headers=headers)
+    assert answer.status_code == 200
+    assert answer.json() == {**before, "no_shorting": True}
+    assert httpx.get(url, headers=headers).json() == answer.json()
+    for body in [
+        {"suspend_trade": "yes"},
+        {"max_margin_multiplier": 2},
+        {"max_options_trading_level": True},
+        {"trade_confirm_email": "some"},
+        {"suspend_trades": True},
+        ["suspend_trade"],
+    ]:
+        refused = httpx.patch(url, json=body, headers=headers)
+        assert refused.status_code == 422, body
+        assert refused.json()["code"] == 40010001
+    assert httpx.get(url, headers=headers).json() == answer.json()

@@ -1,0 +1,107 @@
+"""The sandbox's records: an account, its positions and orders, and the events orders emit.
+
+Plain data with no behaviour beyond the obvious; what changes them lives in
+``orders`` (the order life cycle) and ``accounts`` (keys), what reads them in
+``valuation`` and ``wire``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_DOWN, Decimal
+
+from api.sandbox.assets import Asset
+from api.sandbox.clock import now
+from api.sandbox.configurations import AccountConfiguration
+from api.sandbox.validation import OrderRequest
+
+OPEN_STATUSES = frozenset({"new", "accepted", "pending_new", "partially_filled", "held"})
+QTY_PLACES = Decimal("0.000000001")  # Alpaca accepts up to 9 decimals of a share.
+
+
+@dataclass(slots=True)
+class Position:
+    asset: Asset
+    qty: Decimal  # negative for a short position
+    avg_entry_price: Decimal
+
+
+@dataclass(slots=True)
+class Order:
+    """An order as the broker keeps it: the request's terms and what has happened since."""
+
+    id: uuid.UUID
+    seq: int
+    client_order_id: str
+    position_intent: str
+    terms: OrderRequest  # as validated; its own client_order_id/position_intent may be unset
+    created_at: datetime
+    expires_at: datetime
+    status: str = "new"
+    updated_at: datetime = field(default_factory=now)
+    filled_at: datetime | None = None
+    expired_at: datetime | None = None
+    canceled_at: datetime | None = None
+    failed_at: datetime | None = None
+    filled_qty: Decimal = Decimal(0)
+    filled_avg_price: Decimal | None = None
+    stop_triggered: bool = False
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def symbol(self) -> str:
+        return self.terms.asset.symbol
+
+    def touch(self, status: str) -> datetime:
+        moment = now()
+        self.status = status
+        self.updated_at = moment
+        return moment
+
+
+@dataclass(slots=True)
+class Account:
+    id: uuid.UUID
+    account_number: str
+    environment: str
+    cash: Decimal
+    created_at: datetime
+    shorting_enabled: bool  # what the account may do; its holder can still opt out
+    configuration: AccountConfiguration = field(default_factory=AccountConfiguration)
+    starting_equity: Decimal = Decimal(0)
+    positions: dict[str, Position] = field(default_factory=dict)
+    orders: dict[uuid.UUID, Order] = field(default_factory=dict)
+    client_order_ids: dict[str, uuid.UUID] = field(default_factory=dict)
+    orders_received: int = 0
+    rest_calls: int = 0
+
+    @property
+    def may_short(self) -> bool:
+        return self.shorting_enabled and not self.configuration.no_shorting
+
+
+@dataclass(frozen=True, slots=True)
+class TradeEvent:
+    """One trade-update event for one account, in engine terms."""
+
+    account: Account
+    event: str
+    order: Order
+    timestamp: datetime
+    price: Decimal | None = None
+    qty: Decimal | None = None
+    position_qty: Decimal | None = None
+    execution_id: uuid.UUID | None = None
+
+
+Listener = Callable[[TradeEvent], None]
+
+
+def shares_for(notional: Decimal, price: Decimal) -> Decimal:
+    return (notional / price).quantize(QTY_PLACES, ROUND_DOWN)
