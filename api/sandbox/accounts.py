@@ -19,7 +19,7 @@ from api.sandbox.assets import find_asset
 from api.sandbox.clock import now
 from api.sandbox.errors import not_found, unprocessable
 from api.sandbox.prices import CENT
-from api.sandbox.records import Account, Position
+from api.sandbox.records import SandboxAccount, SandboxPosition
 from api.sandbox.valuation import Valuation
 
 ENVIRONMENTS = ("paper", "live")
@@ -55,7 +55,7 @@ class AccountRegistry:
 
     def __init__(self, valuation: Valuation) -> None:
         self._valuation = valuation
-        self.by_number: dict[str, Account] = {}
+        self.by_number: dict[str, SandboxAccount] = {}
         self._credentials: dict[str, _Credential] = {}
 
     def mint(
@@ -68,7 +68,7 @@ class AccountRegistry:
         """Create an account with its own key pair; positions are (symbol, qty, avg_entry_price)."""
         if environment not in ENVIRONMENTS:
             raise unprocessable("environment must be paper or live")
-        account = Account(
+        account = SandboxAccount(
             id=uuid.uuid4(),
             account_number=self._new_account_number(environment),
             environment=environment,
@@ -80,13 +80,13 @@ class AccountRegistry:
             asset = find_asset(symbol)
             if asset is None:
                 raise unprocessable(f'asset "{symbol}" not found')
-            account.positions[asset.symbol] = Position(asset, qty, avg)
+            account.positions[asset.symbol] = SandboxPosition(asset, qty, avg)
         # last_equity is the equity the account started with, so day P/L starts at zero.
         account.starting_equity = self._valuation.equity(account)
         self.by_number[account.account_number] = account
         return self._issue_keys(account)
 
-    def _issue_keys(self, account: Account) -> MintedKeys:
+    def _issue_keys(self, account: SandboxAccount) -> MintedKeys:
         key_id = _KEY_PREFIX[account.environment] + _random(_KEY_ALPHABET, 18)
         while key_id in self._credentials:
             key_id = _KEY_PREFIX[account.environment] + _random(_KEY_ALPHABET, 18)
@@ -116,14 +116,14 @@ class AccountRegistry:
                 revoked += 1
         return revoked
 
-    def account_for_key(self, key_id: str | None) -> Account | None:
+    def account_for_key(self, key_id: str | None) -> SandboxAccount | None:
         """The account a key id names, without checking the secret (for call statistics)."""
         credential = self._credentials.get(key_id or "")
         return self.by_number.get(credential.keys.account_number) if credential else None
 
     def authenticate(
         self, key_id: str | None, secret: str | None, environment: str | None
-    ) -> Account | None:
+    ) -> SandboxAccount | None:
         """The account for a valid, unrevoked key pair of ``environment`` (None: either)."""
         credential = self._credentials.get(key_id or "")
         if credential is None or credential.revoked or secret is None:

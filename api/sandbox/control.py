@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from api.sandbox.assets import CATALOG
-from api.sandbox.errors import BrokerError, bad_request, not_found
+from api.sandbox.errors import SandboxError, bad_request, not_found
 from api.sandbox.faults import parse_faults
 from api.sandbox.runtime import Sandbox, sandbox_of
 from api.sandbox.wire import account_json, num, order_json
@@ -41,7 +41,7 @@ def _safe(handler: Any) -> Any:
         try:
             response: Response = await handler(request, sandbox_of(request))
             return response
-        except BrokerError as error:
+        except SandboxError as error:
             return error.response()
 
     return endpoint

@@ -13,11 +13,11 @@ from collections.abc import Iterable
 
 from api.sandbox.accounts import AccountRegistry
 from api.sandbox.clock import MarketClock
-from api.sandbox.errors import BrokerError, not_found
+from api.sandbox.errors import SandboxError, not_found
 from api.sandbox.orders import OrderDesk
 from api.sandbox.positions import PositionDesk
 from api.sandbox.prices import PriceBook
-from api.sandbox.records import Account, Order
+from api.sandbox.records import SandboxAccount, SandboxOrder
 from api.sandbox.valuation import Valuation
 
 
@@ -45,11 +45,11 @@ class Broker:
                 self.orders.wake(account)
             self.sweep()
 
-    def find_order(self, order_id: str) -> tuple[Account, Order]:
+    def find_order(self, order_id: str) -> tuple[SandboxAccount, SandboxOrder]:
         """Any account's order by id: only for the control endpoints, never for API keys."""
         for account in self.accounts.by_number.values():
             try:
                 return account, self.orders.get(account, order_id)
-            except BrokerError:
+            except SandboxError:
                 continue
         raise not_found("order not found")

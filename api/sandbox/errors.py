@@ -3,7 +3,7 @@
 Alpaca reports every failure as ``{"code": <8 digits>, "message": "..."}`` with
 an HTTP status; alpaca-py keeps that text in ``APIError``. Code that talks to the
 sandbox must see exactly the same shapes it will see in production, so every
-refusal in the sandbox is raised as a ``BrokerError`` and rendered in one place.
+refusal in the sandbox is raised as a ``SandboxError`` and rendered in one place.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ CODE_RATE_LIMITED = 42910000
 CODE_INTERNAL = 50010000
 
 
-class BrokerError(Exception):
+class SandboxError(Exception):
     """A refusal the sandbox answers with an HTTP status and an Alpaca error body."""
 
     def __init__(self, status: int, code: int, message: str) -> None:
@@ -39,21 +39,21 @@ class BrokerError(Exception):
         return JSONResponse(self.body(), status_code=self.status, headers=headers)
 
 
-def unauthorized() -> BrokerError:
-    return BrokerError(401, CODE_UNAUTHORIZED, "request is not authorized")
+def unauthorized() -> SandboxError:
+    return SandboxError(401, CODE_UNAUTHORIZED, "request is not authorized")
 
 
-def unprocessable(message: str) -> BrokerError:
-    return BrokerError(422, CODE_UNPROCESSABLE, message)
+def unprocessable(message: str) -> SandboxError:
+    return SandboxError(422, CODE_UNPROCESSABLE, message)
 
 
-def not_found(message: str) -> BrokerError:
-    return BrokerError(404, CODE_NOT_FOUND, message)
+def not_found(message: str) -> SandboxError:
+    return SandboxError(404, CODE_NOT_FOUND, message)
 
 
-def forbidden(message: str) -> BrokerError:
-    return BrokerError(403, CODE_FORBIDDEN, message)
+def forbidden(message: str) -> SandboxError:
+    return SandboxError(403, CODE_FORBIDDEN, message)
 
 
-def bad_request(message: str) -> BrokerError:
-    return BrokerError(400, CODE_BAD_REQUEST, message)
+def bad_request(message: str) -> SandboxError:
+    return SandboxError(400, CODE_BAD_REQUEST, message)

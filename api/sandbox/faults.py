@@ -14,7 +14,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from api.sandbox.errors import CODE_RATE_LIMITED, BrokerError, bad_request
+from api.sandbox.errors import CODE_RATE_LIMITED, SandboxError, bad_request
 
 DEFAULT_RATE_LIMIT = 200
 _WINDOW_SECONDS = 60
@@ -153,7 +153,7 @@ class FaultInjector:
         window.count += 1
         return RateVerdict(limit, max(0, limit - window.count), window.ends, window.count <= limit)
 
-    def injected_error(self, key_id: str | None) -> BrokerError | None:
+    def injected_error(self, key_id: str | None) -> SandboxError | None:
         """The error this call must fail with, if any; consumes counted faults."""
         faults = self.faults
         if not faults.applies_to(key_id):
@@ -178,8 +178,8 @@ class FaultInjector:
         return seconds
 
 
-def rate_limited() -> BrokerError:
-    return BrokerError(429, CODE_RATE_LIMITED, "rate limit exceeded")
+def rate_limited() -> SandboxError:
+    return SandboxError(429, CODE_RATE_LIMITED, "rate limit exceeded")
 
 
 def retry_after_headers() -> dict[str, str]:
@@ -187,6 +187,6 @@ def retry_after_headers() -> dict[str, str]:
     return {"Retry-After": str(_RETRY_AFTER_SECONDS)}
 
 
-def _server_error(status: int) -> BrokerError:
+def _server_error(status: int) -> SandboxError:
     # Alpaca's codes are the HTTP status followed by five digits.
-    return BrokerError(status, status * 100_000, _ERROR_MESSAGES.get(status, "error"))
+    return SandboxError(status, status * 100_000, _ERROR_MESSAGES.get(status, "error"))

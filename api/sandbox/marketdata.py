@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from api.sandbox.errors import bad_request, not_found
-from api.sandbox.records import Account
+from api.sandbox.records import SandboxAccount
 from api.sandbox.rest import Handler, guarded
 from api.sandbox.runtime import Sandbox
 from api.sandbox.wire import quote_json, trade_json
@@ -45,23 +45,23 @@ def _symbol(request: Request, sandbox: Sandbox) -> str:
     return symbol
 
 
-async def latest_quotes(request: Request, sandbox: Sandbox, account: Account) -> Response:
+async def latest_quotes(request: Request, sandbox: Sandbox, account: SandboxAccount) -> Response:
     quotes = {s: quote_json(sandbox.prices.quote(s)) for s in _symbols(request, sandbox)}
     return JSONResponse({"quotes": quotes})
 
 
-async def latest_trades(request: Request, sandbox: Sandbox, account: Account) -> Response:
+async def latest_trades(request: Request, sandbox: Sandbox, account: SandboxAccount) -> Response:
     prices = sandbox.prices
     trades = {s: trade_json(prices, prices.quote(s)) for s in _symbols(request, sandbox)}
     return JSONResponse({"trades": trades})
 
 
-async def latest_quote(request: Request, sandbox: Sandbox, account: Account) -> Response:
+async def latest_quote(request: Request, sandbox: Sandbox, account: SandboxAccount) -> Response:
     symbol = _symbol(request, sandbox)
     return JSONResponse({"symbol": symbol, "quote": quote_json(sandbox.prices.quote(symbol))})
 
 
-async def latest_trade(request: Request, sandbox: Sandbox, account: Account) -> Response:
+async def latest_trade(request: Request, sandbox: Sandbox, account: SandboxAccount) -> Response:
     symbol = _symbol(request, sandbox)
     prices = sandbox.prices
     return JSONResponse({"symbol": symbol, "trade": trade_json(prices, prices.quote(symbol))})

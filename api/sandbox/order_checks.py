@@ -10,21 +10,21 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from api.sandbox.errors import BrokerError, forbidden, unprocessable
-from api.sandbox.prices import Quote
-from api.sandbox.records import Account, shares_for
-from api.sandbox.validation import OrderRequest
+from api.sandbox.errors import SandboxError, forbidden, unprocessable
+from api.sandbox.prices import SandboxQuote
+from api.sandbox.records import SandboxAccount, shares_for
+from api.sandbox.validation import OrderSubmission
 from api.sandbox.valuation import Valuation
 
 
 def check_order(
     valuation: Valuation,
-    account: Account,
-    request: OrderRequest,
-    quote: Quote,
+    account: SandboxAccount,
+    request: OrderSubmission,
+    quote: SandboxQuote,
     closes_position: bool,
 ) -> None:
-    """Raise the ``BrokerError`` that refuses ``request``, if any.
+    """Raise the ``SandboxError`` that refuses ``request``, if any.
 
     ``closes_position`` marks the order ``DELETE /v2/positions`` places: it passes a
     suspension, because a halted account must still be able to close positions
@@ -44,7 +44,7 @@ def check_order(
 
 
 def _check_buying_power(
-    valuation: Valuation, account: Account, request: OrderRequest, quote: Quote
+    valuation: Valuation, account: SandboxAccount, request: OrderSubmission, quote: SandboxQuote
 ) -> None:
     if request.notional is not None:
         cost = request.notional
@@ -56,7 +56,7 @@ def _check_buying_power(
 
 
 def _check_sell(
-    valuation: Valuation, account: Account, request: OrderRequest, quote: Quote
+    valuation: Valuation, account: SandboxAccount, request: OrderSubmission, quote: SandboxQuote
 ) -> None:
     symbol = request.asset.symbol
     wanted = (
@@ -75,13 +75,13 @@ def _check_sell(
         raise forbidden("insufficient buying power")
 
 
-def _may_short(account: Account, request: OrderRequest) -> bool:
+def _may_short(account: SandboxAccount, request: OrderSubmission) -> bool:
     asset = request.asset
     whole = request.qty is not None and request.qty == request.qty.to_integral_value()
     return account.may_short and asset.shortable and asset.easy_to_borrow and whole
 
 
-def insufficient_qty(requested: Decimal, available: Decimal) -> BrokerError:
+def insufficient_qty(requested: Decimal, available: Decimal) -> SandboxError:
     return forbidden(
         "insufficient qty available for order "
         f"(requested: {_plain(requested)}, available: {_plain(available)})"

@@ -14,11 +14,18 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from api.sandbox.clock import MarketClock, now
-from api.sandbox.errors import CODE_NOT_CANCELABLE, BrokerError, not_found
+from api.sandbox.errors import CODE_NOT_CANCELABLE, SandboxError, not_found
 from api.sandbox.order_checks import check_order
-from api.sandbox.prices import CENT, PriceBook, Quote
-from api.sandbox.records import Account, Listener, Order, Position, TradeEvent, shares_for
-from api.sandbox.validation import OrderRequest
+from api.sandbox.prices import CENT, PriceBook, SandboxQuote
+from api.sandbox.records import (
+    Listener,
+    SandboxAccount,
+    SandboxOrder,
+    SandboxPosition,
+    TradeEvent,
+    shares_for,
+)
+from api.sandbox.validation import OrderSubmission
 from api.sandbox.valuation import Valuation
 
 _GOOD_TILL_CANCELED_DAYS = 90
@@ -34,7 +41,7 @@ class OrderFilter:
     symbols: frozenset[str] | None = None
     side: str | None = None
 
-    def matches(self, order: Order) -> bool:
+    def matches(self, order: SandboxOrder) -> bool:
         if self.status == "open" and not order.is_open:
             return False
         if self.status == "closed" and order.is_open:
@@ -64,9 +71,9 @@ class OrderDesk:
     # ----------------------------------------------------------------- placing
 
     def submit(
-        self, account: Account, request: OrderRequest, closes_position: bool = False
-    ) -> Order:
-        """Refuse an order (BrokerError) or store it, announce ``new``, execute it if possible."""
+        self, account: SandboxAccount, request: OrderSubmission, closes_position: bool = False
+    ) -> SandboxOrder:
+        """Refuse an order (SandboxError) or store it, announce ``new``, execute it if possible."""
         quote = self._prices.quote(request.asset.symbol)
         check_order(self._valuation, account, request, quote, closes_position)
         order = self._new_order(account, request)
@@ -77,7 +84,7 @@ class OrderDesk:
             self._finish(account, order, "canceled")
         return order
 
-    def _new_order(self, account: Account, request: OrderRequest) -> Order:
+    def _new_order(self, account: SandboxAccount, request: OrderSubmission) -> SandboxOrder:
         created = now()
         self._seq += 1
         expires = (
@@ -85,7 +92,7 @@ class OrderDesk:
             if request.time_in_force == "day"
             else created + timedelta(days=_GOOD_TILL_CANCELED_DAYS)
         )
-        order = Order(
+        order = SandboxOrder(
             id=uuid.uuid4(),
             seq=self._seq,
             client_order_id=request.client_order_id or str(uuid.uuid4()),
@@ -102,7 +109,7 @@ class OrderDesk:
 
     # ----------------------------------------------------------------- executing
 
-    def execute(self, account: Account, order: Order) -> bool:
+    def execute(self, account: SandboxAccount, order: SandboxOrder) -> bool:
         """Fill the order if the market allows it now; True if it filled."""
         if not self._clock.is_open or not order.is_open:
             return False
@@ -120,7 +127,9 @@ class OrderDesk:
             return False
         return self.fill(account, order, qty, price)
 
-    def fill(self, account: Account, order: Order, qty: Decimal, price: Decimal) -> bool:
+    def fill(
+        self, account: SandboxAccount, order: SandboxOrder, qty: Decimal, price: Decimal
+    ) -> bool:
         """Execute ``qty`` of an open order at ``price``; moves cash and the position together."""
         buying = order.terms.side == "buy"
         value = (qty * price).quantize(CENT, ROUND_HALF_UP)
@@ -154,13 +163,13 @@ class OrderDesk:
         )
         return True
 
-    def sweep(self, account: Account, symbols: set[str] | None) -> None:
+    def sweep(self, account: SandboxAccount, symbols: set[str] | None) -> None:
         """Give the account's resting orders on ``symbols`` (None: all) a chance to execute."""
         for order in sorted(account.orders.values(), key=lambda o: o.seq):
             if order.is_open and (symbols is None or order.symbol in symbols):
                 self.execute(account, order)
 
-    def wake(self, account: Account) -> None:
+    def wake(self, account: SandboxAccount) -> None:
         """Orders accepted while the market was closed become ``new`` once it opens."""
         for order in account.orders.values():
             if order.status == "accepted":
@@ -168,28 +177,28 @@ class OrderDesk:
 
     # ----------------------------------------------------------------- finishing
 
-    def cancel(self, account: Account, order_id: str) -> Order:
+    def cancel(self, account: SandboxAccount, order_id: str) -> SandboxOrder:
         order = self.get(account, order_id)
         if not order.is_open:
-            raise BrokerError(422, CODE_NOT_CANCELABLE, f"order is {order.status}, not cancelable")
+            raise SandboxError(422, CODE_NOT_CANCELABLE, f"order is {order.status}, not cancelable")
         self._finish(account, order, "canceled")
         return order
 
-    def cancel_all(self, account: Account) -> list[Order]:
+    def cancel_all(self, account: SandboxAccount) -> list[SandboxOrder]:
         orders = [o for o in account.orders.values() if o.is_open]
         for order in orders:
             self._finish(account, order, "canceled")
         return orders
 
-    def expire(self, account: Account, order: Order) -> None:
+    def expire(self, account: SandboxAccount, order: SandboxOrder) -> None:
         if order.is_open:
             self._finish(account, order, "expired")
 
-    def reject(self, account: Account, order: Order) -> None:
+    def reject(self, account: SandboxAccount, order: SandboxOrder) -> None:
         if order.is_open:
             self._finish(account, order, "rejected")
 
-    def _finish(self, account: Account, order: Order, status: str) -> None:
+    def _finish(self, account: SandboxAccount, order: SandboxOrder, status: str) -> None:
         """Move an open order to a final state and announce it (canceled/expired/rejected)."""
         moment = order.touch(status)
         if status == "canceled":
@@ -203,7 +212,7 @@ class OrderDesk:
     # ----------------------------------------------------------------- reading
 
     @staticmethod
-    def get(account: Account, order_id: str) -> Order:
+    def get(account: SandboxAccount, order_id: str) -> SandboxOrder:
         try:
             order = account.orders.get(uuid.UUID(order_id))
         except ValueError:
@@ -213,14 +222,14 @@ class OrderDesk:
         return order
 
     @staticmethod
-    def by_client_id(account: Account, client_order_id: str) -> Order:
+    def by_client_id(account: SandboxAccount, client_order_id: str) -> SandboxOrder:
         order_id = account.client_order_ids.get(client_order_id)
         if order_id is None:
             raise not_found("order not found")
         return account.orders[order_id]
 
     @staticmethod
-    def matching(account: Account, flt: OrderFilter) -> list[Order]:
+    def matching(account: SandboxAccount, flt: OrderFilter) -> list[SandboxOrder]:
         orders = [o for o in account.orders.values() if flt.matches(o)]
         orders.sort(key=lambda o: o.seq, reverse=flt.direction == "desc")
         return orders[: flt.limit]
@@ -230,7 +239,7 @@ class OrderDesk:
             listener(event)
 
 
-def _intent(account: Account, request: OrderRequest) -> str:
+def _intent(account: SandboxAccount, request: OrderSubmission) -> str:
     position = account.positions.get(request.asset.symbol)
     held = position.qty if position else Decimal(0)
     if request.side == "buy":
@@ -238,7 +247,7 @@ def _intent(account: Account, request: OrderRequest) -> str:
     return "sell_to_close" if held > 0 else "sell_to_open"
 
 
-def _fill_price(order: Order, quote: Quote) -> Decimal | None:
+def _fill_price(order: SandboxOrder, quote: SandboxQuote) -> Decimal | None:
     """The price the order would execute at now, or None if it must keep resting."""
     terms = order.terms
     buying = terms.side == "buy"
@@ -258,13 +267,15 @@ def _fill_price(order: Order, quote: Quote) -> Decimal | None:
     return touch if marketable else None
 
 
-def _move_position(account: Account, order: Order, qty: Decimal, price: Decimal) -> Decimal:
+def _move_position(
+    account: SandboxAccount, order: SandboxOrder, qty: Decimal, price: Decimal
+) -> Decimal:
     """Apply a fill to the account's position; returns the position's new quantity."""
     symbol = order.symbol
     delta = qty if order.terms.side == "buy" else -qty
     position = account.positions.get(symbol)
     if position is None:
-        account.positions[symbol] = Position(order.terms.asset, delta, price)
+        account.positions[symbol] = SandboxPosition(order.terms.asset, delta, price)
         return delta
     old = position.qty
     new = old + delta

@@ -10,11 +10,11 @@ from __future__ import annotations
 from decimal import ROUND_DOWN, Decimal
 
 from api.sandbox.assets import find_asset
-from api.sandbox.errors import BrokerError, not_found
+from api.sandbox.errors import SandboxError, not_found
 from api.sandbox.order_checks import insufficient_qty
 from api.sandbox.orders import OrderDesk
-from api.sandbox.records import QTY_PLACES, Account, Order, Position
-from api.sandbox.validation import OrderRequest
+from api.sandbox.records import QTY_PLACES, SandboxAccount, SandboxOrder, SandboxPosition
+from api.sandbox.validation import OrderSubmission
 
 
 class PositionDesk:
@@ -24,7 +24,7 @@ class PositionDesk:
         self._orders = orders
 
     @staticmethod
-    def get(account: Account, symbol_or_id: str) -> Position:
+    def get(account: SandboxAccount, symbol_or_id: str) -> SandboxPosition:
         asset = find_asset(symbol_or_id)
         position = account.positions.get(asset.symbol) if asset else None
         if position is None:
@@ -33,11 +33,11 @@ class PositionDesk:
 
     def close(
         self,
-        account: Account,
+        account: SandboxAccount,
         symbol_or_id: str,
         qty: Decimal | None = None,
         percentage: Decimal | None = None,
-    ) -> Order:
+    ) -> SandboxOrder:
         """Place the market order that closes all or part of a position."""
         position = self.get(account, symbol_or_id)
         held = abs(position.qty)
@@ -50,7 +50,7 @@ class PositionDesk:
             amount = qty if qty is not None else held
         if amount <= 0 or amount > held:
             raise insufficient_qty(amount, held)
-        request = OrderRequest(
+        request = OrderSubmission(
             asset=position.asset,
             side="sell" if position.qty > 0 else "buy",
             type="market",
@@ -60,14 +60,14 @@ class PositionDesk:
         return self._orders.submit(account, request, closes_position=True)
 
     def close_all(
-        self, account: Account, cancel_orders: bool
-    ) -> list[tuple[str, Order | BrokerError]]:
+        self, account: SandboxAccount, cancel_orders: bool
+    ) -> list[tuple[str, SandboxOrder | SandboxError]]:
         if cancel_orders:
             self._orders.cancel_all(account)
-        results: list[tuple[str, Order | BrokerError]] = []
+        results: list[tuple[str, SandboxOrder | SandboxError]] = []
         for symbol in list(account.positions):
             try:
                 results.append((symbol, self.close(account, symbol)))
-            except BrokerError as error:
+            except SandboxError as error:
                 results.append((symbol, error))
         return results

@@ -24,7 +24,7 @@ _TICK_SIGMA = 0.0002
 
 
 @dataclass(frozen=True, slots=True)
-class Quote:
+class SandboxQuote:
     symbol: str
     bid: Decimal
     ask: Decimal
@@ -69,12 +69,12 @@ class PriceBook:
                 changed.append(symbol)
         return changed
 
-    def quote(self, symbol: str) -> Quote:
+    def quote(self, symbol: str) -> SandboxQuote:
         price = self._prices[symbol]
         spread = max(_MIN_SPREAD, (price * _SPREAD_FRACTION).quantize(CENT, ROUND_HALF_UP))
         half = (spread / 2).quantize(CENT, ROUND_UP)
         bid = max(CENT, price - half)
-        return Quote(symbol, bid, price + half, price, self._updated[symbol])
+        return SandboxQuote(symbol, bid, price + half, price, self._updated[symbol])
 
     def next_trade_id(self) -> int:
         self._trade_ids += 1

@@ -16,28 +16,28 @@ from decimal import ROUND_DOWN, Decimal
 from api.sandbox.assets import Asset
 from api.sandbox.clock import now
 from api.sandbox.configurations import AccountConfiguration
-from api.sandbox.validation import OrderRequest
+from api.sandbox.validation import OrderSubmission
 
 OPEN_STATUSES = frozenset({"new", "accepted", "pending_new", "partially_filled", "held"})
 QTY_PLACES = Decimal("0.000000001")  # Alpaca accepts up to 9 decimals of a share.
 
 
 @dataclass(slots=True)
-class Position:
+class SandboxPosition:
     asset: Asset
     qty: Decimal  # negative for a short position
     avg_entry_price: Decimal
 
 
 @dataclass(slots=True)
-class Order:
+class SandboxOrder:
     """An order as the broker keeps it: the request's terms and what has happened since."""
 
     id: uuid.UUID
     seq: int
     client_order_id: str
     position_intent: str
-    terms: OrderRequest  # as validated; its own client_order_id/position_intent may be unset
+    terms: OrderSubmission  # as validated; its own client_order_id/position_intent may be unset
     created_at: datetime
     expires_at: datetime
     status: str = "new"
@@ -66,7 +66,7 @@ class Order:
 
 
 @dataclass(slots=True)
-class Account:
+class SandboxAccount:
     id: uuid.UUID
     account_number: str
     environment: str
@@ -75,8 +75,8 @@ class Account:
     shorting_enabled: bool  # what the account may do; its holder can still opt out
     configuration: AccountConfiguration = field(default_factory=AccountConfiguration)
     starting_equity: Decimal = Decimal(0)
-    positions: dict[str, Position] = field(default_factory=dict)
-    orders: dict[uuid.UUID, Order] = field(default_factory=dict)
+    positions: dict[str, SandboxPosition] = field(default_factory=dict)
+    orders: dict[uuid.UUID, SandboxOrder] = field(default_factory=dict)
     client_order_ids: dict[str, uuid.UUID] = field(default_factory=dict)
     orders_received: int = 0
     rest_calls: int = 0
@@ -90,9 +90,9 @@ class Account:
 class TradeEvent:
     """One trade-update event for one account, in engine terms."""
 
-    account: Account
+    account: SandboxAccount
     event: str
-    order: Order
+    order: SandboxOrder
     timestamp: datetime
     price: Decimal | None = None
     qty: Decimal | None = None

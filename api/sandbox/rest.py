@@ -23,10 +23,10 @@ from starlette.routing import Route
 
 from api.sandbox.assets import CATALOG, find_asset
 from api.sandbox.configurations import patched
-from api.sandbox.errors import BrokerError, bad_request, not_found, unauthorized, unprocessable
+from api.sandbox.errors import SandboxError, bad_request, not_found, unauthorized, unprocessable
 from api.sandbox.faults import rate_limited, retry_after_headers
 from api.sandbox.orders import OrderFilter
-from api.sandbox.records import Account
+from api.sandbox.records import SandboxAccount
 from api.sandbox.runtime import Sandbox, sandbox_of
 from api.sandbox.validation import parse_close_amount, parse_order_request
 from api.sandbox.wire import (
@@ -38,7 +38,7 @@ from api.sandbox.wire import (
     position_json,
 )
 
-Handler = Callable[[Request, Sandbox, Account], Awaitable[Response]]
+Handler = Callable[[Request, Sandbox, SandboxAccount], Awaitable[Response]]
 _MAX_ORDER_LIMIT = 500
 
 
@@ -74,7 +74,7 @@ def guarded(
             return unauthorized().response(headers)
         try:
             response = await handlers[request.method](request, sandbox, account)
-        except BrokerError as error:
+        except SandboxError as error:
             response = error.response()
         response.headers.update(headers)
         return response
@@ -115,15 +115,19 @@ async def _json_body(request: Request) -> Any:
 # ------------------------------------------------------------------- account
 
 
-async def get_account(request: Request, sandbox: Sandbox, account: Account) -> Response:
+async def get_account(request: Request, sandbox: Sandbox, account: SandboxAccount) -> Response:
     return JSONResponse(account_json(sandbox.broker.valuation, account))
 
 
-async def get_configurations(request: Request, sandbox: Sandbox, account: Account) -> Response:
+async def get_configurations(
+    request: Request, sandbox: Sandbox, account: SandboxAccount
+) -> Response:
     return JSONResponse(configuration_json(account.configuration))
 
 
-async def patch_configurations(request: Request, sandbox: Sandbox, account: Account) -> Response:
+async def patch_configurations(
+    request: Request, sandbox: Sandbox, account: SandboxAccount
+) -> Response:
     account.configuration = patched(account.configuration, await _json_body(request))
     return JSONResponse(configuration_json(account.configuration))
 
@@ -131,18 +135,18 @@ async def patch_configurations(request: Request, sandbox: Sandbox, account: Acco
 # ------------------------------------------------------------------- positions
 
 
-async def list_positions(request: Request, sandbox: Sandbox, account: Account) -> Response:
+async def list_positions(request: Request, sandbox: Sandbox, account: SandboxAccount) -> Response:
     positions = sorted(account.positions.values(), key=lambda p: p.asset.symbol)
     valuation = sandbox.broker.valuation
     return JSONResponse([position_json(valuation, account, p) for p in positions])
 
 
-async def get_position(request: Request, sandbox: Sandbox, account: Account) -> Response:
+async def get_position(request: Request, sandbox: Sandbox, account: SandboxAccount) -> Response:
     position = sandbox.broker.positions.get(account, request.path_params["symbol"])
     return JSONResponse(position_json(sandbox.broker.valuation, account, position))
 
 
-async def close_position(request: Request, sandbox: Sandbox, account: Account) -> Response:
+async def close_position(request: Request, sandbox: Sandbox, account: SandboxAccount) -> Response:
     qty, percentage = parse_close_amount(
         request.query_params.get("qty"), request.query_params.get("percentage")
     )
@@ -150,11 +154,13 @@ async def close_position(request: Request, sandbox: Sandbox, account: Account) -
     return JSONResponse(order_json(order))
 
 
-async def close_all_positions(request: Request, sandbox: Sandbox, account: Account) -> Response:
+async def close_all_positions(
+    request: Request, sandbox: Sandbox, account: SandboxAccount
+) -> Response:
     cancel_orders = request.query_params.get("cancel_orders", "").lower() == "true"
     results = []
     for symbol, outcome in sandbox.broker.positions.close_all(account, cancel_orders):
-        if isinstance(outcome, BrokerError):
+        if isinstance(outcome, SandboxError):
             results.append(
                 {
                     "symbol": symbol,
@@ -177,7 +183,7 @@ async def close_all_positions(request: Request, sandbox: Sandbox, account: Accou
 # ------------------------------------------------------------------- orders
 
 
-async def create_order(request: Request, sandbox: Sandbox, account: Account) -> Response:
+async def create_order(request: Request, sandbox: Sandbox, account: SandboxAccount) -> Response:
     order = sandbox.broker.orders.submit(account, parse_order_request(await _json_body(request)))
     account.orders_received += 1
     hold = sandbox.faults.take_accept_then_timeout(request.headers.get("apca-api-key-id"))
@@ -188,7 +194,7 @@ async def create_order(request: Request, sandbox: Sandbox, account: Account) -> 
     return JSONResponse(order_json(order))
 
 
-async def list_orders(request: Request, sandbox: Sandbox, account: Account) -> Response:
+async def list_orders(request: Request, sandbox: Sandbox, account: SandboxAccount) -> Response:
     orders = sandbox.broker.orders.matching(account, _order_filter(request))
     return JSONResponse([order_json(o) for o in orders])
 
@@ -236,13 +242,15 @@ def _timestamp(value: str | None, name: str) -> datetime | None:
     return moment
 
 
-async def get_order(request: Request, sandbox: Sandbox, account: Account) -> Response:
+async def get_order(request: Request, sandbox: Sandbox, account: SandboxAccount) -> Response:
     return JSONResponse(
         order_json(sandbox.broker.orders.get(account, request.path_params["order_id"]))
     )
 
 
-async def get_order_by_client_id(request: Request, sandbox: Sandbox, account: Account) -> Response:
+async def get_order_by_client_id(
+    request: Request, sandbox: Sandbox, account: SandboxAccount
+) -> Response:
     client_order_id = request.query_params.get("client_order_id")
     if not client_order_id:
         raise unprocessable("client_order_id is required")
@@ -250,12 +258,14 @@ async def get_order_by_client_id(request: Request, sandbox: Sandbox, account: Ac
     return JSONResponse(order_json(order))
 
 
-async def cancel_order(request: Request, sandbox: Sandbox, account: Account) -> Response:
+async def cancel_order(request: Request, sandbox: Sandbox, account: SandboxAccount) -> Response:
     sandbox.broker.orders.cancel(account, request.path_params["order_id"])
     return Response(status_code=204)
 
 
-async def cancel_all_orders(request: Request, sandbox: Sandbox, account: Account) -> Response:
+async def cancel_all_orders(
+    request: Request, sandbox: Sandbox, account: SandboxAccount
+) -> Response:
     canceled = sandbox.broker.orders.cancel_all(account)
     body = [{"id": str(o.id), "status": 200, "body": order_json(o)} for o in canceled]
     return JSONResponse(body, status_code=207)
@@ -264,7 +274,7 @@ async def cancel_all_orders(request: Request, sandbox: Sandbox, account: Account
 # ------------------------------------------------------------------- reference data
 
 
-async def list_assets(request: Request, sandbox: Sandbox, account: Account) -> Response:
+async def list_assets(request: Request, sandbox: Sandbox, account: SandboxAccount) -> Response:
     status = request.query_params.get("status")
     asset_class = request.query_params.get("asset_class")
     assets = [
@@ -276,12 +286,12 @@ async def list_assets(request: Request, sandbox: Sandbox, account: Account) -> R
     return JSONResponse([asset_json(a) for a in assets])
 
 
-async def get_asset(request: Request, sandbox: Sandbox, account: Account) -> Response:
+async def get_asset(request: Request, sandbox: Sandbox, account: SandboxAccount) -> Response:
     asset = find_asset(request.path_params["symbol"])
     if asset is None:
         raise not_found("asset not found")
     return JSONResponse(asset_json(asset))
 
 
-async def get_clock(request: Request, sandbox: Sandbox, account: Account) -> Response:
+async def get_clock(request: Request, sandbox: Sandbox, account: SandboxAccount) -> Response:
     return JSONResponse(clock_json(sandbox.broker.clock))

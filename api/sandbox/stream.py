@@ -23,7 +23,7 @@ import msgpack
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from api.sandbox.engine import Broker
-from api.sandbox.records import Account, TradeEvent
+from api.sandbox.records import SandboxAccount, TradeEvent
 from api.sandbox.wire import trade_update
 
 log = logging.getLogger(__name__)
@@ -71,10 +71,10 @@ class StreamHub:
             connection.offer(None)
         return len(connections)
 
-    def _add(self, account: Account, connection: _Connection) -> None:
+    def _add(self, account: SandboxAccount, connection: _Connection) -> None:
         self._by_account[account.account_number].add(connection)
 
-    def _remove(self, account: Account, connection: _Connection) -> None:
+    def _remove(self, account: SandboxAccount, connection: _Connection) -> None:
         group = self._by_account.get(account.account_number)
         if group is not None:
             group.discard(connection)
@@ -104,7 +104,7 @@ async def serve_stream(
 
 async def _authenticate(
     connection: _Connection, broker: Broker, environment: str
-) -> Account | None:
+) -> SandboxAccount | None:
     message = await asyncio.wait_for(_receive(connection), _AUTH_TIMEOUT_SECONDS)
     data = message.get("data") if isinstance(message, dict) else None
     account = None

@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from api.sandbox.assets import Asset, find_asset
-from api.sandbox.errors import BrokerError, bad_request, unprocessable
+from api.sandbox.errors import SandboxError, bad_request, unprocessable
 
 ORDER_TYPES = {"market", "limit", "stop", "stop_limit"}
 TIME_IN_FORCE = {"day", "gtc", "opg", "cls", "ioc", "fok"}
@@ -23,7 +23,7 @@ MIN_NOTIONAL = Decimal("1")
 
 
 @dataclass(frozen=True, slots=True)
-class OrderRequest:
+class OrderSubmission:
     """A validated order request; exactly one of ``qty`` and ``notional`` is set."""
 
     asset: Asset
@@ -39,8 +39,8 @@ class OrderRequest:
     position_intent: str | None = None
 
 
-def parse_order_request(body: Any) -> OrderRequest:
-    """Turn a POST /v2/orders body into an ``OrderRequest`` or raise Alpaca's error."""
+def parse_order_request(body: Any) -> OrderSubmission:
+    """Turn a POST /v2/orders body into an ``OrderSubmission`` or raise Alpaca's error."""
     if not isinstance(body, dict):
         raise bad_request("request body format is invalid")
     asset = _asset(body.get("symbol"))
@@ -59,7 +59,7 @@ def parse_order_request(body: Any) -> OrderRequest:
     extended = bool(body.get("extended_hours") or False)
     if extended and (order_type != "limit" or tif != "day"):
         raise unprocessable("extended hours order must be DAY limit orders")
-    return OrderRequest(
+    return OrderSubmission(
         asset=asset,
         side=side,
         type=order_type,
@@ -186,4 +186,4 @@ def parse_close_amount(
     return q, p
 
 
-__all__ = ["BrokerError", "OrderRequest", "parse_close_amount", "parse_order_request"]
+__all__ = ["OrderSubmission", "SandboxError", "parse_close_amount", "parse_order_request"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from api.sandbox.prices import CENT, PriceBook
-from api.sandbox.records import Account, Order, Position, shares_for
+from api.sandbox.records import SandboxAccount, SandboxOrder, SandboxPosition, shares_for
 
 
 class Valuation:
@@ -19,29 +19,29 @@ class Valuation:
     def __init__(self, prices: PriceBook) -> None:
         self.prices = prices
 
-    def market_value(self, position: Position) -> Decimal:
+    def market_value(self, position: SandboxPosition) -> Decimal:
         return (position.qty * self.prices.price(position.asset.symbol)).quantize(
             CENT, ROUND_HALF_UP
         )
 
-    def long_market_value(self, account: Account) -> Decimal:
+    def long_market_value(self, account: SandboxAccount) -> Decimal:
         return sum(
             (self.market_value(p) for p in account.positions.values() if p.qty > 0), Decimal(0)
         )
 
-    def short_market_value(self, account: Account) -> Decimal:
+    def short_market_value(self, account: SandboxAccount) -> Decimal:
         return sum(
             (self.market_value(p) for p in account.positions.values() if p.qty < 0), Decimal(0)
         )
 
-    def equity(self, account: Account) -> Decimal:
+    def equity(self, account: SandboxAccount) -> Decimal:
         return account.cash + self.long_market_value(account) + self.short_market_value(account)
 
-    def payable(self, account: Account) -> Decimal:
+    def payable(self, account: SandboxAccount) -> Decimal:
         """What a buy can pay now: cash, less what open shorts tie up (a cash account)."""
         return account.cash + 2 * self.short_market_value(account)
 
-    def buying_power(self, account: Account) -> Decimal:
+    def buying_power(self, account: SandboxAccount) -> Decimal:
         """What a new buy may cost: ``payable`` less what open buys have reserved."""
         reserved = sum(
             (
@@ -53,14 +53,14 @@ class Valuation:
         )
         return max(Decimal(0), self.payable(account) - reserved).quantize(CENT, ROUND_DOWN)
 
-    def _reserved(self, order: Order) -> Decimal:
+    def _reserved(self, order: SandboxOrder) -> Decimal:
         terms = order.terms
         if terms.notional is not None:
             return terms.notional
         reference = terms.limit_price or terms.stop_price or self.prices.quote(order.symbol).ask
         return ((terms.qty or Decimal(0)) - order.filled_qty) * reference
 
-    def qty_available(self, account: Account, symbol: str) -> Decimal:
+    def qty_available(self, account: SandboxAccount, symbol: str) -> Decimal:
         """Shares of a long position not already promised to open sell orders."""
         position = account.positions.get(symbol)
         held = position.qty if position and position.qty > 0 else Decimal(0)
@@ -74,7 +74,7 @@ class Valuation:
         )
         return max(Decimal(0), held - promised)
 
-    def _open_qty(self, order: Order) -> Decimal:
+    def _open_qty(self, order: SandboxOrder) -> Decimal:
         terms = order.terms
         if terms.qty is not None:
             return terms.qty - order.filled_qty

@@ -15,8 +15,8 @@ from typing import Any
 from api.sandbox.assets import CATALOG, Asset
 from api.sandbox.clock import MarketClock, now
 from api.sandbox.configurations import AccountConfiguration
-from api.sandbox.prices import CENT, PriceBook, Quote
-from api.sandbox.records import Account, Order, Position, TradeEvent
+from api.sandbox.prices import CENT, PriceBook, SandboxQuote
+from api.sandbox.records import SandboxAccount, SandboxOrder, SandboxPosition, TradeEvent
 from api.sandbox.valuation import Valuation
 
 _RATIO = Decimal("0.0000000001")
@@ -40,7 +40,7 @@ def money(value: Decimal) -> str:
     return format(value.quantize(CENT, ROUND_HALF_UP), "f")
 
 
-def order_json(order: Order) -> dict[str, Any]:
+def order_json(order: SandboxOrder) -> dict[str, Any]:
     terms = order.terms
     return {
         "id": str(order.id),
@@ -80,7 +80,7 @@ def order_json(order: Order) -> dict[str, Any]:
     }
 
 
-def account_json(valuation: Valuation, account: Account) -> dict[str, Any]:
+def account_json(valuation: Valuation, account: SandboxAccount) -> dict[str, Any]:
     cash = account.cash
     equity = valuation.equity(account)
     power = money(valuation.buying_power(account))
@@ -124,7 +124,9 @@ def account_json(valuation: Valuation, account: Account) -> dict[str, Any]:
     }
 
 
-def position_json(valuation: Valuation, account: Account, position: Position) -> dict[str, Any]:
+def position_json(
+    valuation: Valuation, account: SandboxAccount, position: SandboxPosition
+) -> dict[str, Any]:
     symbol = position.asset.symbol
     current = valuation.prices.price(symbol)
     lastday = valuation.prices.lastday(symbol)
@@ -212,7 +214,7 @@ def trade_update(event: TradeEvent) -> dict[str, Any]:
     return {"stream": "trade_updates", "data": data}
 
 
-def quote_json(quote: Quote) -> dict[str, Any]:
+def quote_json(quote: SandboxQuote) -> dict[str, Any]:
     return {
         "t": ts(quote.timestamp),
         "ax": "V",
@@ -226,7 +228,7 @@ def quote_json(quote: Quote) -> dict[str, Any]:
     }
 
 
-def trade_json(prices: PriceBook, quote: Quote) -> dict[str, Any]:
+def trade_json(prices: PriceBook, quote: SandboxQuote) -> dict[str, Any]:
     return {
         "t": ts(quote.timestamp),
         "x": "V",
