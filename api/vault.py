@@ -41,7 +41,8 @@ class Vault:
             raise VaultError("credential does not decrypt with the configured keys") from None
         if payload.get("a") != str(account_id) or payload.get("o") != str(owner_id):
             raise VaultError("credential belongs to another account")
-        return payload["v"]
+        secret: str = payload["v"]
+        return secret
 
     def is_current(self, token: bytes) -> bool:
         """True when the newest key already decrypts the token."""

@@ -19,8 +19,9 @@ import hashlib
 import logging
 import re
 import secrets
-from collections.abc import Mapping
-from typing import Any
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeGuard, cast
 
 import orjson
 from graphql import ExecutionResult, GraphQLError, execute
@@ -40,6 +41,7 @@ from api.auth import Principal
 from api.auth.origins import normalise_origins, origin_allowed
 from api.auth.websockets import CLOSE_CODE_SESSION_ENDED
 from api.errors import ErrorCode
+from api.metrics import OTHER_OPERATION, observe_graphql, operation_label
 from api.services import Services
 from schema import AppSchema, limits
 from schema.context import SESSION_COOKIE, Context
@@ -47,6 +49,9 @@ from schema.documents import PreparedDocuments
 from schema.errors import INTERNAL_MESSAGE, CodedErrors
 
 log = logging.getLogger("alpaca_chat.graphql")
+
+# Strawberry's is_awaitable for graphql-core, typed as graphql-core declares the argument
+_IS_AWAITABLE = cast("Callable[[Any], TypeGuard[Awaitable[Any]]]", optimized_is_awaitable)
 
 GRAPHIQL_CDN = "https://unpkg.com"
 
@@ -98,7 +103,8 @@ def _graphiql_csp(html: str) -> str:
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
-    websocket_adapter_class = _TextWebSocketAdapter  # type: ignore[assignment]
+    websocket_adapter_class = _TextWebSocketAdapter
+    schema: AppSchema  # the view's schema is ours: our schema, executor and error processing
 
     def __init__(self, schema: AppSchema, services: Services) -> None:
         settings = services.settings
@@ -122,7 +128,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             }
 
     # --- JSON -------------------------------------------------------------
-    def encode_json(self, data: object) -> bytes:  # type: ignore[override]
+    def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
     def decode_json(self, data: str | bytes) -> object:
@@ -137,8 +143,13 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 return
             if body is not None:
                 receive = _replay(body, receive)
-                if await self._execute_prepared(scope, receive, send, body):
+                started = time.perf_counter()
+                if await self._execute_prepared(scope, receive, send, body, started):
                     return
+                # what is not prepared is not a valid query or mutation (schema/documents.py)
+                await super().__call__(scope, receive, send)
+                observe_graphql(OTHER_OPERATION, "rejected", time.perf_counter() - started)
+                return
         await super().__call__(scope, receive, send)
 
     async def _guard_http(
@@ -178,7 +189,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             origin, scheme=scope["scheme"], host=host, allowed=self._allowed_origins
         )
 
-    def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:  # type: ignore[override]
+    def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:
         """Called for cross-origin handshakes: allowed origins, or a handshake without our
         cookie (its client must authenticate with a bearer token in connection_init)."""
         return self._origin_ok(origin, request.scope) or _cookie_token(request.headers) is None
@@ -188,7 +199,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 
     # --- prepared documents -------------------------------------------------
     async def _execute_prepared(
-        self, scope: Scope, receive: Receive, send: Send, body: bytes
+        self, scope: Scope, receive: Receive, send: Send, body: bytes, started: float
     ) -> bool:
         """Run a plain POST of an already valid document with graphql-core directly.
 
@@ -235,10 +246,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 variable_values=variables,
                 operation_name=prepared.operation_name,
                 executor_class=self.schema.execution_context_class,
-                is_awaitable=optimized_is_awaitable,
+                is_awaitable=_IS_AWAITABLE,
                 operation_extensions=extensions,  # what Strawberry's executor reads into Info
             )
-            if optimized_is_awaitable(result):
+            if not isinstance(result, ExecutionResult):
                 result = await result
         except Exception:
             # graphql-core reports request and field errors in the result; an exception
@@ -253,6 +264,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             response_data["errors"] = [error.formatted for error in result.errors]
         response = self.create_response(response_data, sub_response)  # type: ignore[arg-type]
         await response(scope, receive, send)
+        name = prepared.operation.name
+        observe_graphql(
+            operation_label(name.value if name else None),
+            "error" if result.errors else "ok",
+            time.perf_counter() - started,
+        )
         return True
 
     def _process_errors(self, query: str, context: Context, result: ExecutionResult) -> None:
@@ -265,7 +282,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self.schema._process_errors(result.errors or [], execution_context)
         masking = CodedErrors()
         masking.execution_context = execution_context
-        for _ in masking.on_operation():  # type: ignore[union-attr]
+        for _ in masking.on_operation():
             pass
 
     # --- context ----------------------------------------------------------
@@ -313,7 +330,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             context.principal = principal
         if context.principal is not None:
             self._track(context)
-        return UNSET
+        return cast(UnsetType, UNSET)  # Strawberry declares UNSET as Any
 
     def _track(self, context: Context) -> None:
         websocket = context.request

@@ -3,14 +3,16 @@
 Most fields we send are plain data: `BrokerAccount.nickname`, `Order.qty` ...
 Strawberry gives such a field (no resolver, no permission, no field
 extension) a resolver that only reads the attribute and ignores `info` (it
-marks it `_is_default`). graphql-core still builds a resolve-info tuple,
+marks it `_is_default`, as it also marks a resolver-less field that has
+permission classes or extensions: those are told apart by the field's
+Strawberry definition). graphql-core still builds a resolve-info tuple,
 looks the field up, checks for arguments and walks `complete_value` twice
 (non-null, then leaf) for each of them: about half of the execution time of a
 list such as `accounts`.
 
-For a field whose resolver is Strawberry's default one and whose type is a
-scalar or enum (nullable or not), `execute_field` below does the same steps
-directly: call that resolver, raise what it returns if it is an exception,
+For a plain data field (no arguments, permission classes, extensions or
+directives) whose type is a scalar or enum (nullable or not), `execute_field`
+below does the same steps directly: call that resolver, raise what it returns if it is an exception,
 refuse null for a non-null type with graphql-core's own message, and coerce
 the value with the type's own `coerce_output_value`; any error goes through
 graphql-core's `handle_field_error` exactly as before (same location, path and
@@ -28,11 +30,11 @@ from typing import Any, NamedTuple
 from uuid import UUID
 
 from graphql import (
+    GraphQLField,
     GraphQLLeafType,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
-    is_leaf_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, Undefined, gather_with_cancel
@@ -64,26 +66,40 @@ _INERT = frozenset({str, int, float, bool, Decimal, UUID, datetime, date, time})
 _LEAVES: dict[GraphQLObjectType, dict[str, _Leaf | None]] = {}
 
 
+def _is_plain(field: GraphQLField) -> StrawberryField | None:
+    """The field's Strawberry definition when the field is plain data, else None.
+
+    Strawberry marks every resolver-less field `_is_default`, also one that has
+    permission classes, field extensions or directives: those need `info` and
+    their own steps, so only a definition that is a basic field with none of
+    them is plain.
+    """
+    if not getattr(field.resolve, "_is_default", False) or field.args:
+        return None
+    definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if (
+        not isinstance(definition, StrawberryField)
+        or not definition.is_basic_field
+        or definition.permission_classes
+        or definition.directives
+    ):
+        return None
+    return definition
+
+
 def _leaves_of(parent_type: GraphQLObjectType) -> dict[str, _Leaf | None]:
     leaves: dict[str, _Leaf | None] = {}
     for name, field in parent_type.fields.items():
         return_type = field.type
         non_null = isinstance(return_type, GraphQLNonNull)
         leaf_type = return_type.of_type if non_null else return_type
-        plain = getattr(field.resolve, "_is_default", False) and not field.args
-        if not plain or not is_leaf_type(leaf_type):
+        definition = _is_plain(field)
+        if definition is None or not isinstance(leaf_type, GraphQLLeafType):
             leaves[name] = None
             continue
         # Strawberry's basic resolver is `field.default_resolver(source, field.python_name)`
-        definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-        attribute = (
-            definition.python_name
-            if isinstance(definition, StrawberryField)
-            and definition.is_basic_field
-            and definition.default_resolver is getattr
-            else None
-        )
-        leaves[name] = _Leaf(attribute, field.resolve, leaf_type, return_type, non_null)  # type: ignore[arg-type]
+        attribute = definition.python_name if definition.default_resolver is getattr else None
+        leaves[name] = _Leaf(attribute, field.resolve, leaf_type, return_type, non_null)
     _LEAVES[parent_type] = leaves
     return leaves
 
@@ -125,9 +141,8 @@ class AppExecutor(SharedEventExecutor):
                         results[response_name] = complete_leaf_value(leaf.leaf_type, result)
                         continue
                 except Exception as raw_error:
-                    results[response_name] = self._leaf_error(
-                        raw_error, leaf, parent_type, details, path, response_name
-                    )
+                    self._leaf_error(raw_error, leaf, parent_type, details, path, response_name)
+                    results[response_name] = None
                     continue
                 results[response_name] = completed = self._complete_leaf_result(
                     leaf, result, parent_type, details, path, response_name, position_context

@@ -46,9 +46,10 @@ async def insert_user(
     )
     try:
         async with database.anonymous() as conn:
-            return await conn.fetchval(
+            user_id: UUID = await conn.fetchval(
                 "select app.sign_up($1, $2, $3)", email, password_hash, invite_hash
             )
+            return user_id
     except asyncpg.RaiseError as error:
         if error.hint == "invite":
             # The invite is checked before the email, so without a valid invite

@@ -45,5 +45,5 @@ def backoff_delay(attempt: int, *, base: float, cap: float) -> float:
     Half fixed, half random ("equal jitter"): never immediate, and after a
     database restart the processes of a deployment do not all return at once.
     """
-    ceiling = min(cap, base * 2 ** min(attempt, 32))
+    ceiling: float = min(cap, base * 2 ** min(attempt, 32))
     return ceiling / 2 + random.uniform(0, ceiling / 2)

@@ -229,7 +229,7 @@ class StreamLocks:
             return  # the session is gone, and its locks with it
         async with self._io:
             conn = ownership._conn
-            if conn is not self._conn or conn.is_closed():
+            if conn is not self._conn or conn is None or conn.is_closed():
                 return
             try:
                 await conn.fetchval(

@@ -34,8 +34,8 @@ class ToolCall:
     def of(cls, call: StoredToolCall) -> ToolCall:
         return cls(
             name=call.name,
-            arguments=call.arguments,
-            result=call.result,
+            arguments=JSON(call.arguments),
+            result=JSON(call.result),
             ignored_arguments=list(call.ignored_arguments),
         )
 

@@ -2,7 +2,10 @@
 
 Its short path for plain data fields replaces a few graphql-core steps; each
 document here runs through it and through Strawberry's stock executor, and
-data and errors (message, path, locations) must be the same.
+data and errors (message, path, locations, extensions) must be the same.
+Strawberry marks a resolver-less field with a permission class or a field
+extension as "default" too: such a field must keep its permission error (with
+its code) and its extension (OPS-04).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
@@ -18,15 +22,25 @@ import pytest
 import strawberry
 from graphql import ExecutionResult, execute, parse
 from strawberry.execution import optimized_is_awaitable
+from strawberry.extensions import FieldExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from api.errors import ErrorCode
 from schema.executor import AppExecutor
+from schema.permissions import IsAuthenticated
 
 
 @strawberry.enum
 class Side(Enum):
     BUY = "buy"
     SELL = "sell"
+
+
+class _Shout(FieldExtension):
+    """A field extension on a resolver-less field: it must run on the short path too."""
+
+    def resolve(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
+        return next_(source, info, **kwargs).upper()
 
 
 @strawberry.type
@@ -38,6 +52,9 @@ class Row:
     amount: Decimal
     at: datetime
     count: int
+    # resolver-less fields that are still not plain data
+    secret: str = strawberry.field(default="hidden", permission_classes=[IsAuthenticated])
+    loud: str = strawberry.field(default="loud", extensions=[_Shout()])
 
     @strawberry.field
     def shout(self) -> str:
@@ -107,13 +124,21 @@ DOCUMENTS = [
     "{ broken { id note } }",
     "{ nullableRow { id name } }",
     "{ broken { side } }",
+    "{ rows { id secret } }",
+    "{ rows { secret } }",
+    "{ nullableRow { secret } }",
+    "{ rows { name loud } }",
 ]
+
+# who is asking: nobody is signed in
+SIGNED_OUT = SimpleNamespace(principal=None)
 
 
 async def _run(document: str, executor: type[Any]) -> ExecutionResult:
     result = execute(
         SCHEMA._schema,
         parse(document),
+        context_value=SIGNED_OUT,
         executor_class=executor,
         is_awaitable=optimized_is_awaitable,
     )
@@ -123,9 +148,14 @@ async def _run(document: str, executor: type[Any]) -> ExecutionResult:
     return result
 
 
-def _errors(result: ExecutionResult) -> list[tuple[str, Any, Any]]:
+def _errors(result: ExecutionResult) -> list[tuple[str, Any, Any, Any]]:
     return sorted(
-        (e.message, e.path, [(loc.line, loc.column) for loc in e.locations or ()])
+        (
+            e.message,
+            e.path,
+            [(loc.line, loc.column) for loc in e.locations or ()],
+            sorted((e.extensions or {}).items()),
+        )
         for e in result.errors or ()
     )
 
@@ -150,3 +180,20 @@ async def test_the_cases_above_do_exercise_errors_and_awaitables() -> None:
     assert names.data is not None and names.data["broken"][3] == {"name": "awaited name"}
     notes = await _run("{ broken { note } }", AppExecutor)
     assert notes.data is not None and notes.data["broken"][3] == {"note": None}
+
+
+async def test_a_resolver_less_field_with_a_permission_keeps_its_error_and_code() -> None:
+    """OPS-04: Strawberry marks such a field "default"; it is not plain data."""
+    result = await _run("{ rows { id secret } }", AppExecutor)
+    assert result.data is None  # `secret` is non-null: each row, then `rows`, is null
+    assert result.errors
+    assert {(e.message, (e.extensions or {}).get("code")) for e in result.errors} == {
+        ("Sign in to do this", ErrorCode.UNAUTHENTICATED.value)
+    }
+
+
+async def test_a_resolver_less_field_with_an_extension_runs_it() -> None:
+    """OPS-04: the field extension still wraps the attribute read."""
+    result = await _run("{ rows { loud } }", AppExecutor)
+    assert result.errors is None
+    assert result.data == {"rows": [{"loud": "LOUD"}] * 3}
