@@ -2,16 +2,19 @@
 
 Settings are read once and the database opened by the caller (the command
 line or a test), so that a bad configuration fails before the server starts,
-with one line and no traceback. Everything built here (schema, auth service,
-GraphQL endpoint) is built once per process.
+with one line and no traceback. The services arrive built by the composition
+root (api/services.py); what is built here (schema, GraphQL endpoint) is built
+once per process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from os import PathLike
 from pathlib import Path
 
 import asyncpg
@@ -24,6 +27,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.db.ledger import pending_migrations
 from api.services import Services
 
 log = logging.getLogger(__name__)
@@ -74,27 +78,80 @@ class PwaFiles(StaticFiles):
     """The PWA's static files; the service worker is always revalidated, so a new
     release reaches phones on their next visit."""
 
-    def file_response(self, full_path: str | Path, *args: object, **kwargs: object) -> Response:
-        response = super().file_response(full_path, *args, **kwargs)  # type: ignore[arg-type]
+    def file_response(
+        self,
+        full_path: str | PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
         if Path(full_path).name == "sw.js":
             response.headers["cache-control"] = "no-cache"
         return response
 
 
-async def healthz(request: Request) -> JSONResponse:
-    services: Services = request.app.state.services
+_DATABASE_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+async def _database_answers(services: Services, check: str) -> bool:
     try:
         async with asyncio.timeout(2), services.database.anonymous() as conn:
             await conn.fetchval("select 1")
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-        log.warning("health check failed: %s", type(error).__name__)
+    except _DATABASE_ERRORS as error:
+        log.warning("%s check failed: %s", check, type(error).__name__)
+        return False
+    return True
+
+
+async def healthz(request: Request) -> JSONResponse:
+    """Alive: the database answers. Cheap enough for any poller."""
+    if not await _database_answers(request.app.state.services, "health"):
         return JSONResponse({"status": "unavailable"}, status_code=503)
     return JSONResponse({"status": "ok"})
 
 
+class Readiness:
+    """`/readyz`: ready for traffic when the database answers, the event bus listens
+    (without it no live update reaches anyone, RT-02) and the database has run every
+    migration this code knows (OPS-02). 503 names what is not ready.
+
+    Migrations only move forward while a process runs, so the (owner-connection)
+    migration check is made until it first succeeds, then remembered.
+    """
+
+    def __init__(self) -> None:
+        self._migrated = False
+
+    async def check(self, request: Request) -> JSONResponse:
+        services: Services = request.app.state.services
+        not_ready = []
+        if not await _database_answers(services, "readiness"):
+            not_ready.append("database")
+        elif not await self._migrations_current(services):
+            not_ready.append("migrations")
+        if not services.bus.connected:
+            not_ready.append("eventBus")
+        if not_ready:
+            return JSONResponse({"status": "unavailable", "notReady": not_ready}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    async def _migrations_current(self, services: Services) -> bool:
+        if not self._migrated:
+            try:
+                async with asyncio.timeout(5):
+                    pending = await pending_migrations(services.database.owner_dsn)
+            except _DATABASE_ERRORS as error:
+                log.warning("readiness check of migrations failed: %s", type(error).__name__)
+                return False
+            self._migrated = not pending
+        return self._migrated
+
+
 def create_app(services: Services) -> Starlette:
     """The ASGI app over an opened database; the caller owns opening and closing it."""
-    # imported here: the schema imports api modules, never the other way round
+    # imported here, not at the top: commands that never serve (migrate, invite,
+    # rotate-key) then never load Strawberry and the schema
     from schema import build_schema
     from schema.endpoint import GraphQLEndpoint
 
@@ -112,6 +169,7 @@ def create_app(services: Services) -> Starlette:
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
+            Route("/readyz", Readiness().check),
             Route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),
             Mount("/", app=PwaFiles(directory=PWA_DIR, html=True, check_dir=False)),

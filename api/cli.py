@@ -1,4 +1,4 @@
-"""`alpaca-chat serve | migrate | invite | rotate-key | sandbox`.
+"""`alpaca-chat serve | migrate | invite | rotate-key | sandbox | backup | restore`.
 
 Configuration and start-up errors end the command with one line on stderr
 and a non-zero exit code, never a traceback.
@@ -14,8 +14,9 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import asyncpg
 import uvicorn
@@ -24,11 +25,13 @@ import uvloop
 from api.app import create_app
 from api.auth.invites import create_operator_invite
 from api.config import ConfigError, Settings, load_settings, warn_about_dev_key
-from api.db import Database, open_database
+from api.db import Database, open_database, start_database
+from api.db.backup import BackupError, backup, restore
 from api.db.embedded import EmbeddedPostgres
 from api.db.migrations import rollback
 from api.db.rotation import RotationProgress, rotate_credentials
 from api.logs import configure_logging
+from api.metrics import serve_metrics
 from api.sandbox import SandboxStarted, serve_sandbox
 from api.sandbox.__main__ import announce
 from api.services import Services
@@ -64,7 +67,7 @@ def _describe(error: BaseException) -> str:
     if isinstance(error, asyncpg.PostgresError):
         return f"database error: {error.__class__.__name__}: {error}"
     if isinstance(error, OSError | TimeoutError):
-        return f"cannot reach the database: {error.strerror or error}"  # type: ignore[union-attr]
+        return f"cannot reach the database: {error.strerror or error}"
     return str(error)
 
 
@@ -81,7 +84,14 @@ async def _start_sandbox(settings: Settings, port: int) -> tuple[Settings, async
     started: list[SandboxStarted] = []
     ready = asyncio.Event()
     task = asyncio.create_task(
-        serve_sandbox(port=port, demo_accounts=3, ready=ready, on_start=started.append)
+        serve_sandbox(
+            port=port,
+            demo_accounts=3,
+            ready=ready,
+            on_start=started.append,
+            log_level=None,  # the logging configured for the server (redaction included)
+            log_config=None,
+        )
     )
     waiter = asyncio.create_task(ready.wait())
     await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
@@ -109,7 +119,14 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
     if args.sandbox:
         settings, sandbox = await _start_sandbox(settings, args.sandbox_port)
     database, server = await _open(settings)
+    metrics_port = args.metrics_port if args.metrics_port is not None else settings.metrics_port
+    stop_metrics = None
     try:
+        if metrics_port is not None:
+            try:
+                stop_metrics = serve_metrics(args.metrics_host, metrics_port)
+            except OSError as error:
+                raise CommandError(f"cannot serve metrics: {error.strerror}") from None
         app = create_app(Services.build(settings, database))
         config = uvicorn.Config(
             app,
@@ -143,6 +160,8 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
             )
         await web_task
     finally:
+        if stop_metrics is not None:
+            stop_metrics()
         await database.close()
         if server is not None:
             server.stop()
@@ -159,8 +178,7 @@ async def _migrate(settings: Settings, args: argparse.Namespace) -> None:
     database, server = await _open(settings)
     try:
         if args.rollback:
-            for name in await rollback(database.owner_dsn, args.rollback):
-                log.info("rolled back %s", name)
+            await rollback(database.owner_dsn, args.rollback)
         else:
             log.info("database is migrated")
     finally:
@@ -210,7 +228,45 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> None:
             server.stop()
 
 
-Command = Callable[[Settings, argparse.Namespace], Awaitable[None]]
+async def _start(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
+    try:
+        async with asyncio.timeout(30):
+            return await start_database(settings)
+    except START_UP_ERRORS as error:
+        raise CommandError(_describe(error)) from None
+
+
+async def _backup(settings: Settings, args: argparse.Namespace) -> None:
+    """ADM-03: a consistent dump while the server keeps running."""
+    owner_dsn, server = await _start(settings)
+    try:
+        await backup(owner_dsn, Path(args.file), prefer_path_tools=not settings.embedded)
+    except BackupError as error:
+        raise CommandError(str(error)) from None
+    except START_UP_ERRORS as error:
+        raise CommandError(_describe(error)) from None
+    finally:
+        if server is not None:
+            server.stop()
+
+
+async def _restore(settings: Settings, args: argparse.Namespace) -> None:
+    """ADM-03: a backup into an empty database (or replacing one, with --force)."""
+    owner_dsn, server = await _start(settings)
+    try:
+        await restore(
+            owner_dsn, Path(args.file), force=args.force, prefer_path_tools=not settings.embedded
+        )
+    except BackupError as error:
+        raise CommandError(str(error)) from None
+    except START_UP_ERRORS as error:
+        raise CommandError(_describe(error)) from None
+    finally:
+        if server is not None:
+            server.stop()
+
+
+Command = Callable[[Settings, argparse.Namespace], Coroutine[None, None, None]]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -231,6 +287,13 @@ def _parser() -> argparse.ArgumentParser:
         "--sandbox", action="store_true", help="trade against a built-in sandbox broker"
     )
     serve.add_argument("--sandbox-port", type=int, default=8765)
+    serve.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve Prometheus metrics on this port (default: METRICS_PORT; off when unset)",
+    )
+    serve.add_argument("--metrics-host", default="127.0.0.1", help="address of the metrics port")
     serve.set_defaults(run=_serve)
 
     sandbox = commands.add_parser("sandbox", help="run the Alpaca-compatible sandbox broker")
@@ -249,6 +312,19 @@ def _parser() -> argparse.ArgumentParser:
     rotate = commands.add_parser("rotate-key", help="re-encrypt credentials under the newest key")
     rotate.add_argument("--batch-size", type=int, default=100)
     rotate.set_defaults(run=_rotate_key)
+
+    backup_command = commands.add_parser(
+        "backup", help="write a consistent dump of the database (the server may keep running)"
+    )
+    backup_command.add_argument("file", help="where to write the dump (pg_dump custom format)")
+    backup_command.set_defaults(run=_backup)
+
+    restore_command = commands.add_parser("restore", help="restore a dump into an empty database")
+    restore_command.add_argument("file", help="a dump written by `alpaca-chat backup`")
+    restore_command.add_argument(
+        "--force", action="store_true", help="replace the tables of a database that has them"
+    )
+    restore_command.set_defaults(run=_restore)
     return parser
 
 

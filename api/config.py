@@ -41,6 +41,7 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     graphiql: bool = True
     snapshot_interval: float = 5.0
+    metrics_port: int | None = None
     key_file_created: bool = False
 
     @property
@@ -113,6 +114,15 @@ def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _port(env: Mapping[str, str], name: str) -> int | None:
+    raw = env.get(name)
+    if not raw:
+        return None
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(f"{name} must be a port number (1-65535), not {raw!r}")
+    return int(raw)
+
+
 def _url(env: Mapping[str, str], name: str, default: str | None) -> str | None:
     raw = env.get(name) or default
     if raw is None:
@@ -158,6 +168,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         allowed_origins=origins,
         graphiql=_flag(env, "GRAPHIQL", True),
         snapshot_interval=_positive_float(env, "SNAPSHOT_INTERVAL", 5.0),
+        metrics_port=_port(env, "METRICS_PORT"),
         key_file_created=created,
     )
 

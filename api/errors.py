@@ -1,4 +1,4 @@
-"""Expected failures with a code the client can act on (DESIGN.md, "Errors carry extensions.code").
+"""Expected failures with a code the client can act on (docs/architecture.md, public contract).
 
 Services in `api/` raise these; resolvers let them through untouched, and the
 schema's error extension (schema/errors.py) copies `code` and the extra fields
@@ -34,6 +34,8 @@ class ErrorCode(StrEnum):
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    # a request /graphql cannot take as sent (not a JSON object, a subscription over HTTP)
+    BAD_REQUEST = "BAD_REQUEST"
 
 
 def _camel(name: str) -> str:

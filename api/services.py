@@ -42,12 +42,12 @@ class Services:
     @classmethod
     def build(cls, settings: Settings, database: Database) -> Services:
         vault = Vault(settings.credentials_keys)
-        gateway = BrokerGateway(settings, vault, database)
+        gateway = BrokerGateway(settings, vault)
         accounts = AccountService(database, vault, gateway)
         trading = TradingService(database, gateway, accounts)
         chat = ChatService(database, accounts, trading, gateway, ChatEngine.from_settings(settings))
         bus = EventBus(database)
-        streams = StreamSupervisor(settings, vault, gateway, database, bus)
+        streams = StreamSupervisor(settings, vault, accounts, gateway, database, bus)
         return cls(
             settings=settings,
             database=database,

@@ -128,7 +128,7 @@ async def run(latency_ms: int, calls: int, workdir: Path) -> None:
         await db.connect(min_size=1, max_size=2)
         vault = Vault([key])
         ref = await store_account(db, vault, minted)
-        gateway = BrokerGateway(settings, vault, db)
+        gateway = BrokerGateway(settings, vault)
 
         raw = requests.Session()
         raw.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=4))

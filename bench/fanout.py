@@ -2,7 +2,8 @@
 
     python bench/fanout.py [--subscribers 1000,5000,10000] [--events 100] [--clients 3]
 
-Measures the subscription budget in DESIGN.md (10,000 subscribers on one
+Measures the subscription budget of docs/architecture.md#performance-budget (10,000
+subscribers on one
 process; an event reaches all of them in under 250 ms p99; under 40 KiB per
 idle subscriber) through everything a subscriber really meets: a real server
 process (`alpaca-chat serve`, uvicorn + Strawberry, the event bus, the stream

@@ -1,6 +1,7 @@
 """Fan-out through the event bus alone: N subscribers of one account in one process.
 
-Measures what the bus adds to the subscription budget in DESIGN.md (10,000
+Measures what the bus adds to the subscription budget in
+docs/architecture.md#performance-budget (10,000
 subscribers per process, an event reaching all of them within 250 ms p99,
 under 40 KiB per idle subscriber). Each event is published with `pg_notify`
 from a pool connection, travels through PostgreSQL to the bus's listening

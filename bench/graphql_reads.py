@@ -43,7 +43,7 @@ def serve(port: int, home: str) -> None:
     from starlette.responses import Response
     from starlette.routing import Route
 
-    from api.accounts.records import SELECT, AccountRecord
+    from api.accounts.records import SELECT, Account
     from api.app import create_app
     from api.config import load_settings
     from api.db import open_database
@@ -66,7 +66,7 @@ def serve(port: int, home: str) -> None:
                 rows = await conn.fetch(f"{SELECT} order by a.created_at, a.id")
             accounts = []
             for row in rows:
-                account = BrokerAccount.of(AccountRecord.from_row(row))
+                account = BrokerAccount.of(Account.from_row(row))
                 accounts.append(
                     {
                         "id": str(account.id),

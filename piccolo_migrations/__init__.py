@@ -1,7 +1,7 @@
-"""Ordered SQL migrations: `NNNN_name.up.sql` and its working backwards step `NNNN_name.down.sql`.
+"""The `alpaca_chat` Piccolo app's migrations, applied in ID order by `alpaca-chat migrate`.
 
-They run as the database owner (`alpaca-chat migrate`, or at start-up) and
-create the tables, the unprivileged runtime role, its column-listed grants,
-row-level security and the few SECURITY DEFINER functions used before a user
-is known.
+Each module returns a MigrationManager whose raw SQL (run as the database
+owner, forwards and backwards) creates the tables, the unprivileged runtime
+role, its column-listed grants, row-level security and the few SECURITY
+DEFINER functions used before a user is known.
 """

@@ -22,7 +22,6 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
@@ -32,8 +31,11 @@ from schema.accounts import AccountsMutation, AccountsQuery
 from schema.auth import AuthMutation, AuthQuery, AuthSubscription
 from schema.chat import ChatMutation, ChatQuery
 from schema.errors import CodedErrors, log_errors
-from schema.executor import AppExecutor
+from schema.executor import AppExecutor, QuietExecutor
+from schema.guards import DocumentGuards
+from schema.metrics import CountsSubscriptions
 from schema.realtime import RealtimeSubscription
+from schema.scalars import SCALAR_MAP
 from schema.trading import TradingMutation, TradingQuery
 
 
@@ -89,26 +91,28 @@ def cost_rules() -> tuple[type[ASTValidationRule], ...]:
     return tuple(_COST_RULES)
 
 
-def _extensions() -> list[Any]:
+def _extensions(*, production: bool) -> list[Any]:
     return [
         lambda: MaxTokensLimiter(max_token_count=limits.MAX_TOKENS),
         lambda: AddValidationRules(_COST_RULES),
         lambda: CachedParsing(maxsize=limits.PARSER_CACHE_SIZE),
-        lambda: ValidationCache(maxsize=limits.VALIDATION_CACHE_SIZE),
+        lambda: DocumentGuards(production=production),
         CodedErrors,
+        CountsSubscriptions,
     ]
 
 
 @cache
 def build_schema(*, production: bool = False) -> AppSchema:
-    """The schema; in production field suggestions ("did you mean ...") are off."""
+    """The schema; in production suggestions ("did you mean ...") are off everywhere and
+    introspection is for signed-in clients only (schema/guards.py)."""
     return AppSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=_extensions(),
-        config=StrawberryConfig(disable_field_suggestions=production),
-        execution_context_class=AppExecutor,
+        extensions=_extensions(production=production),
+        config=StrawberryConfig(disable_field_suggestions=production, scalar_map=SCALAR_MAP),
+        execution_context_class=QuietExecutor if production else AppExecutor,
     )
 
 

@@ -6,12 +6,13 @@ module answers with the parsed operation in one dictionary lookup, so the
 endpoint (schema/endpoint.py) can hand it straight to graphql-core.
 
 A document is only ever "prepared" after passing exactly the checks the
-Strawberry path applies, with the same limits: parsed with `MAX_TOKENS`, then
-validated with graphql-core's specified rules, our cost rules (depth,
-aliases) and Strawberry's own rules. Anything else (a syntax or validation
-error, an ambiguous or unknown operation name, a subscription) is not
-prepared, and the endpoint leaves the request to Strawberry, which reports it
-exactly as before. Both answers are cached (bounded LRU), so a client repeating
+Strawberry path applies, with the same limits: parsed with `MAX_TOKENS`, its
+field selections counted (schema/cost.py) before it is validated with
+graphql-core's specified rules, our cost rules (depth, aliases) and
+Strawberry's own rules. Anything else (a syntax or validation error, too many
+fields, an ambiguous or unknown operation name, a subscription, introspection,
+whose answer depends on who asks: schema/guards.py) is not prepared, and the
+endpoint leaves the request to Strawberry, which reports it exactly as before. Both answers are cached (bounded LRU), so a client repeating
 a bad document costs one lookup here, as it does in Strawberry's own caches.
 """
 
@@ -29,9 +30,10 @@ from graphql import (
     parse,
     specified_rules,
 )
-from strawberry.schema.schema import validate_document
 
 from schema import AppSchema, cost_rules, limits
+from schema.cost import selection_cost_error
+from schema.guards import asks_for_introspection, validate_document
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,8 @@ class PreparedDocuments:
         self._schema = schema
         # the same rules, in the same order, as the extensions in schema/__init__.py give
         self._rules = (*specified_rules, *cost_rules())
+        # as schema/guards.py validates it, so an invalid document is validated once (cached)
+        self._hide_suggestions = schema.config.disable_field_suggestions
         self.get = lru_cache(maxsize=maxsize)(self._prepare)
 
     def _prepare(self, query: str, operation_name: str | None) -> PreparedOperation | None:
@@ -63,8 +67,13 @@ class PreparedDocuments:
         operation = get_operation_ast(document, operation_name)
         if operation is None or operation.operation not in _FAST_OPERATIONS:
             return None
-        # `_schema` is the GraphQLSchema Strawberry built; its ValidationCache passes the same
-        if validate_document(self._schema._schema, document, self._rules):
+        # counted before validating: what validation costs is bounded first (schema/cost.py)
+        if selection_cost_error(document) is not None or asks_for_introspection(document):
+            return None
+        # `_schema` is the GraphQLSchema Strawberry built; schema/guards.py passes the same
+        if validate_document(
+            self._schema._schema, document, self._rules, self._hide_suggestions
+        ):
             return None
         return PreparedOperation(document, operation, operation_name)
 

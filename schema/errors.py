@@ -21,9 +21,10 @@ from api.errors import AppError, ErrorCode
 log = logging.getLogger("alpaca_chat.graphql")
 
 INTERNAL_MESSAGE = "Internal error"
-# graphql-core's wording for variable values that do not fit their type
+# graphql-core's wording for variable values that do not fit their type ("has invalid
+# value" since 3.3, the others before); tests/trading/test_orders.py pins it.
 _VARIABLE_VALUE = re.compile(
-    r"Variable '\$\w+' (got invalid value|of required type|of non-null type)"
+    r"Variable '\$\w+' (has invalid value|got invalid value|of required type|of non-null type)"
 )
 
 

@@ -259,3 +259,15 @@ class AppExecutor(SharedEventExecutor):
         """graphql-core's handling: located at the field; raised on for a non-null type."""
         path = Path(parent_path, response_name, parent_type.name)
         self.handle_field_error(raw_error, leaf.return_type, field_details_list, path)
+
+
+class QuietExecutor(AppExecutor):
+    """AppExecutor whose errors never suggest names ("Did you mean ..."): for production,
+    where a wrong enum value or input field must not list the right ones (schema/guards.py
+    does the same for validation)."""
+
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> Any:
+        # graphql-core's execute and subscribe pass `hide_suggestions` by keyword
+        kwargs["hide_suggestions"] = True
+        return super().build(*args, **kwargs)

@@ -7,4 +7,6 @@ pytest_plugins = [
     "tests.fixtures.sandbox",
     "tests.fixtures.server",
     "tests.fixtures.trading",
+    # last: it imports the plugins above, which must be registered (rewritten) first
+    "tests.fixtures.inprocess",
 ]

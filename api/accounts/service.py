@@ -4,6 +4,10 @@ Guarantees: every read and write runs in the owner's tenant scope, so another
 user's id looks exactly like a missing one (NOT_FOUND) and changes nothing;
 keys are verified with the broker before anything is stored and are stored
 only encrypted, bound to their row; the key id leaves only as its hint.
+
+This service is the one door to app.broker_accounts (ISO-01): one read hands
+out an ``Account`` that carries both what the product shows and what the
+broker needs, so a unit of work reads its account once and passes it down.
 """
 
 from __future__ import annotations
@@ -12,8 +16,8 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from api.accounts.records import SELECT, AccountRecord
-from api.broker import AccountRef, BrokerGateway, Snapshot, Verification
+from api.accounts.records import SELECT, Account
+from api.broker import BrokerGateway, Snapshot, Verification
 from api.broker.models import ENVIRONMENTS, Environment
 from api.db import Database
 from api.errors import BadUserInput, NotFound
@@ -35,7 +39,7 @@ def _environment(raw: str) -> Environment:
     value = raw.upper()
     if value not in ENVIRONMENTS:
         raise BadUserInput("Environment must be PAPER or LIVE", field="environment")
-    return value  # type: ignore[return-value]
+    return value
 
 
 def _keys(api_key_id: str, secret_key: str) -> tuple[str, str]:
@@ -55,25 +59,38 @@ class AccountService:
 
     # ------------------------------------------------------------------ reads
 
-    async def list(self, user_id: UUID) -> list[AccountRecord]:
+    async def list(self, user_id: UUID) -> list[Account]:
         async with self._database.tenant(user_id) as conn:
             rows = await conn.fetch(f"{SELECT} order by a.created_at, a.id")
-        return [AccountRecord.from_row(r) for r in rows if r["owner_id"] == user_id]
+        return [Account.from_row(r) for r in rows if r["owner_id"] == user_id]
 
-    async def get(self, user_id: UUID, account_id: UUID) -> AccountRecord:
-        """The account, or NOT_FOUND for a missing id and for anyone else's."""
+    async def find(self, user_id: UUID, account_id: UUID) -> Account | None:
+        """The account if `user_id` owns it, else None (another user's id looks absent).
+
+        Row-level security hides other tenants' rows; the owner comparison is
+        the second lock in case a policy is ever loosened.
+        """
         async with self._database.tenant(user_id) as conn:
             row = await conn.fetchrow(f"{SELECT} where a.id = $1", account_id)
         if row is None or row["owner_id"] != user_id:
-            raise NotFound("No such account")
-        return AccountRecord.from_row(row)
+            return None
+        return Account.from_row(row)
 
-    async def active(self, user_id: UUID) -> AccountRecord | None:
+    async def get(self, user_id: UUID, account_id: UUID) -> Account:
+        """The account, or NOT_FOUND for a missing id and for anyone else's."""
+        account = await self.find(user_id, account_id)
+        if account is None:
+            raise NotFound("No such account")
+        return account
+
+    async def active(self, user_id: UUID) -> Account | None:
         async with self._database.tenant(user_id) as conn:
             row = await conn.fetchrow(f"{SELECT} where a.id = u.active_account_id")
-        return AccountRecord.from_row(row) if row is not None else None
+        if row is None or row["owner_id"] != user_id:
+            return None
+        return Account.from_row(row)
 
-    async def resolve(self, user_id: UUID, account_id: UUID | None) -> AccountRecord:
+    async def resolve(self, user_id: UUID, account_id: UUID | None) -> Account:
         """`account_id`, or the active account when it is omitted."""
         if account_id is not None:
             return await self.get(user_id, account_id)
@@ -82,24 +99,15 @@ class AccountService:
             raise BadUserInput("Connect a broker account first", field="accountId")
         return account
 
-    async def ref(self, user_id: UUID, account_id: UUID | None) -> AccountRef:
-        """What the broker gateway needs to act on the account (still encrypted);
-        the active account when `account_id` is omitted."""
-        if account_id is None:
-            account_id = (await self.resolve(user_id, None)).id
-        ref = await self._gateway.account(user_id, account_id)
-        if ref is None:
-            raise NotFound("No such account")
-        return ref
-
-    async def snapshot(self, user_id: UUID, account_id: UUID) -> Snapshot:
-        return await self._gateway.snapshot(await self.ref(user_id, account_id))
+    async def snapshot(self, account: Account) -> Snapshot:
+        """The account's balances now, from the broker (no database read)."""
+        return await self._gateway.snapshot(account.broker)
 
     # ------------------------------------------------------------------ writes
 
     async def add(
         self, user_id: UUID, *, nickname: str, environment: str, api_key_id: str, secret_key: str
-    ) -> AccountRecord:
+    ) -> Account:
         """ACCT-01: verify with the broker first; store encrypted; the first becomes active."""
         nickname = clean_nickname(nickname)
         env = _environment(environment)
@@ -138,12 +146,12 @@ class AccountService:
 
     async def update_credentials(
         self, user_id: UUID, account_id: UUID, *, api_key_id: str, secret_key: str
-    ) -> AccountRecord:
+    ) -> Account:
         """ACCT-04: new keys must open the same Alpaca account, verified first."""
         account = await self.get(user_id, account_id)
         key_id, secret = _keys(api_key_id, secret_key)
         verification = await self._gateway.verify(account.environment, key_id, secret)
-        if verification.account_number != account.broker_account_number:
+        if verification.account_number != account.record.broker_account_number:
             raise BadUserInput(
                 "These keys open a different Alpaca account; add it as a new account instead",
                 field="apiKeyId",
@@ -161,7 +169,7 @@ class AccountService:
             )
         return await self.get(user_id, account_id)
 
-    async def rename(self, user_id: UUID, account_id: UUID, nickname: str) -> AccountRecord:
+    async def rename(self, user_id: UUID, account_id: UUID, nickname: str) -> Account:
         nickname = clean_nickname(nickname)
         try:
             async with self._database.tenant(user_id) as conn:
@@ -201,7 +209,7 @@ class AccountService:
                 )
                 await publish(conn, ActiveAccountChangedEvent(user_id, replacement))
 
-    async def set_active(self, user_id: UUID, account_id: UUID) -> AccountRecord:
+    async def set_active(self, user_id: UUID, account_id: UUID) -> Account:
         """ACCT-03: stored on the user, so every device agrees, and told to them live."""
         async with self._database.tenant(user_id) as conn:
             exists = await conn.fetchval(
@@ -219,7 +227,7 @@ class AccountService:
 
     async def set_chat_auto_execute(
         self, user_id: UUID, account_id: UUID, enabled: bool
-    ) -> AccountRecord:
+    ) -> Account:
         """Paper accounts may let chat orders through at once; live ones never."""
         account = await self.get(user_id, account_id)
         if enabled and account.environment == "LIVE":

@@ -29,6 +29,7 @@ class IssuedInvite:
 
 async def create_invite(database: Database, user_id: UUID) -> IssuedInvite:
     code = new_secret()
+    # SQL, naming only the columns the runtime role may insert (api/db/tables.py)
     async with database.tenant(user_id) as conn:
         expires_at = await conn.fetchval(
             "insert into app.invites (created_by, code_hash, expires_at)"

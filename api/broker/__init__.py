@@ -1,14 +1,14 @@
-"""The only place in the product that talks to Alpaca (decision 2 in DESIGN.md).
+"""The only place in the product that talks to Alpaca (decision 2 in docs/architecture.md).
 
-Create one ``BrokerGateway(settings, vault, database)`` per process and call its
-async methods with an ``AccountRef``; results are the frozen dataclasses of
-``api.broker.models``, failures a ``BrokerError`` with a code. Nothing outside
-this package imports alpaca-py.
+Create one ``BrokerGateway(settings, vault)`` per process and call its async
+methods with an ``AccountRef`` (the broker's view of a stored account, read by
+``api.accounts``); results are the frozen dataclasses of ``api.broker.models``,
+failures a ``BrokerError`` with a code. Nothing outside this package imports
+alpaca-py, and nothing inside it touches the database.
 """
 
-from api.broker.accounts import load_account_ref
 from api.broker.errors import BrokerError, ErrorCode
-from api.broker.gateway import BrokerGateway, RetryPolicy
+from api.broker.gateway import BrokerGateway
 from api.broker.http import Timeouts
 from api.broker.models import (
     AccountRef,
@@ -22,6 +22,8 @@ from api.broker.models import (
     Snapshot,
     Verification,
 )
+from api.broker.submission import NotSent, Placed, Refused, Submission, Unconfirmed
+from api.broker.transport import RetryPolicy
 
 __all__ = [
     "AccountRef",
@@ -31,13 +33,17 @@ __all__ = [
     "Clock",
     "Environment",
     "ErrorCode",
+    "NotSent",
     "Order",
     "OrderRequest",
+    "Placed",
     "Position",
     "Quote",
+    "Refused",
     "RetryPolicy",
     "Snapshot",
+    "Submission",
     "Timeouts",
+    "Unconfirmed",
     "Verification",
-    "load_account_ref",
 ]

@@ -32,6 +32,8 @@ from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
+from api.metrics import count_broker_call
+
 log = logging.getLogger(__name__)
 
 KEY_ID_HEADER = "APCA-API-KEY-ID"
@@ -62,8 +64,9 @@ class Answer:
 
     def message(self) -> str:
         """The broker's own words: Alpaca's ``{"code", "message"}`` body, else its text."""
-        if isinstance(self.body, dict) and isinstance(self.body.get("message"), str):
-            return self.body["message"]
+        message = self.body.get("message") if isinstance(self.body, dict) else None
+        if isinstance(message, str):
+            return message
         return self.text.strip()[:300] or f"HTTP {self.status}"
 
 
@@ -141,7 +144,9 @@ class ConnectionPool:
         elapsed = time.perf_counter() - started
         if failure is not None:
             log.info("broker %s %s: %s after %.0f ms", method, path, failure.value, elapsed * 1000)
+            count_broker_call(None)
             return NoAnswer(failure, elapsed)
+        count_broker_call(response.status_code)
         try:
             return _answer(response, parse_float)
         finally:

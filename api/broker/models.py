@@ -14,19 +14,18 @@ from typing import Literal
 from uuid import UUID
 
 Environment = Literal["PAPER", "LIVE"]
-OrderSide = Literal["buy", "sell"]
-OrderType = Literal["market", "limit", "stop", "stop_limit"]
-TimeInForce = Literal["day", "gtc", "opg", "cls", "ioc", "fok"]
 OrderStatusFilter = Literal["open", "closed", "all"]
 ENVIRONMENTS: tuple[Environment, ...] = ("PAPER", "LIVE")
 
 
 @dataclass(frozen=True, slots=True)
 class AccountRef:
-    """One stored broker account as read from app.broker_accounts, still encrypted.
+    """What the broker needs of one stored account: its environment and keys, still encrypted.
 
-    The ciphertexts are bound to (id, owner_id) by the vault; the gateway
-    decrypts them inside each call and forgets the plaintext when it returns.
+    ``api.accounts`` reads it in the owner's tenant scope as part of its
+    ``Account``; the ciphertexts are bound to (id, owner_id) by the vault, and
+    the gateway decrypts them inside each call and forgets the plaintext when
+    it returns (CRED-02).
     """
 
     id: UUID
@@ -143,20 +142,24 @@ class Clock:
 
 @dataclass(frozen=True, slots=True)
 class OrderRequest:
-    """An order as the product asks for it; exactly one of ``qty`` and ``notional``.
+    """An order on the wire: Alpaca's own field names and spellings ("buy", "stop_limit").
 
+    Plain strings on purpose: which orders make sense is decided above this
+    layer, by the order vocabulary in api/trading/orders.py, which builds these
+    from a validated intent (docs/architecture.md, "Layers and the import order").
     ``client_order_id`` is the idempotency key (TRADE-05): pass the proposal id
     when there is one, so a retry of the same proposal can never place twice;
-    the gateway makes a uuid4 when it is None.
+    placement (``api.trading.placement``) makes a uuid4 when it is None.
     """
 
     symbol: str
-    side: OrderSide
-    type: OrderType = "market"
+    side: str
+    type: str = "market"
     qty: Decimal | None = None
     notional: Decimal | None = None
-    time_in_force: TimeInForce = "day"
+    time_in_force: str = "day"
     limit_price: Decimal | None = None
     stop_price: Decimal | None = None
     extended_hours: bool = False
+    order_class: str = "simple"
     client_order_id: str | None = None

@@ -1,20 +1,21 @@
 """Turning the product's ``OrderRequest`` into the JSON body Alpaca receives.
 
-alpaca-py's request models (MarketOrderRequest and friends) check the
-combinations Alpaca checks (qty xor notional, limit price for limit orders,
-stop price for stops) so an impossible order is refused here, as
-BAD_USER_INPUT, before an audit row or a request exists. Their numeric fields
-are floats, so the body sent keeps our exact Decimal strings instead.
+This writes the wire; it decides nothing about which orders make sense. That
+is the order vocabulary's job, above this layer (api/trading/orders.py, which
+builds every ``OrderRequest`` from a validated intent). alpaca-py's request
+models (MarketOrderRequest and friends) build the body and keep their own
+checks (qty xor notional, a limit price on a limit order); what they refuse
+is BAD_USER_INPUT before an audit row or a request exists. Their numeric
+fields are floats, so the body sent keeps our exact Decimal strings instead.
 """
 
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from alpaca.trading.enums import OrderSide, TimeInForce
+from alpaca.trading.enums import OrderClass, OrderSide, TimeInForce
 from alpaca.trading.requests import (
     LimitOrderRequest,
     MarketOrderRequest,
@@ -33,52 +34,53 @@ _REQUESTS: dict[str, type[AlpacaOrderRequest]] = {
     "stop": StopOrderRequest,
     "stop_limit": StopLimitOrderRequest,
 }
-# Equities (BRK.B) and crypto pairs (BTC/USD); the symbol ends up in URL paths.
-_SYMBOL = re.compile(r"^[A-Z][A-Z0-9.]{0,15}(?:/[A-Z]{2,6})?$")
-# Alpaca allows up to 128 characters; printable ASCII keeps it safe in query strings and logs.
-_CLIENT_ORDER_ID = re.compile(r"^[\x21-\x7e]{1,128}$")
+# Text that goes into URL paths, query strings and logs: printable ASCII, no spaces,
+# at most Alpaca's 128 characters for a client order id.
+_WIRE_TEXT = re.compile(r"^[\x21-\x7e]{1,128}$")
 _AMOUNTS = ("qty", "notional", "limit_price", "stop_price")
 
 
 def symbol(raw: str) -> str:
+    """A symbol as it is sent (upper case); which symbols exist is decided above."""
     value = raw.strip().upper() if isinstance(raw, str) else ""
-    if not _SYMBOL.match(value):
-        raise bad_input(f"{raw!r} is not a valid symbol")
+    if not _WIRE_TEXT.match(value):
+        raise bad_input("the symbol cannot be sent to the broker")
     return value
 
 
 def client_order_id(raw: str) -> str:
-    if not isinstance(raw, str) or not _CLIENT_ORDER_ID.match(raw):
+    if not isinstance(raw, str) or not _WIRE_TEXT.match(raw):
         raise bad_input("client order id must be 1 to 128 printable characters without spaces")
     return raw
 
 
 def order_body(request: OrderRequest, coid: str) -> dict[str, Any]:
-    """The POST /v2/orders body; raises BAD_USER_INPUT for an order Alpaca would refuse."""
+    """The POST /v2/orders body; BAD_USER_INPUT for a request the wire cannot carry."""
     ticker = symbol(request.symbol)
     model = _REQUESTS.get(request.type)
     if model is None:
-        raise bad_input(f"unknown order type {request.type!r}")
+        raise bad_input(f"order type {request.type!r} cannot be sent")
     amounts = {name: getattr(request, name) for name in _AMOUNTS}
-    for name, value in amounts.items():
-        if value is None:
-            continue
-        if not isinstance(value, Decimal) or not value.is_finite() or value <= 0:
-            raise bad_input(f"{name.replace('_', ' ')} must be a positive number")
+    # A NaN or an infinity has no decimal string to send.
+    if any(v is not None and not v.is_finite() for v in amounts.values()):
+        raise bad_input("amounts and prices must be finite numbers")
+    # alpaca-py's fields are floats; the body gets the exact strings back below.
+    floats: dict[str, Any] = {k: float(v) for k, v in amounts.items() if v is not None}
     failure: BrokerError | None = None
     try:
         validated = model(
             symbol=ticker,
             side=OrderSide(request.side),
             time_in_force=TimeInForce(request.time_in_force),
+            order_class=OrderClass(request.order_class),
             extended_hours=request.extended_hours or None,
             client_order_id=coid,
-            **{k: float(v) for k, v in amounts.items() if v is not None},
+            **floats,
         )
     except ValidationError as error:
         failure = bad_input(_first_problem(error))
     except ValueError:
-        failure = bad_input("side or time in force is not valid")
+        failure = bad_input("side, time in force or order class cannot be sent")
     if failure is not None:
         raise failure
     # Plain strings, not alpaca-py's str enums: the same body is stored as the audit's jsonb.

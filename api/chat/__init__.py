@@ -1,6 +1,7 @@
 """The chat engine: tools bound to one account, a litellm driver and an offline interpreter.
 
-DESIGN.md decision 4: the model never holds the steering wheel. A turn's tools
+The model never holds the steering wheel
+(docs/architecture.md#decision-4-the-model-never-holds-the-steering-wheel). A turn's tools
 are built over one `AccountActions` object that the server bound to the account
 the user selected; no tool takes an account, so neither the model nor the text
 it reads can choose or change it (TRADE-01). Orders become proposals.

@@ -31,14 +31,12 @@ Rules for implementations (the accounts/trading services write the real one):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Literal, Protocol
+
+from api.trading.orders import OrderIntent
 
 Environment = Literal["PAPER", "LIVE"]
 OrderStatusFilter = Literal["open", "closed", "all"]
-Side = Literal["buy", "sell"]
-OrderType = Literal["market", "limit", "stop", "stop_limit"]
-TimeInForce = Literal["day", "gtc", "ioc", "fok", "opg", "cls"]
 
 
 @dataclass(frozen=True)
@@ -108,25 +106,14 @@ class AccountActions(Protocol):
 
     async def quote(self, symbol: str) -> dict[str, Any]: ...
 
-    async def propose_order(
-        self,
-        *,
-        symbol: str,
-        side: Side,
-        type: OrderType,
-        time_in_force: TimeInForce,
-        qty: Decimal | None = None,
-        notional: Decimal | None = None,
-        limit_price: Decimal | None = None,
-        stop_price: Decimal | None = None,
-    ) -> dict[str, Any]:
-        """Store (never send, on LIVE) an order proposal; exactly one of qty / notional is set.
+    async def propose_order(self, intent: OrderIntent) -> dict[str, Any]:
+        """Store (never send, on LIVE) a proposal of `intent`.
 
-        The registry has already checked the shape: positive amounts, notional
-        only for market orders, limit_price for limit/stop_limit, stop_price for
-        stop/stop_limit. The implementation still runs the full placeOrder
-        validation (TRADE-02: account active, symbol tradable, buying power or
-        position) before it stores anything.
+        The registry made the intent with the order vocabulary's one validator
+        (`validate_intent`, ORD-05), so its shape is the one placeOrder accepts.
+        The implementation still runs the full placeOrder validation (TRADE-02:
+        account active, symbol tradable, buying power or position) before it
+        stores anything.
         """
         ...
 

@@ -10,7 +10,11 @@ It is deliberately strict about orders: a buy or sell with words it does not
 understand ("buy 10 AAPL if it drops below 150") is not guessed into a market
 order; the user gets the help text instead. Anything else unknown also gets
 the help text. Parsing is pure and deterministic (`parse`), which is what the
-tests pin down.
+tests pin down. It only finds the parts of an order in the text: symbols by the
+order vocabulary's own pattern, numbers as written; the registry then checks
+them with the same parser and validator as a model's arguments and `placeOrder`
+(api/trading/orders.py, ORD-05), so "buy 99999999999999999999 AAPL" is
+answered with the bound it breaks.
 """
 
 from __future__ import annotations
@@ -18,13 +22,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from api.chat.actions import AccountContext, HistoryMessage
 from api.chat.drivers import DriverReply
 from api.chat.render import on_account, render_call
 from api.chat.tools import ToolRegistry
+from api.trading.orders import REQUIRED_PRICES, SYMBOL_PATTERN, Side, TimeInForce
 
 HELP = (
     "I understand plain commands:\n"
@@ -40,7 +44,8 @@ CANCEL_NEEDS_ID = (
 )
 
 NUM = r"(?:\d[\d,]*(?:\.\d+)?|\.\d+)"
-SYM = r"\$?(?P<sym>[a-z][a-z0-9.]{0,9}(?:/[a-z]{2,5})?)"
+# Matched case-insensitively: the text is lower case by then.
+SYM = r"\$?(?P<sym>" + SYMBOL_PATTERN + r")"
 # Words that can stand where a symbol goes but are never one in these commands.
 NOT_SYMBOLS = frozenset(
     {"all", "my", "the", "position", "positions", "everything", "it", "of", "shares", "order"}
@@ -78,13 +83,6 @@ def normalize(text: str) -> str:
     return text
 
 
-def _number(text: str) -> str:
-    value = Decimal(text.replace(",", ""))
-    if value == value.to_integral():
-        return str(value.quantize(Decimal(1)))
-    return format(value.normalize(), "f")
-
-
 def _symbol(match: re.Match[str]) -> str | None:
     sym = match.group("sym")
     return None if sym in NOT_SYMBOLS else sym.upper()
@@ -103,7 +101,8 @@ _CLOSE_RE = re.compile(
     r"^(?:close(?: out)?|exit|flatten|sell all(?: of)?|sell everything in|get out of|dump all)"
     r" (?:my |the )?(?:(?:position|positions|holding|stake) (?:in|on|of) )?(?:my )?"
     + SYM
-    + r"(?: position| holding| stake| shares| stock)?$"
+    + r"(?: position| holding| stake| shares| stock)?$",
+    re.IGNORECASE,
 )
 
 _ORDER_RE = re.compile(
@@ -114,7 +113,8 @@ _ORDER_RE = re.compile(
     + NUM
     + r")(?: shares?| units?| stocks?)?(?: of)?) "
     + SYM
-    + r"(?: shares?| stocks?)?(?P<rest>(?: .*)?)$"
+    + r"(?: shares?| stocks?)?(?P<rest>(?: .*)?)$",
+    re.IGNORECASE,
 )
 _STOP_RE = re.compile(r"\bstop(?: loss)?(?: (?:at|@|price(?: of)?))? \$?(?P<n>" + NUM + r")")
 _LIMIT_RES = (
@@ -126,12 +126,12 @@ _LIMIT_RES = (
 )
 _MARKET_RE = re.compile(r"\b(?:at )?(?:the )?market(?: price)?(?: order)?\b")
 _TIF = (
-    (re.compile(r"\b(?:gtc|good ['t]?til+ cancel+ed|good until cancel+ed)\b"), "gtc"),
-    (re.compile(r"\b(?:day order|for the day|for today|day)\b"), "day"),
-    (re.compile(r"\bioc\b|\bimmediate or cancel\b"), "ioc"),
-    (re.compile(r"\bfok\b|\bfill or kill\b"), "fok"),
-    (re.compile(r"\b(?:opg|at the open|on open)\b"), "opg"),
-    (re.compile(r"\b(?:cls|at the close|on close)\b"), "cls"),
+    (re.compile(r"\b(?:gtc|good ['t]?til+ cancel+ed|good until cancel+ed)\b"), TimeInForce.GTC),
+    (re.compile(r"\b(?:day order|for the day|for today|day)\b"), TimeInForce.DAY),
+    (re.compile(r"\bioc\b|\bimmediate or cancel\b"), TimeInForce.IOC),
+    (re.compile(r"\bfok\b|\bfill or kill\b"), TimeInForce.FOK),
+    (re.compile(r"\b(?:opg|at the open|on open)\b"), TimeInForce.OPG),
+    (re.compile(r"\b(?:cls|at the close|on close)\b"), TimeInForce.CLS),
 )
 # Harmless words around an order that carry no meaning for it.
 _FILLER = re.compile(r"\b(?:order|an|a|type|price|please|of|now|shares?|stocks?|it)\b")
@@ -173,17 +173,24 @@ _BALANCE_RE = re.compile(
     r"|^how am i doing(?: today)?$"
 )
 _QUOTE_RES = (
-    re.compile(r"^(?:get )?(?:a )?(?:quote|price|prices|quotes)(?: (?:of|for|on))? " + SYM + r"$"),
+    re.compile(
+        r"^(?:get )?(?:a )?(?:quote|price|prices|quotes)(?: (?:of|for|on))? " + SYM + r"$",
+        re.IGNORECASE,
+    ),
     re.compile(
         r"^(?:what(?:'s| is) )?(?:the )?(?:current )?(?:price|quote|share price) "
-        r"(?:of|for|on) " + SYM + r"(?: now| today| right now)?$"
+        r"(?:of|for|on) " + SYM + r"(?: now| today| right now)?$",
+        re.IGNORECASE,
     ),
-    re.compile(r"^" + SYM + r" (?:price|quote|share price)$"),
+    re.compile(r"^" + SYM + r" (?:price|quote|share price)$", re.IGNORECASE),
     re.compile(
         r"^(?:what(?:'s| is)|where(?:'s| is)) " + SYM + r" (?:trading at|at|worth|going for|"
-        r"trading|price)(?: now| today| right now)?$"
+        r"trading|price)(?: now| today| right now)?$",
+        re.IGNORECASE,
     ),
-    re.compile(r"^how much (?:is|does) (?:a share of )?" + SYM + r"(?: cost| trading at)?$"),
+    re.compile(
+        r"^how much (?:is|does) (?:a share of )?" + SYM + r"(?: cost| trading at)?$", re.IGNORECASE
+    ),
 )
 
 
@@ -237,27 +244,28 @@ def _parse_order(m: re.Match[str]) -> Command:
     rest = " " + m.group("rest").strip() + " "
     args: dict[str, Any] = {
         "symbol": symbol,
-        "side": "sell" if m.group("side") == "sell" else "buy",
+        "side": Side.SELL if m.group("side") == "sell" else Side.BUY,
     }
+    # Numbers go on as written ("1,000"): the registry reads them with the one parser.
     notional = m.group("notional") or m.group("notional2")
     if notional:
-        args["notional"] = _number(notional)
+        args["notional"] = notional
     else:
-        args["qty"] = _number(m.group("qty"))
+        args["qty"] = m.group("qty")
 
     stop = _STOP_RE.search(rest)
     if stop:
-        args["stop_price"] = _number(stop.group("n"))
+        args["stop_price"] = stop.group("n")
         rest = rest[: stop.start()] + " " + rest[stop.end() :]
     for pattern in _LIMIT_RES:
         if limit := pattern.search(rest):
-            args["limit_price"] = _number(limit.group("n"))
+            args["limit_price"] = limit.group("n")
             rest = rest[: limit.start()] + " " + rest[limit.end() :]
             break
     market = _MARKET_RE.search(rest)
     if market:
         rest = rest[: market.start()] + " " + rest[market.end() :]
-    args["time_in_force"] = "day"
+    args["time_in_force"] = TimeInForce.DAY
     for pattern, tif in _TIF:
         if found := pattern.search(rest):
             args["time_in_force"] = tif
@@ -267,14 +275,9 @@ def _parse_order(m: re.Match[str]) -> Command:
     if rest or (market and ("limit_price" in args or "stop_price" in args)):
         # Words we do not understand in an order could change its meaning: never guess.
         return _help(NOT_UNDERSTOOD)
-    if "stop_price" in args and "limit_price" in args:
-        args["type"] = "stop_limit"
-    elif "stop_price" in args:
-        args["type"] = "stop"
-    elif "limit_price" in args:
-        args["type"] = "limit"
-    else:
-        args["type"] = "market"
+    # The order type is the one that takes exactly the prices given.
+    prices = {name for name in ("limit_price", "stop_price") if name in args}
+    args["type"] = next(kind for kind, needed in REQUIRED_PRICES.items() if needed == prices)
     return Command("propose_order", args)
 
 

@@ -16,7 +16,7 @@ tool calls (then the turn stops with a clear message), at most
 default (a retry doubles the wait; the user can simply send again).
 
 litellm is imported on the first call, not at module import: it takes seconds
-to import and the server must start in under three (DESIGN.md budget). Its
+to import, and the server must be ready in two (docs/architecture.md#performance-budget). Its
 model price map is never fetched from the network (LITELLM_LOCAL_MODEL_COST_MAP),
 and its own loggers are held at WARNING because at DEBUG they print whole
 prompts, which hold account data.

@@ -10,7 +10,7 @@ Guarantees:
   client. If the model failed after proposing, what it proposed or sent is
   still stored, as an assistant note, so nothing done on the account is hidden.
 * No transaction is held open while the model or the broker works: each
-  write is its own unit of work (STYLE.md rule 3).
+  write is its own unit of work (docs/architecture.md#a-tenant-transaction-per-unit-of-work).
 * Nothing stored or returned holds a credential: tool results are built from
   broker records without keys, and the prompt is built from the account's
   nickname and environment only (CRED-02).
@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from uuid import UUID
 
-from api.accounts import AccountRecord, AccountService
+from api.accounts import Account, AccountService
 from api.broker import BrokerGateway
 from api.chat import store
 from api.chat.account_actions import ServiceActions
@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 
 # What the model sees of earlier messages; the driver may cut it further.
 HISTORY_WINDOW = 20
-MAX_HISTORY_LIMIT = 500
 INTERRUPTED_NOTE = (
     "The chat stopped before it could answer. What it did before stopping is shown "
     "here; proposals still need your confirmation."
@@ -68,14 +67,14 @@ class ChatService:
             mine = await store.insert(
                 conn, owner_id=user_id, account_id=account.id, role="USER", text=text
             )
-        async with self._database.tenant(user_id) as conn:
-            earlier = await store.window(conn, account.id, HISTORY_WINDOW, before=mine.id)
+        async with self._database.tenant(user_id):
+            earlier = await store.window(account.id, HISTORY_WINDOW, before=mine.id)
         actions = self._actions(user_id, account)
         try:
             turn = await self._engine.run_turn(
                 text,
                 [HistoryMessage(m.role.lower(), m.text) for m in earlier],  # type: ignore[arg-type]
-                AccountContext(account.nickname, account.environment),
+                AccountContext(account.record.nickname, account.environment),
                 actions,
             )
         except AppError:
@@ -88,19 +87,18 @@ class ChatService:
     async def history(
         self, user_id: UUID, account_id: UUID | None, limit: int
     ) -> list[ChatMessageRecord]:
-        """The account's newest `limit` messages, oldest first, with proposals (CHAT-03)."""
-        if not 1 <= limit <= MAX_HISTORY_LIMIT:
-            raise BadUserInput(f"limit must be between 1 and {MAX_HISTORY_LIMIT}", field="limit")
+        """The account's newest `limit` messages (1..500: schema/limits.py), oldest first,
+        with proposals (CHAT-03)."""
         account = await self._accounts.resolve(user_id, account_id)
-        async with self._database.tenant(user_id) as conn:
-            messages = await store.window(conn, account.id, limit)
-            return await store.with_proposals(conn, messages)
+        async with self._database.tenant(user_id):
+            messages = await store.window(account.id, limit)
+            return await store.with_proposals(messages)
 
-    def _actions(self, user_id: UUID, account: AccountRecord) -> ServiceActions:
+    def _actions(self, user_id: UUID, account: Account) -> ServiceActions:
         return ServiceActions(user_id, account, self._accounts, self._trading, self._gateway)
 
     async def _store_reply(
-        self, user_id: UUID, account: AccountRecord, turn: Turn, proposal_ids: list[UUID]
+        self, user_id: UUID, account: Account, turn: Turn, proposal_ids: list[UUID]
     ) -> ChatMessageRecord:
         calls = [
             StoredToolCall(c.name, c.arguments, c.result, c.ignored_arguments)
@@ -109,7 +107,7 @@ class ChatService:
         return await self._store_assistant(user_id, account, turn.text, calls, proposal_ids)
 
     async def _store_interrupted(
-        self, user_id: UUID, account: AccountRecord, actions: ServiceActions
+        self, user_id: UUID, account: Account, actions: ServiceActions
     ) -> None:
         log.warning("chat turn failed after %d proposing calls; stored a note", len(actions.made))
         calls = [StoredToolCall(m.name, m.arguments, m.result) for m in actions.made]
@@ -118,7 +116,7 @@ class ChatService:
     async def _store_assistant(
         self,
         user_id: UUID,
-        account: AccountRecord,
+        account: Account,
         text: str,
         calls: list[StoredToolCall],
         proposal_ids: list[UUID],
@@ -132,8 +130,8 @@ class ChatService:
                 text=text,
                 tool_calls=calls,
             )
-            await store.link_proposals(conn, reply.id, account.id, proposal_ids)
-            (linked,) = await store.with_proposals(conn, [reply])
+            await store.link_proposals(reply.id, account.id, proposal_ids)
+            (linked,) = await store.with_proposals([reply])
         return linked
 
 

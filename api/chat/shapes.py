@@ -126,16 +126,16 @@ def order_from_json(data: dict[str, Any]) -> Order:
 
 def proposal_json(proposal: Proposal) -> dict[str, Any]:
     """The PROPOSAL shape of `AccountActions` (snake_case; no account id)."""
-    ticket = proposal.ticket
+    intent = proposal.intent
     result: dict[str, Any] = {
         "id": str(proposal.id),
-        "symbol": ticket.symbol,
-        "side": ticket.side,
-        "type": ticket.type,
-        "time_in_force": ticket.time_in_force,
+        "symbol": intent.symbol,
+        "side": intent.side.value,
+        "type": intent.type.value,
+        "time_in_force": intent.time_in_force.value,
     }
     for key in ("qty", "notional", "limit_price", "stop_price"):
-        value = getattr(ticket, key)
+        value = getattr(intent, key)
         if value is not None:
             result[key] = _text(value)
     result.update(

@@ -1,8 +1,8 @@
 """Stored chat messages: one table, per user and account, under row-level security (CHAT-03).
 
-Every function here runs on a connection the caller opened with
-`Database.tenant(user_id)`, so PostgreSQL shows and accepts only that user's
-rows; queries also name the account, so histories never mix between accounts.
+Every function here runs inside the caller's `Database.tenant(user_id)`, so
+PostgreSQL shows and accepts only that user's rows; queries also name the
+account, so histories never mix between accounts.
 What is stored is what the user saw: the text, the tool calls with their
 validated arguments and results (secret-free by the `AccountActions`
 contract), and, through `order_proposals.message_id`, the proposals a reply made.
@@ -12,22 +12,33 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
 import asyncpg
+from piccolo.custom_types import Combinable
 
 from api.broker import Order
 from api.chat.shapes import order_from_json
+from api.db.tables import ChatMessage, OrderProposal
 from api.trading import Proposal
 from api.trading import proposals as proposal_rows
 
 log = logging.getLogger(__name__)
 
 Role = Literal["USER", "ASSISTANT"]
+
+_COLUMNS = (
+    ChatMessage.id,
+    ChatMessage.account_id,
+    ChatMessage.role,
+    ChatMessage.content,
+    ChatMessage.tool_calls,
+    ChatMessage.created_at,
+)
 
 
 @dataclass(frozen=True)
@@ -93,6 +104,7 @@ async def insert(
     text: str,
     tool_calls: Sequence[StoredToolCall] = (),
 ) -> ChatMessageRecord:
+    # SQL, naming only the columns the runtime role may insert (api/db/tables.py)
     row = await conn.fetchrow(
         """insert into app.chat_messages (owner_id, account_id, role, content, tool_calls)
             values ($1, $2, $3, $4, $5::jsonb)
@@ -103,45 +115,41 @@ async def insert(
         text,
         json.dumps([c.to_json() for c in tool_calls], ensure_ascii=False),
     )
+    assert row is not None  # RETURNING always answers one row
     return _record(row)
 
 
-async def link_proposals(
-    conn: asyncpg.Connection, message_id: UUID, account_id: UUID, proposal_ids: Sequence[UUID]
-) -> None:
+async def link_proposals(message_id: UUID, account_id: UUID, proposal_ids: Sequence[UUID]) -> None:
     """Attach the turn's proposals to its reply; only unlinked ones of the same account."""
     if proposal_ids:
-        await conn.execute(
-            """update app.order_proposals set message_id = $1
-               where id = any($2::uuid[]) and account_id = $3 and message_id is null""",
-            message_id,
-            list(proposal_ids),
-            account_id,
+        await OrderProposal.update({OrderProposal.message_id: message_id}).where(
+            OrderProposal.id.is_in(list(proposal_ids))
+            & (OrderProposal.account_id == account_id)
+            & OrderProposal.message_id.is_null()
         )
 
 
 async def window(
-    conn: asyncpg.Connection, account_id: UUID, limit: int, *, before: UUID | None = None
+    account_id: UUID, limit: int, *, before: UUID | None = None
 ) -> list[ChatMessageRecord]:
     """The newest `limit` messages of the account (older than `before`), oldest first."""
-    rows = await conn.fetch(
-        """select id, account_id, role, content, tool_calls, created_at from app.chat_messages
-            where account_id = $1 and ($2::uuid is null or id <> $2)
-            order by created_at desc, id desc limit $3""",
-        account_id,
-        before,
-        limit,
+    where: Combinable = ChatMessage.account_id == account_id
+    if before is not None:
+        where &= ChatMessage.id != before
+    rows = (
+        await ChatMessage.select(*_COLUMNS)
+        .where(where)
+        .order_by(ChatMessage.created_at, ChatMessage.id, ascending=False)
+        .limit(limit)
     )
     return [_record(r) for r in reversed(rows)]
 
 
-async def with_proposals(
-    conn: asyncpg.Connection, messages: Sequence[ChatMessageRecord]
-) -> list[ChatMessageRecord]:
+async def with_proposals(messages: Sequence[ChatMessageRecord]) -> list[ChatMessageRecord]:
     """The messages with the proposals linked to them, in their current status."""
     if not messages:
         return []
-    found = await proposal_rows.for_messages(conn, [m.id for m in messages])
+    found = await proposal_rows.for_messages([m.id for m in messages])
     by_message: dict[UUID, list[Proposal]] = {}
     for proposal in found:
         if proposal.message_id is not None:
@@ -160,7 +168,7 @@ async def with_proposals(
     ]
 
 
-def _record(row: asyncpg.Record) -> ChatMessageRecord:
+def _record(row: Mapping[str, Any] | asyncpg.Record) -> ChatMessageRecord:
     raw = row["tool_calls"]
     calls = json.loads(raw) if isinstance(raw, str) else (raw or [])
     return ChatMessageRecord(

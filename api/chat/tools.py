@@ -1,9 +1,10 @@
 """The chat's tools as data: name, description, argument schema and the bound service call.
 
-STYLE.md rule 7 and DESIGN.md decision 4. `build_tools(actions)` builds the
-registry for one turn over one `AccountActions` object, which the server bound
-to the account the user selected. The same registry serves the litellm driver
-(its OpenAI tool definitions) and the offline interpreter (`execute`).
+`build_tools(actions)` builds the registry for one turn over one `AccountActions`
+object, which the server bound to the account the user selected. The same
+registry serves the litellm driver (its OpenAI tool definitions) and the
+offline interpreter (`execute`). See docs/architecture.md#tools-as-data and
+docs/architecture.md#decision-4-the-model-never-holds-the-steering-wheel.
 
 Why the model cannot reach another account (TRADE-01):
 
@@ -15,7 +16,11 @@ Why the model cannot reach another account (TRADE-01):
 
 Validation also normalises what models send loosely: symbols upper-cased,
 enums lower-cased, numbers (JSON numbers or strings like "$1,000") turned into
-positive `Decimal`s. A validation failure or an expected service failure
+positive `Decimal`s. Symbols, numbers and whole orders are checked by the order
+vocabulary (api/trading/orders.py: `parse_symbol`, `parse_decimal`,
+`validate_intent`), the same code `placeOrder` runs, and the order tool's enums
+and descriptions are made from it, so the chat accepts exactly the orders the
+ticket accepts (ORD-05). A validation failure or an expected service failure
 (`AppError`) becomes a tool result ``{"error": {...}}`` so the model (or the
 interpreter) can explain it; it never reaches the service.
 """
@@ -27,21 +32,34 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from enum import StrEnum
 from typing import Any, Literal
 
 from api.chat.actions import AccountActions
-from api.errors import AppError, ErrorCode
+from api.errors import AppError, BadUserInput, ErrorCode
+from api.trading.orders import (
+    CRYPTO_TIMES_IN_FORCE,
+    CRYPTO_TYPES,
+    INPUT_FIELDS,
+    MAX_AMOUNT,
+    PLACEABLE_TYPES,
+    REQUIRED_PRICES,
+    OrderIntent,
+    Side,
+    TimeInForce,
+    parse_decimal,
+    parse_symbol,
+    validate_intent,
+)
 
 log = logging.getLogger(__name__)
 
 Kind = Literal["symbol", "decimal", "enum", "boolean", "order_id"]
 
-SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.]{0,9}(/[A-Z]{2,5})?$")
 ORDER_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-# Far beyond any real order; refuses exponent tricks ("1e30") before they reach a service.
-MAX_DECIMAL = Decimal("1000000000")
-MAX_DECIMAL_PLACES = 9
+# A refusal's field, from the GraphQL input name the validator gives to this tool's argument.
+_ARGUMENT_OF_FIELD = {graphql: argument for argument, graphql in INPUT_FIELDS.items()}
 
 
 class ToolArgumentError(Exception):
@@ -68,7 +86,7 @@ class Param:
     def schema(self) -> dict[str, Any]:
         schema: dict[str, Any]
         if self.kind == "decimal":
-            schema = {"type": "number", "exclusiveMinimum": 0}
+            schema = {"type": "number", "exclusiveMinimum": 0, "maximum": int(MAX_AMOUNT)}
         elif self.kind == "boolean":
             schema = {"type": "boolean"}
         elif self.kind == "enum":
@@ -99,7 +117,7 @@ class Param:
 
 
 BoundCall = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
-Check = Callable[[dict[str, Any]], None]
+Check = Callable[[dict[str, Any]], object]
 
 
 @dataclass(frozen=True)
@@ -245,7 +263,9 @@ class ToolRegistry:
 
 def build_tools(actions: AccountActions) -> ToolRegistry:
     """The registry for one turn, every tool bound to `actions` (one account, TRADE-01)."""
-    symbol = Param("symbol", "symbol", "Ticker symbol, e.g. AAPL", required=True)
+    symbol = Param(
+        "symbol", "symbol", "Ticker symbol (AAPL, BRK.B) or crypto pair (BTC/USD)", required=True
+    )
     tools = [
         Tool(
             "account_summary",
@@ -283,22 +303,18 @@ def build_tools(actions: AccountActions) -> ToolRegistry:
         ),
         Tool(
             "propose_order",
-            "Propose an order on this account. This does NOT send the order: it creates a "
-            "proposal the user must confirm in the app (the result's proposal.status says "
-            "what happened). Give exactly one of qty (shares) or notional (dollars; market "
-            "orders only). limit orders need limit_price, stop orders stop_price, stop_limit "
-            "both.",
+            _PROPOSE_ORDER,
             (
                 symbol,
-                Param("side", "enum", "buy or sell", required=True, choices=("buy", "sell")),
+                Param("side", "enum", "buy or sell", required=True, choices=_values(tuple(Side))),
                 Param(
                     "type",
                     "enum",
                     "Order type",
-                    choices=("market", "limit", "stop", "stop_limit"),
-                    default="market",
+                    choices=_values(PLACEABLE_TYPES),
+                    default=PLACEABLE_TYPES[0].value,
                 ),
-                Param("qty", "decimal", "Number of shares"),
+                Param("qty", "decimal", "Number of shares (or coins, for crypto)"),
                 Param("notional", "decimal", "Dollar amount to trade (market orders only)"),
                 Param("limit_price", "decimal", "Limit price in USD"),
                 Param("stop_price", "decimal", "Stop price in USD"),
@@ -306,12 +322,12 @@ def build_tools(actions: AccountActions) -> ToolRegistry:
                     "time_in_force",
                     "enum",
                     "How long the order stays open",
-                    choices=("day", "gtc", "ioc", "fok", "opg", "cls"),
-                    default="day",
+                    choices=_values(tuple(TimeInForce)),
+                    default=TimeInForce.DAY.value,
                 ),
             ),
-            lambda a: actions.propose_order(**a),
-            check=_check_order,
+            lambda a: actions.propose_order(_order_intent(a)),
+            check=_order_intent,
         ),
         Tool(
             "cancel_order",
@@ -335,20 +351,40 @@ def build_tools(actions: AccountActions) -> ToolRegistry:
     return ToolRegistry(tools, bound_to=actions)
 
 
-def _check_order(args: dict[str, Any]) -> None:
-    kind = args["type"]
-    if ("qty" in args) == ("notional" in args):
-        raise ToolArgumentError("give exactly one of qty or notional", "qty")
-    if "notional" in args and kind != "market":
-        raise ToolArgumentError("notional (dollar) orders must be market orders", "notional")
-    if kind in {"limit", "stop_limit"} and "limit_price" not in args:
-        raise ToolArgumentError(f"a {kind} order needs limit_price", "limit_price")
-    if kind in {"stop", "stop_limit"} and "stop_price" not in args:
-        raise ToolArgumentError(f"a {kind} order needs stop_price", "stop_price")
-    if kind in {"market", "stop"} and "limit_price" in args:
-        raise ToolArgumentError(f"a {kind} order takes no limit_price", "limit_price")
-    if kind in {"market", "limit"} and "stop_price" in args:
-        raise ToolArgumentError(f"a {kind} order takes no stop_price", "stop_price")
+def _values(members: Sequence[StrEnum]) -> tuple[str, ...]:
+    return tuple(m.value for m in members)
+
+
+def _prices_needed() -> str:
+    needs = [
+        f"{kind.value} orders need {' and '.join(sorted(prices))}"
+        for kind, prices in REQUIRED_PRICES.items()
+        if prices
+    ]
+    return ", ".join(needs)
+
+
+_PROPOSE_ORDER = (
+    "Propose an order on this account. This does NOT send the order: it creates a proposal "
+    "the user must confirm in the app (the result's proposal.status says what happened). "
+    "Give exactly one of qty or notional (dollars; market orders only). "
+    f"{_prices_needed().capitalize()}; no other prices. Fractional qty and notional orders "
+    "must be day orders. Crypto pairs are written like BTC/USD; crypto orders are "
+    f"{', '.join(_values(CRYPTO_TYPES))} and last {' or '.join(_values(CRYPTO_TIMES_IN_FORCE))}."
+)
+
+
+def _refusal(error: BadUserInput, argument: str | None = None) -> ToolArgumentError:
+    """The validator's refusal, naming this tool's argument instead of the GraphQL field."""
+    field_name = error.extensions.get("field") or ""
+    return ToolArgumentError(error.message, argument or _ARGUMENT_OF_FIELD.get(field_name))
+
+
+def _order_intent(args: dict[str, Any]) -> OrderIntent:
+    try:
+        return validate_intent(**args)
+    except BadUserInput as error:
+        raise _refusal(error) from None
 
 
 def _check_cancel(args: dict[str, Any]) -> None:
@@ -371,29 +407,20 @@ def _arguments(raw: Mapping[str, Any] | str | None) -> Mapping[str, Any]:
 
 
 def _symbol(name: str, value: Any) -> str:
-    text = value.strip().upper().lstrip("$") if isinstance(value, str) else ""
-    if not SYMBOL_RE.match(text):
-        raise ToolArgumentError(f"{name} must be a ticker symbol such as AAPL", name)
-    return text
+    try:
+        return parse_symbol(value)
+    except BadUserInput as error:
+        raise _refusal(error, name) from None
 
 
 def _decimal(name: str, value: Any) -> Decimal:
-    if isinstance(value, bool):
-        raise ToolArgumentError(f"{name} must be a number", name)
-    if isinstance(value, float):
-        value = repr(value)
     if isinstance(value, str):
-        value = value.strip().lstrip("$").replace(",", "").strip()
+        # What people and models write around a number: "$1,000".
+        value = value.strip().removeprefix("$").replace(",", "")
     try:
-        number = Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        raise ToolArgumentError(f"{name} must be a number", name) from None
-    if not number.is_finite() or number <= 0:
-        raise ToolArgumentError(f"{name} must be a positive number", name)
-    if number > MAX_DECIMAL or -number.as_tuple().exponent > MAX_DECIMAL_PLACES:  # type: ignore[operator]
-        raise ToolArgumentError(f"{name} is out of range", name)
-    # "10.00" and "10" are the same order; keep the plain form for summaries and history.
-    return number.quantize(Decimal(1)) if number == number.to_integral() else number.normalize()
+        return parse_decimal(value, name)
+    except BadUserInput as error:
+        raise _refusal(error, name) from None
 
 
 def _boolean(name: str, value: Any) -> bool:

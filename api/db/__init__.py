@@ -9,7 +9,7 @@ from api.db.database import Database
 from api.db.embedded import DATABASE_NAME, EmbeddedPostgres
 from api.db.migrations import migrate
 
-__all__ = ["Database", "open_database"]
+__all__ = ["Database", "open_database", "start_database"]
 
 
 async def _ensure_database(server: EmbeddedPostgres) -> None:
@@ -22,15 +22,18 @@ async def _ensure_database(server: EmbeddedPostgres) -> None:
         await conn.close()
 
 
-async def open_database(settings: Settings) -> tuple[Database, EmbeddedPostgres | None]:
-    """Start (or reuse) the database, migrate it, and connect the runtime pool."""
-    server = None
+async def start_database(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
+    """Start (or reuse) the database, untouched: the owner's DSN, and the embedded server."""
     if settings.embedded:
         server = EmbeddedPostgres(settings.home)
         await _ensure_database(server)
-        owner_dsn = server.dsn()
-    else:
-        owner_dsn = settings.database_url  # type: ignore[assignment]
+        return server.dsn(), server
+    return settings.database_url, None  # type: ignore[return-value]
+
+
+async def open_database(settings: Settings) -> tuple[Database, EmbeddedPostgres | None]:
+    """Start (or reuse) the database, migrate it, and connect the runtime pool."""
+    owner_dsn, server = await start_database(settings)
     await migrate(owner_dsn)
     database = Database(owner_dsn, login_as_runtime_role=server is not None)
     await database.connect()

@@ -1,11 +1,17 @@
 """Connection pools and the tenant scope every unit of work runs in.
 
-Two identities (decision 1 in DESIGN.md): the owner runs migrations and
+Two identities
+(docs/architecture.md#decision-1-the-database-enforces-tenancy): the owner runs migrations and
 operator commands; requests run as `alpaca_chat_app`, which is neither
 superuser nor owner, so row-level security always applies. Each unit of work
 is one short transaction whose first statement sets `app.user_id` with
 `set_config(..., true)`: the setting dies with the transaction, so a pooled
 connection never carries one tenant into the next request.
+
+Each unit of work is also the one place Piccolo querysets run (api/db/engine.py):
+the tables' engine uses the connection of the unit of work in progress, raw
+SQL on the yielded connection shares its transaction, and units of work do
+not nest.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 import asyncpg
+
+from api.db.engine import TABLE_ENGINE, running_on
 
 RUNTIME_ROLE = "alpaca_chat_app"
 OPS_ROLE = "alpaca_chat_ops"
@@ -73,33 +81,41 @@ class Database:
 
     @asynccontextmanager
     async def tenant(self, user_id: UUID) -> AsyncIterator[asyncpg.Connection]:
-        """One transaction acting as `user_id`; RLS shows that user's rows only."""
+        """One transaction acting as `user_id`; RLS shows that user's rows only.
+
+        Table querysets inside it run on the yielded connection; opening another
+        unit of work inside it raises NestedUnitOfWork.
+        """
         # BEGIN and set_config in one round trip; UUID() guarantees a safe literal.
         literal = str(UUID(str(user_id)))
         async with self.pool.acquire() as conn:
-            await conn.execute(f"begin; select set_config('app.user_id', '{literal}', true)")
-            try:
-                yield conn
-            except BaseException:
-                if not conn.is_closed():
-                    await conn.execute("rollback")
-                raise
-            else:
-                await conn.execute("commit")
+            with running_on(TABLE_ENGINE, conn):
+                await conn.execute(f"begin; select set_config('app.user_id', '{literal}', true)")
+                try:
+                    yield conn
+                except BaseException:
+                    if not conn.is_closed():
+                        await conn.execute("rollback")
+                    raise
+                else:
+                    await conn.execute("commit")
 
     @asynccontextmanager
     async def anonymous(self) -> AsyncIterator[asyncpg.Connection]:
         """A transaction with no user: only the SECURITY DEFINER functions help here."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            yield conn
+        async with self.pool.acquire() as conn:
+            with running_on(TABLE_ENGINE, conn):
+                async with conn.transaction():
+                    yield conn
 
     @asynccontextmanager
     async def as_operator(self) -> AsyncIterator[asyncpg.Connection]:
         """A transaction as the operator role, for commands run by whoever runs the server."""
         conn = await asyncpg.connect(self.owner_dsn)
         try:
-            async with conn.transaction():
-                await conn.execute(f"set local role {OPS_ROLE}")
-                yield conn
+            with running_on(TABLE_ENGINE, conn):
+                async with conn.transaction():
+                    await conn.execute(f"set local role {OPS_ROLE}")
+                    yield conn
         finally:
             await conn.close()

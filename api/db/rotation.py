@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from api.db.database import Database
+from api.db.tables import BrokerAccount
 from api.vault import Vault
 
 
@@ -31,31 +32,29 @@ async def rotate_credentials(
     on_batch: Callable[[RotationProgress], None] = lambda progress: None,
 ) -> RotationProgress:
     progress = RotationProgress()
-    async with database.as_operator() as conn:
-        progress.total = await conn.fetchval("select count(*) from app.broker_accounts")
+    async with database.as_operator():
+        progress.total = await BrokerAccount.count()
     last_id = UUID(int=0)
     while True:
-        async with database.as_operator() as conn:
-            rows = await conn.fetch(
-                """select id, key_id_encrypted, secret_encrypted from app.broker_accounts
-                   where id > $1 order by id limit $2 for update""",
-                last_id,
-                batch_size,
+        async with database.as_operator():
+            rows = (
+                await BrokerAccount.select(
+                    BrokerAccount.id, BrokerAccount.key_id_encrypted, BrokerAccount.secret_encrypted
+                )
+                .where(BrokerAccount.id > last_id)
+                .order_by(BrokerAccount.id)
+                .limit(batch_size)
+                .lock_rows("UPDATE")
             )
             for row in rows:
-                stale = [
-                    column
-                    for column in ("key_id_encrypted", "secret_encrypted")
-                    if not vault.is_current(row[column])
-                ]
-                if stale:
-                    await conn.execute(
-                        """update app.broker_accounts
-                           set key_id_encrypted = $2, secret_encrypted = $3 where id = $1""",
-                        row["id"],
-                        vault.rotate(row["key_id_encrypted"]),
-                        vault.rotate(row["secret_encrypted"]),
-                    )
+                key_id, secret = row["key_id_encrypted"], row["secret_encrypted"]
+                if not (vault.is_current(key_id) and vault.is_current(secret)):
+                    await BrokerAccount.update(
+                        {
+                            BrokerAccount.key_id_encrypted: vault.rotate(key_id),
+                            BrokerAccount.secret_encrypted: vault.rotate(secret),
+                        }
+                    ).where(BrokerAccount.id == row["id"])
                     progress.rewritten += 1
             progress.seen += len(rows)
         if not rows:

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator
 from typing import TypeGuard
 from uuid import UUID
 
-from api.accounts import AccountRecord, AccountService
+from api.accounts import Account, AccountService
 from api.live.supervisor import StreamSupervisor
 from api.realtime.bus import EventBus
 from api.realtime.events import (
@@ -60,14 +60,14 @@ class Feeds:
             self._streams.interest(user_id, account.id),
             self._bus.subscribe(key, session_id=session_id) as events,
         ):
-            yield account.id, await self._streams.current_snapshot(user_id, account.id)
+            yield account.id, await self._streams.current_snapshot(account)
             async for event in events:
                 if _is_update(event):
                     yield account.id, event
 
     async def active_account_changes(
         self, user_id: UUID, session_id: UUID
-    ) -> AsyncIterator[AccountRecord | None]:
+    ) -> AsyncIterator[Account | None]:
         """The user's active account (None: none) each time any device changes it."""
         async with self._bus.subscribe(owner_key(user_id), session_id=session_id) as events:
             async for event in events:

@@ -1,6 +1,7 @@
 """The stream supervisor: one trade-update stream per watched account, deployment-wide (RT-03).
 
-Decision 3 in DESIGN.md: the broker's trade updates and periodic snapshots go
+docs/architecture.md#decision-3-events-travel-through-postgresql: the broker's trade
+updates and periodic snapshots go
 to `pg_notify`, and a PostgreSQL advisory lock gives each account's stream
 exactly one owner across server processes. Alpaca allows one trade-update
 connection per account, so this is correctness, not thrift.
@@ -29,8 +30,10 @@ reconnect. A new subscriber's first snapshot is shared: one fetch serves every
 subscriber of the account within an interval.
 
 Keys (CRED-02): the stream asks for them on every (re)connect; they are
-decrypted right then from the ciphertext read in the owner's tenant scope and
-dropped once sent. Nothing here keeps plaintext.
+decrypted right then from the ciphertext read (through `AccountService`, in
+the owner's tenant scope) and dropped once sent. Nothing here keeps plaintext,
+and each unit of work (a refresh, a reconnect, a reconciliation) reads the
+account afresh, so replaced keys and a removed account are seen at once.
 """
 
 from __future__ import annotations
@@ -40,10 +43,11 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from uuid import UUID
 
+from api.accounts import Account, AccountService
 from api.broker.errors import BrokerError, ErrorCode
 from api.broker.gateway import BrokerGateway
 from api.broker.models import Order
@@ -51,6 +55,7 @@ from api.broker.trade_stream import KeylessTradingStream, trade_update
 from api.config import Settings
 from api.db import Database
 from api.live.ledger import OrderLedger, event_for
+from api.metrics import STREAMS_OWNED
 from api.realtime import (
     EventBus,
     OrderEvent,
@@ -73,6 +78,8 @@ MIN_REFRESH_SPACING = 0.25  # seconds between snapshot reads after a burst of fi
 RECONCILE_LIMIT = 100  # recent orders compared after a (re)connect
 RETRY_DELAY = 2.0  # after a failed reconciliation or snapshot read
 HALT_TIMEOUT = 2.0
+# a reconciliation retries after either; named, as mypy reads no `*` inside `except (...)`
+_RECONCILE_ERRORS: tuple[type[BaseException], ...] = (BrokerError, *CONNECTION_ERRORS)
 
 
 @dataclass(eq=False)
@@ -103,24 +110,7 @@ class _Watch:
 
 
 def _same_balances(a: SnapshotEvent | None, b: SnapshotEvent) -> bool:
-    return a is not None and a == _with_time(b, a.as_of)
-
-
-def _with_time(snapshot: SnapshotEvent, as_of: datetime) -> SnapshotEvent:
-    return SnapshotEvent(
-        snapshot.account_id,
-        snapshot.owner_id,
-        snapshot.cash,
-        snapshot.equity,
-        snapshot.buying_power,
-        snapshot.portfolio_value,
-        snapshot.last_equity,
-        snapshot.currency,
-        snapshot.status,
-        as_of,
-        snapshot.trading_blocked,
-        snapshot.pattern_day_trader,
-    )
+    return a is not None and a == replace(b, as_of=a.as_of)
 
 
 class StreamSupervisor:
@@ -130,6 +120,7 @@ class StreamSupervisor:
         self,
         settings: Settings,
         vault: Vault,
+        accounts: AccountService,
         gateway: BrokerGateway,
         database: Database,
         bus: EventBus,
@@ -140,6 +131,7 @@ class StreamSupervisor:
     ) -> None:
         self._settings = settings
         self._vault = vault
+        self._accounts = accounts
         self._gateway = gateway
         self._database = database
         self._bus = bus
@@ -230,28 +222,32 @@ class StreamSupervisor:
 
     # ------------------------------------------------------------------ first snapshot
 
-    async def current_snapshot(self, owner_id: UUID, account_id: UUID) -> SnapshotEvent:
+    async def current_snapshot(self, account: Account) -> SnapshotEvent:
         """The account's balances for a new subscriber: shared and at most one interval old.
 
-        Raises BrokerError (the broker is down) or NotFound-like None handling
-        is the caller's: call it only inside `interest()` for an owned account.
+        Raises BrokerError (the broker is down); call it only inside
+        `interest()`, with the account the subscriber's own read returned.
         """
-        watch = self._watches.get(account_id)
-        if watch is None or watch.owner_id != owner_id:
-            return await self._fetch_snapshot(owner_id, account_id)
+        watch = self._watches.get(account.id)
+        if watch is None or watch.owner_id != account.owner_id:
+            return await self._snapshot_of(account)
         if watch.latest is not None and time.monotonic() - watch.latest_at < self._interval:
             return watch.latest
         if watch.fetching is None or watch.fetching.done():
-            watch.fetching = asyncio.create_task(self._fetch_snapshot(owner_id, account_id))
+            watch.fetching = asyncio.create_task(self._snapshot_of(account))
         snapshot = await asyncio.shield(watch.fetching)
         watch.remember(snapshot, published=False)
         return snapshot
 
-    async def _fetch_snapshot(self, owner_id: UUID, account_id: UUID) -> SnapshotEvent:
-        ref = await self._gateway.account(owner_id, account_id)
-        if ref is None:
+    async def _snapshot_of(self, account: Account) -> SnapshotEvent:
+        snapshot = await self._gateway.snapshot(account.broker)
+        return SnapshotEvent.of(account.id, account.owner_id, snapshot)
+
+    async def _fetch_snapshot(self, watch: _Watch) -> SnapshotEvent:
+        account = await self._accounts.find(watch.owner_id, watch.account_id)
+        if account is None:
             raise BrokerError(ErrorCode.NOT_FOUND, "No such account")
-        return SnapshotEvent.of(account_id, owner_id, await self._gateway.snapshot(ref))
+        return await self._snapshot_of(account)
 
     # ------------------------------------------------------------------ one account
 
@@ -296,7 +292,8 @@ class StreamSupervisor:
         while True:
             ownership = await self._locks.acquire(watch.account_id, poll_interval=self._poll)
             async with ownership:
-                await self._own(watch, ownership)
+                with STREAMS_OWNED.track_inprogress():
+                    await self._own(watch, ownership)
             if ownership.lost:
                 log.warning(
                     "account %s: lost the stream lock's connection; competing again",
@@ -351,18 +348,19 @@ class StreamSupervisor:
     async def _environment(self, watch: _Watch) -> str:
         while True:
             try:
-                ref = await self._gateway.account(watch.owner_id, watch.account_id)
+                account = await self._accounts.find(watch.owner_id, watch.account_id)
             except CONNECTION_ERRORS as exc:
                 log.warning("account %s: cannot read the account (%s)", watch.account_id, exc)
             else:
-                return ref.environment if ref is not None else "PAPER"
+                return account.environment if account is not None else "PAPER"
             await asyncio.sleep(RETRY_DELAY)
 
     async def _credentials(self, watch: _Watch) -> tuple[str, str] | None:
         """Decrypted now, for one authentication message (CRED-02); None if removed."""
-        ref = await self._gateway.account(watch.owner_id, watch.account_id)
-        if ref is None:
+        account = await self._accounts.find(watch.owner_id, watch.account_id)
+        if account is None:
             return None
+        ref = account.broker
         try:
             return (
                 self._vault.decrypt(ref.key_id_encrypted, account_id=ref.id, owner_id=ref.owner_id),
@@ -420,11 +418,11 @@ class StreamSupervisor:
             await watch.reconcile_wanted.wait()
             watch.reconcile_wanted.clear()
             try:
-                ref = await self._gateway.account(watch.owner_id, watch.account_id)
-                if ref is None:
+                account = await self._accounts.find(watch.owner_id, watch.account_id)
+                if account is None:
                     continue  # removed: the bus ends this watch
-                orders = await self._gateway.orders(ref, "all", RECONCILE_LIMIT)
-            except (BrokerError, *CONNECTION_ERRORS) as exc:
+                orders = await self._gateway.orders(account.broker, "all", RECONCILE_LIMIT)
+            except _RECONCILE_ERRORS as exc:
                 log.warning(
                     "account %s: reconciliation failed (%s); retrying", watch.account_id, exc
                 )
@@ -467,7 +465,7 @@ class StreamSupervisor:
     async def _refresh_once(self, watch: _Watch) -> float:
         """One snapshot read and publish; returns how long to pause before the next."""
         try:
-            snapshot = await self._fetch_snapshot(watch.owner_id, watch.account_id)
+            snapshot = await self._fetch_snapshot(watch)
         except BrokerError as exc:
             if exc.code is ErrorCode.NOT_FOUND:
                 return self._interval  # removed: the bus ends this watch

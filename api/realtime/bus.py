@@ -1,6 +1,7 @@
 """One process's end of the event bus: a LISTEN connection and in-process fan-out.
 
-Events travel through PostgreSQL (decision 3 in DESIGN.md): whichever
+Events travel through PostgreSQL
+(docs/architecture.md#decision-3-events-travel-through-postgresql): whichever
 process publishes with `pg_notify`, every process listening on the channel
 receives the event and hands it to its own subscribers (RT-02). Each process
 creates one `EventBus` at start-up and passes it down; there is no module

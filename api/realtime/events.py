@@ -1,6 +1,7 @@
 """The event vocabulary carried by PostgreSQL NOTIFY, and its wire format.
 
-Every server process listens on one channel (decision 3 in DESIGN.md), so the
+Every server process listens on one channel
+(docs/architecture.md#decision-3-events-travel-through-postgresql), so the
 payloads are small JSON objects: ids, a kind, and only as much data as the
 receiver cannot cheaply re-read. Snapshots and order events carry their fields
 because 10,000 subscribers re-reading from the broker for every event would

@@ -9,23 +9,41 @@ expire after two minutes and are validated again on confirmation.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
+from piccolo.columns import Column
+from piccolo.columns.combination import WhereRaw
+from piccolo.query.methods.select import SelectRaw
 
 from api.accounts import AccountRecord
-from api.trading.tickets import OrderTicket
+from api.db.tables import OrderProposal
+from api.trading.orders import OrderIntent
 from api.trading.validation import CheckedOrder
 
 LIFETIME = timedelta(minutes=2)
 
-_SELECT = """select p.id, p.account_id, p.request, p.summary, p.estimated_cost, p.status,
-    p.broker_order_id, p.created_at, p.expires_at, p.message_id, a.environment,
-    p.expires_at <= now() as expired
-    from app.order_proposals p join app.broker_accounts a on a.id = p.account_id"""
+# Proposals are read with the account's environment; whether one has expired is
+# the database's clock, as for claim().
+_COLUMNS = (
+    OrderProposal.id,
+    OrderProposal.account_id,
+    OrderProposal.request,
+    OrderProposal.summary,
+    OrderProposal.estimated_cost,
+    OrderProposal.status,
+    OrderProposal.broker_order_id,
+    OrderProposal.created_at,
+    OrderProposal.expires_at,
+    OrderProposal.message_id,
+    OrderProposal.account_id.environment.as_alias("environment"),
+    SelectRaw("expires_at <= now() AS expired"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +51,7 @@ class Proposal:
     id: UUID
     account_id: UUID
     environment: str
-    ticket: OrderTicket
+    intent: OrderIntent
     summary: str
     estimated_cost: Decimal
     status: str
@@ -43,7 +61,7 @@ class Proposal:
     message_id: UUID | None = None
 
     @classmethod
-    def from_row(cls, row: asyncpg.Record) -> Proposal:
+    def from_row(cls, row: Mapping[str, Any] | asyncpg.Record) -> Proposal:
         status = row["status"]
         if status == "PENDING" and row["expired"]:
             status = "EXPIRED"
@@ -52,7 +70,7 @@ class Proposal:
             id=row["id"],
             account_id=row["account_id"],
             environment=row["environment"],
-            ticket=OrderTicket.from_json(
+            intent=OrderIntent.from_json(
                 json.loads(request) if isinstance(request, str) else request
             ),
             summary=row["summary"],
@@ -72,6 +90,7 @@ async def store(
     message_id: UUID | None = None,
 ) -> Proposal:
     proposal_id = uuid4()
+    # SQL, naming only the columns the runtime role may insert (api/db/tables.py)
     await conn.execute(
         """insert into app.order_proposals
            (id, owner_id, account_id, message_id, request, summary, estimated_cost, expires_at)
@@ -80,46 +99,48 @@ async def store(
         account.owner_id,
         account.id,
         message_id,
-        json.dumps(checked.ticket.to_json()),
+        json.dumps(checked.intent.to_json()),
         checked.summary,
         checked.estimated_cost,
         LIFETIME,
     )
-    found = await load(conn, proposal_id)
+    found = await load(proposal_id)
     assert found is not None
     return found
 
 
-async def load(conn: asyncpg.Connection, proposal_id: UUID) -> Proposal | None:
-    row = await conn.fetchrow(f"{_SELECT} where p.id = $1", proposal_id)
-    return Proposal.from_row(row) if row is not None else None
+async def load(proposal_id: UUID) -> Proposal | None:
+    rows = await OrderProposal.select(*_COLUMNS).where(OrderProposal.id == proposal_id)
+    return Proposal.from_row(rows[0]) if rows else None
 
 
-async def for_messages(conn: asyncpg.Connection, message_ids: list[UUID]) -> list[Proposal]:
-    rows = await conn.fetch(
-        f"{_SELECT} where p.message_id = any($1::uuid[]) order by p.created_at",
-        message_ids,
+async def for_messages(message_ids: list[UUID]) -> list[Proposal]:
+    if not message_ids:
+        return []
+    rows = (
+        await OrderProposal.select(*_COLUMNS)
+        .where(OrderProposal.message_id.is_in(message_ids))
+        .order_by(OrderProposal.created_at)
     )
     return [Proposal.from_row(r) for r in rows]
 
 
-async def claim(conn: asyncpg.Connection, proposal_id: UUID) -> bool:
+async def claim(proposal_id: UUID) -> bool:
     """PENDING → CONFIRMED, once: concurrent confirmations race here and one wins."""
-    claimed = await conn.fetchval(
-        """update app.order_proposals set status = 'CONFIRMED'
-           where id = $1 and status = 'PENDING' and expires_at > now() returning id""",
-        proposal_id,
+    claimed = (
+        await OrderProposal.update({OrderProposal.status: "CONFIRMED"})
+        .where(
+            (OrderProposal.id == proposal_id)
+            & (OrderProposal.status == "PENDING")
+            & WhereRaw("expires_at > now()")
+        )
+        .returning(OrderProposal.id)
     )
-    return claimed is not None
+    return bool(claimed)
 
 
-async def set_status(
-    conn: asyncpg.Connection, proposal_id: UUID, status: str, broker_order_id: str | None = None
-) -> None:
-    await conn.execute(
-        """update app.order_proposals
-           set status = $2, broker_order_id = coalesce($3, broker_order_id) where id = $1""",
-        proposal_id,
-        status,
-        broker_order_id,
-    )
+async def set_status(proposal_id: UUID, status: str, broker_order_id: str | None = None) -> None:
+    values: dict[Column | str, Any] = {OrderProposal.status: status}
+    if broker_order_id is not None:
+        values[OrderProposal.broker_order_id] = broker_order_id
+    await OrderProposal.update(values).where(OrderProposal.id == proposal_id)

@@ -9,7 +9,7 @@ from uuid import UUID
 
 import strawberry
 
-from api.accounts import AccountRecord
+from api.accounts import Account
 from api.broker import Snapshot
 from schema.context import Info
 
@@ -77,23 +77,27 @@ class BrokerAccount:
     chat_auto_execute: bool = strawberry.field(
         description="Paper only: chat orders go through without confirmation."
     )
+    # The account as the resolver that made this object read it, so `snapshot` asks the
+    # broker without reading the row again; private: never part of the schema.
+    account: strawberry.Private[Account]
 
     @strawberry.field(description="Fetched from the broker when asked for.")
     async def snapshot(self, info: Info) -> AccountSnapshot:
-        user_id = info.context.require_principal().user_id
-        return AccountSnapshot.of(await info.context.services.accounts.snapshot(user_id, self.id))
+        return AccountSnapshot.of(await info.context.services.accounts.snapshot(self.account))
 
     @classmethod
-    def of(cls, account: AccountRecord) -> BrokerAccount:
+    def of(cls, account: Account) -> BrokerAccount:
+        record = account.record
         return cls(
-            id=account.id,
-            nickname=account.nickname,
-            environment=Environment(account.environment),
-            key_hint=account.key_hint,
-            is_active=account.is_active,
-            created_at=account.created_at,
-            last_verified_at=account.last_verified_at,
-            chat_auto_execute=account.chat_auto_execute,
+            id=record.id,
+            nickname=record.nickname,
+            environment=Environment(record.environment),
+            key_hint=record.key_hint,
+            is_active=record.is_active,
+            created_at=record.created_at,
+            last_verified_at=record.last_verified_at,
+            chat_auto_execute=record.chat_auto_execute,
+            account=account,
         )
 
 

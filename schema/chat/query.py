@@ -8,6 +8,7 @@ import strawberry
 
 from schema.chat.types import ChatMessage
 from schema.context import Info
+from schema.limits import list_limit
 from schema.permissions import IsAuthenticated
 
 
@@ -21,5 +22,5 @@ class ChatQuery:
         self, info: Info, account_id: UUID | None = None, limit: int = 50
     ) -> list[ChatMessage]:
         user_id = info.context.require_principal().user_id
-        found = await info.context.services.chat.history(user_id, account_id, limit)
+        found = await info.context.services.chat.history(user_id, account_id, list_limit(limit))
         return [ChatMessage.of(m) for m in found]

@@ -2,12 +2,13 @@
 
 graphql-core runs the subscription's selection set for every subscriber and
 every event. With 10,000 subscribers of one account that is 10,000 identical
-executions per event, about half of the server's fan-out time (DESIGN.md's
-budget: 250 ms to reach them all). An event mapped once (`SharedPayload`, see
-types.py) is the same object for every subscriber of that account, so its
-result for one operation (same parsed document, same variables) is computed
-once and handed to the others; Strawberry still encodes and sends it per
-subscriber, and runs its error handling per subscriber.
+executions per event, about half of the server's fan-out time (the budget in
+docs/architecture.md#performance-budget: 250 ms to reach them all). An event
+mapped once (`SharedPayload`, see types.py) is the same object for every
+subscriber of that account, so its result for one operation (same parsed
+document, same variables) is computed once and handed to the others;
+Strawberry still encodes and sends it per subscriber, and runs its error
+handling per subscriber.
 
 Why sharing is safe: a payload object is only ever yielded to subscriptions of
 one account, hence of one owner (the bus routes by owner and account, ISO-03),

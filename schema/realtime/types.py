@@ -1,7 +1,7 @@
 """GraphQL types of the realtime domain, mapped from api.realtime events.
 
 Event payloads carry only ids and the fields a client shows; their names
-follow the planned contract (schema-plan.graphql, Subscription section).
+follow the committed contract (schema.graphql, the Subscription type).
 """
 
 from __future__ import annotations

@@ -20,15 +20,17 @@ class TradingMutation:
     )
     async def place_order(self, info: Info, input: PlaceOrderInput) -> Order:
         user_id = info.context.require_principal().user_id
-        order = await info.context.services.trading.place_order(
-            user_id, input.account_id, input.ticket()
-        )
-        return Order.of(order)
+        intent = input.intent()
+        services = info.context.services
+        account = await services.accounts.resolve(user_id, input.account_id)
+        return Order.of(await services.trading.place_order(account, intent))
 
     @strawberry.mutation(permission_classes=[IsAuthenticated])
     async def cancel_order(self, info: Info, order_id: str, account_id: UUID | None = None) -> bool:
         user_id = info.context.require_principal().user_id
-        await info.context.services.trading.cancel_order(user_id, account_id, order_id)
+        services = info.context.services
+        account = await services.accounts.resolve(user_id, account_id)
+        await services.trading.cancel_order(account, order_id)
         return True
 
     @strawberry.mutation(

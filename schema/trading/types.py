@@ -5,39 +5,28 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
+from typing import TypeVar
 from uuid import UUID
 
 import strawberry
 
 from api.broker import Order as BrokerOrder
 from api.broker import Position as BrokerPosition
-from api.trading import OrderTicket, Proposal
+from api.trading import Proposal
+from api.trading.orders import OrderIntent, OrderType, Side, TimeInForce, validate_intent
 from schema.accounts.types import Environment
 
+# The order vocabulary's own enums, under their public GraphQL names (ORD-05).
+strawberry.enum(Side, name="OrderSide")
+strawberry.enum(OrderType)
+strawberry.enum(TimeInForce)
 
-@strawberry.enum
-class OrderSide(Enum):
-    BUY = "buy"
-    SELL = "sell"
-
-
-@strawberry.enum
-class OrderType(Enum):
-    MARKET = "market"
-    LIMIT = "limit"
-    STOP = "stop"
-    STOP_LIMIT = "stop_limit"
-    TRAILING_STOP = "trailing_stop"
+_E = TypeVar("_E", bound=Enum)
 
 
-@strawberry.enum
-class TimeInForce(Enum):
-    DAY = "day"
-    GTC = "gtc"
-    IOC = "ioc"
-    FOK = "fok"
-    OPG = "opg"
-    CLS = "cls"
+def _known(kind: type[_E], value: str | None) -> _E | None:
+    """The member for a broker's value, or None for one this product does not know."""
+    return next((member for member in kind if member.value == value), None)
 
 
 @strawberry.enum
@@ -83,7 +72,7 @@ class Order:
     id: str
     client_order_id: str
     symbol: str | None
-    side: OrderSide | None
+    side: Side | None
     type: OrderType | None
     time_in_force: TimeInForce
     qty: Decimal | None
@@ -105,8 +94,8 @@ class Order:
             id=o.id,
             client_order_id=o.client_order_id,
             symbol=o.symbol,
-            side=OrderSide(o.side) if o.side in ("buy", "sell") else None,
-            type=OrderType(o.type) if o.type in OrderType._value2member_map_ else None,
+            side=_known(Side, o.side),
+            type=_known(OrderType, o.type),
             time_in_force=TimeInForce(o.time_in_force),
             qty=o.qty,
             notional=o.notional,
@@ -128,7 +117,7 @@ class OrderProposal:
     id: UUID
     account_id: UUID
     symbol: str
-    side: OrderSide
+    side: Side
     type: OrderType
     time_in_force: TimeInForce
     qty: Decimal | None
@@ -144,14 +133,14 @@ class OrderProposal:
 
     @classmethod
     def of(cls, p: Proposal) -> OrderProposal:
-        t = p.ticket
+        t = p.intent
         return cls(
             id=p.id,
             account_id=p.account_id,
             symbol=t.symbol,
-            side=OrderSide(t.side),
-            type=OrderType(t.type),
-            time_in_force=TimeInForce(t.time_in_force),
+            side=t.side,
+            type=t.type,
+            time_in_force=t.time_in_force,
             qty=t.qty,
             notional=t.notional,
             limit_price=t.limit_price,
@@ -168,7 +157,7 @@ class OrderProposal:
 @strawberry.input(description="An order; give exactly one of qty and notional.")
 class PlaceOrderInput:
     symbol: str
-    side: OrderSide
+    side: Side
     account_id: UUID | None = strawberry.field(default=None, description="Default: active account")
     type: OrderType = OrderType.MARKET
     qty: Decimal | None = None
@@ -178,15 +167,16 @@ class PlaceOrderInput:
     time_in_force: TimeInForce = TimeInForce.DAY
     extended_hours: bool = False
 
-    def ticket(self) -> OrderTicket:
-        return OrderTicket.parse(
+    def intent(self) -> OrderIntent:
+        """The order in shape, or BAD_USER_INPUT naming the input field (ORD-05)."""
+        return validate_intent(
             symbol=self.symbol,
-            side=self.side.value,
-            type=self.type.value,
+            side=self.side,
+            type=self.type,
             qty=self.qty,
             notional=self.notional,
             limit_price=self.limit_price,
             stop_price=self.stop_price,
-            time_in_force=self.time_in_force.value,
+            time_in_force=self.time_in_force,
             extended_hours=self.extended_hours,
         )

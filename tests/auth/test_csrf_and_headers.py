@@ -6,7 +6,13 @@ import httpx
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from tests.fixtures.server import GraphQLWebSocket, RunningServer, signed_up_user, unique_email
+from tests.fixtures.server import (
+    REPO,
+    GraphQLWebSocket,
+    RunningServer,
+    signed_up_user,
+    unique_email,
+)
 
 FOREIGN = "https://evil.example"
 ME = {"query": "{ me { email } }"}
@@ -132,8 +138,13 @@ def test_graphiql_page_has_its_own_policy_and_can_be_switched_off(
 
 
 def test_pwa_and_service_worker_are_served(server: RunningServer) -> None:
+    """MOB-04: the shell and its service worker, byte for byte; the worker always revalidated."""
     index = httpx.get(server.url + "/")
-    assert index.status_code in (200, 404)  # the PWA is being written alongside
+    assert index.status_code == 200
+    assert index.headers["content-type"].startswith("text/html")
+    assert index.content == (REPO / "pwa" / "index.html").read_bytes()
     sw = httpx.get(server.url + "/sw.js")
-    if sw.status_code == 200:
-        assert sw.headers["cache-control"] == "no-cache"
+    assert sw.status_code == 200
+    assert sw.headers["content-type"].startswith(("text/javascript", "application/javascript"))
+    assert sw.content == (REPO / "pwa" / "sw.js").read_bytes()
+    assert sw.headers["cache-control"] == "no-cache"

@@ -1,5 +1,9 @@
 """Gateway fixtures: a BrokerGateway pointed at the sandbox subprocess, over a real database.
 
+Accounts are read by the accounts service and orders go through ``Placement``
+(api.trading.placement), the one path by which an order leaves, so what these
+tests assert about TRADE-05 is what the product does.
+
 Timeouts are short (1 s read) so injected latency and "accept then time out"
 faults take a second, not ten; everything else is the production code path.
 """
@@ -12,9 +16,11 @@ from typing import Any
 
 import pytest
 
+from api.accounts import AccountService
 from api.broker import AccountRef, BrokerGateway, RetryPolicy, Timeouts
 from api.config import Settings
 from api.db import Database
+from api.trading.placement import Placement
 from api.vault import Vault
 from tests.broker.helpers import sign_up, store_account
 from tests.fixtures.postgres import TEST_CREDENTIALS_KEY
@@ -44,7 +50,7 @@ MakeGateway = Callable[..., BrokerGateway]
 
 
 @pytest.fixture
-def make_gateway(broker_settings: Settings, vault: Vault, db: Database) -> Iterator[MakeGateway]:
+def make_gateway(broker_settings: Settings, vault: Vault) -> Iterator[MakeGateway]:
     """Gateways as the app builds them; ``urls`` overrides Settings fields, ``retry`` the policy."""
     made: list[BrokerGateway] = []
 
@@ -52,7 +58,6 @@ def make_gateway(broker_settings: Settings, vault: Vault, db: Database) -> Itera
         gateway = BrokerGateway(
             dataclasses.replace(broker_settings, **urls),
             vault,
-            db,
             timeouts=Timeouts(connect=1.0, read=READ_TIMEOUT),
             retry=retry,
             max_workers=4,
@@ -71,7 +76,19 @@ def gateway(make_gateway: MakeGateway) -> BrokerGateway:
 
 
 @pytest.fixture
-async def make_account(db: Database, vault: Vault, sandbox: SandboxHandle) -> MakeAccount:
+def placement(db: Database, gateway: BrokerGateway) -> Placement:
+    return Placement(db, gateway)
+
+
+@pytest.fixture
+def accounts(db: Database, vault: Vault, gateway: BrokerGateway) -> AccountService:
+    return AccountService(db, vault, gateway)
+
+
+@pytest.fixture
+async def make_account(
+    db: Database, vault: Vault, accounts: AccountService, sandbox: SandboxHandle
+) -> MakeAccount:
     """Mint sandbox keys (registered with the log audit) and store them for a new user."""
 
     async def make(
@@ -79,7 +96,7 @@ async def make_account(db: Database, vault: Vault, sandbox: SandboxHandle) -> Ma
     ) -> tuple[AccountRef, dict[str, Any]]:
         minted = sandbox.mint_account(environment=environment.lower(), **mint)
         owner = owner_id or await sign_up(db)
-        ref = await store_account(db, vault, owner, minted, environment=environment)
+        ref = await store_account(accounts, db, vault, owner, minted, environment=environment)
         return ref, minted
 
     return make

@@ -6,7 +6,8 @@ import secrets
 from typing import Any
 from uuid import UUID
 
-from api.broker import AccountRef, load_account_ref
+from api.accounts import AccountService
+from api.broker import AccountRef
 from api.db import Database
 from api.vault import Vault
 from tests.fixtures.tenants import make_user
@@ -18,6 +19,7 @@ async def sign_up(db: Database, email: str | None = None) -> UUID:
 
 
 async def store_account(
+    accounts: AccountService,
     db: Database,
     vault: Vault,
     owner_id: UUID,
@@ -25,7 +27,8 @@ async def store_account(
     *,
     environment: str = "PAPER",
 ) -> AccountRef:
-    """An app.broker_accounts row for sandbox keys; returns it as the gateway's AccountRef."""
+    """An app.broker_accounts row for sandbox keys; returns its broker view, read by the
+    accounts service in the owner's tenant scope as the product reads it."""
     stored = await store_row(
         db,
         vault,
@@ -36,6 +39,6 @@ async def store_account(
         environment=environment,
         account_number=minted["account_number"],
     )
-    ref = await load_account_ref(db, owner_id, stored.id)
-    assert ref is not None
-    return ref
+    account = await accounts.find(owner_id, stored.id)
+    assert account is not None
+    return account.broker

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from api.broker import AccountRef, BrokerError, BrokerGateway, OrderRequest
+from api.trading.placement import Placement
 from tests.broker.conftest import READ_TIMEOUT
 from tests.fixtures.sandbox import SandboxHandle
 
@@ -93,7 +94,7 @@ def roots_after_calls(gateway: BrokerGateway) -> list[Any]:
 
 
 async def test_no_plaintext_secret_outlives_a_gateway_call(
-    gateway: BrokerGateway, sandbox: SandboxHandle, paper: Account
+    gateway: BrokerGateway, placement: Placement, sandbox: SandboxHandle, paper: Account
 ) -> None:
     """CRED-02: decrypted for the call only, on the success and on every failure path."""
     ref, minted = paper
@@ -108,7 +109,7 @@ async def test_no_plaintext_secret_outlives_a_gateway_call(
     await gateway.snapshot(ref)
     await gateway.positions(ref)
     await gateway.latest_quote(ref, "AAPL")
-    await gateway.place_order(ref, OrderRequest("AAPL", "buy", qty=Decimal(1)))
+    await placement.place(ref, OrderRequest("AAPL", "buy", qty=Decimal(1)))
     await gateway.verify("PAPER", key_id, secret)
     with pytest.raises(BrokerError):
         await gateway.verify("LIVE", key_id, secret)  # 401, then the probe on paper
@@ -116,7 +117,7 @@ async def test_no_plaintext_secret_outlives_a_gateway_call(
     with pytest.raises(BrokerError):
         await gateway.clock(ref)  # a read timeout: requests' exception carried the request
     sandbox.set_faults(accept_then_timeout_seconds=READ_TIMEOUT + 1)
-    await gateway.place_order(ref, OrderRequest("KO", "buy", qty=Decimal(1)))  # recovered
+    await placement.place(ref, OrderRequest("KO", "buy", qty=Decimal(1)))  # recovered
     sandbox.set_faults(error_status=500, error_count=5)
     with pytest.raises(BrokerError):
         await gateway.snapshot(ref)

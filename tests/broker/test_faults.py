@@ -1,5 +1,5 @@
 """Error mapping under injected faults: what a slow, failing or throttling broker looks like
-to the product (decision 2 in DESIGN.md; codes of the public contract)."""
+to the product (docs/architecture.md#decision-2-one-door-to-the-broker; public error codes)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import asyncpg
 import pytest
 
 from api.broker import AccountRef, BrokerError, BrokerGateway, ErrorCode, OrderRequest
+from api.db import Database
+from api.trading.placement import Placement
 from tests.broker.conftest import READ_TIMEOUT, MakeGateway
 from tests.fixtures.sandbox import SandboxHandle
 
@@ -94,7 +96,7 @@ async def test_exhausted_rate_limit_budget(
 
 
 async def test_4xx_is_rejected_with_the_brokers_message(
-    gateway: BrokerGateway, sandbox: SandboxHandle, paper: Account
+    gateway: BrokerGateway, placement: Placement, sandbox: SandboxHandle, paper: Account
 ) -> None:
     """A broker 4xx: BROKER_REJECTED carrying the broker's own message, never retried."""
     ref, minted = paper
@@ -106,13 +108,13 @@ async def test_4xx_is_rejected_with_the_brokers_message(
     assert caught.value.message == "error"
     assert rest_calls(sandbox, minted) - before == 1
     with pytest.raises(BrokerError) as caught:
-        await gateway.place_order(ref, OrderRequest("TWTR", "buy", qty=Decimal(1)))
+        await placement.place(ref, OrderRequest("TWTR", "buy", qty=Decimal(1)))
     assert caught.value.code is ErrorCode.BROKER_REJECTED
     assert "not" in caught.value.message  # the sandbox's words about the delisted asset
 
 
 async def test_unreachable_broker_is_unavailable(
-    make_gateway: MakeGateway, paper: Account, owner: asyncpg.Connection
+    make_gateway: MakeGateway, db: Database, paper: Account, owner: asyncpg.Connection
 ) -> None:
     """Nothing listening: BROKER_UNAVAILABLE ('cannot reach'), and an order is NOT_PLACED."""
     ref, _ = paper
@@ -120,12 +122,13 @@ async def test_unreachable_broker_is_unavailable(
         probe.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
     gateway = make_gateway(paper_url=closed)
+    placement = Placement(db, gateway)
     with pytest.raises(BrokerError) as caught:
         await gateway.snapshot(ref)
     assert caught.value.code is ErrorCode.BROKER_UNAVAILABLE
     assert "cannot reach" in caught.value.message
     with pytest.raises(BrokerError) as caught:
-        await gateway.place_order(ref, OrderRequest("AAPL", "buy", qty=Decimal(1)))
+        await placement.place(ref, OrderRequest("AAPL", "buy", qty=Decimal(1)))
     assert "not sent" in caught.value.message
     row = await owner.fetchrow("select * from app.order_audit where account_id = $1", ref.id)
     assert row is not None and row["outcome"] == "NOT_PLACED"

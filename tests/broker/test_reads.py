@@ -12,8 +12,10 @@ from uuid import uuid4
 
 import pytest
 
+from api.accounts import AccountService
 from api.broker import AccountRef, BrokerError, BrokerGateway, ErrorCode, OrderRequest
 from api.db import Database
+from api.trading.placement import Placement
 from api.vault import VaultError
 from tests.broker.conftest import MakeAccount
 from tests.broker.helpers import sign_up
@@ -119,14 +121,13 @@ async def test_positions_are_this_accounts_only(
 
 
 async def test_orders_newest_first_with_status_and_limit(
-    gateway: BrokerGateway, sandbox: SandboxHandle, paper: Account
+    gateway: BrokerGateway, placement: Placement, sandbox: SandboxHandle, paper: Account
 ) -> None:
     """TRADE-04: order history of this account, newest first, filtered and limited."""
     ref, _ = paper
     sandbox.set_market_open(False)  # market orders rest, so the three stay open
     placed = [
-        await gateway.place_order(ref, OrderRequest("AAPL", "buy", qty=Decimal(n)))
-        for n in (1, 2, 3)
+        await placement.place(ref, OrderRequest("AAPL", "buy", qty=Decimal(n))) for n in (1, 2, 3)
     ]
     newest_first = [o.id for o in reversed(placed)]
     assert [o.id for o in await gateway.orders(ref, "open")] == newest_first
@@ -141,13 +142,16 @@ async def test_orders_newest_first_with_status_and_limit(
 
 
 async def test_another_accounts_order_is_not_found(
-    gateway: BrokerGateway, sandbox: SandboxHandle, make_account: MakeAccount
+    gateway: BrokerGateway,
+    placement: Placement,
+    sandbox: SandboxHandle,
+    make_account: MakeAccount,
 ) -> None:
     """TRADE-04: an order id of another account is refused by the broker with its message."""
     mine, _ = await make_account()
     theirs, _ = await make_account()
     sandbox.set_market_open(False)
-    order = await gateway.place_order(theirs, OrderRequest("KO", "buy", qty=Decimal(1)))
+    order = await placement.place(theirs, OrderRequest("KO", "buy", qty=Decimal(1)))
     with pytest.raises(BrokerError) as caught:
         await gateway.order(mine, order.id)
     assert caught.value.code is ErrorCode.BROKER_REJECTED and caught.value.status == 404
@@ -185,16 +189,17 @@ async def test_latest_quote_asset_and_clock(
     assert (await gateway.clock(ref)).is_open is True
 
 
-async def test_account_ref_is_only_loaded_by_its_owner(
-    gateway: BrokerGateway, db: Database, paper: Account
+async def test_account_is_only_loaded_by_its_owner(
+    accounts: AccountService, db: Database, paper: Account
 ) -> None:
-    """CRED-04, ISO-01: another user's account id reads as absent (RLS), never as theirs."""
+    """CRED-04, ISO-01: another user's account id reads as absent (RLS), never as theirs;
+    the one read carries the broker's view, its keys still encrypted and kept out of repr."""
     ref, _ = paper
-    loaded = await gateway.account(ref.owner_id, ref.id)
-    assert loaded == ref
+    loaded = await accounts.find(ref.owner_id, ref.id)
+    assert loaded is not None and loaded.broker == ref
     stranger = await sign_up(db)
-    assert await gateway.account(stranger, ref.id) is None
-    assert await gateway.account(ref.owner_id, uuid4()) is None
+    assert await accounts.find(stranger, ref.id) is None
+    assert await accounts.find(ref.owner_id, uuid4()) is None
     assert "secret" not in repr(loaded) and "encrypted" not in repr(loaded)
 
 

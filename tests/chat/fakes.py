@@ -2,8 +2,9 @@
 
 A stand-in for the accounts/trading services (which build the real object over
 the broker gateway and the proposals table). It records each call with its
-exact keyword arguments, so tests can prove what reached the bound account and
-that nothing like an account id ever did (TRADE-01).
+exact arguments (for `propose_order`, the fields the order intent sets), so
+tests can prove what reached the bound account and that nothing like an
+account id ever did (TRADE-01).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from api.chat.actions import AccountContext
 from api.errors import NotFound
+from api.trading.orders import OrderIntent, Side, validate_intent
 
 PRICES = {"AAPL": Decimal("190.12"), "TSLA": Decimal("250.00"), "NVDA": Decimal("120.50")}
 
@@ -92,8 +94,9 @@ class RecordingActions:
             "last": str(price),
         }
 
-    async def propose_order(self, **order: Any) -> dict[str, Any]:
-        self.calls.append(("propose_order", dict(order)))
+    async def propose_order(self, intent: OrderIntent) -> dict[str, Any]:
+        order = intent.arguments()
+        self.calls.append(("propose_order", order))
         price = order.get("limit_price") or PRICES.get(order["symbol"], Decimal("100.00"))
         cost = order["notional"] if order.get("notional") else order["qty"] * price
         side = order["side"].capitalize()
@@ -138,7 +141,7 @@ class RecordingActions:
 
     async def _close(self, symbol: str) -> dict[str, Any]:
         result = await self.propose_order(
-            symbol=symbol, side="sell", type="market", time_in_force="day", qty=Decimal(10)
+            validate_intent(symbol=symbol, side=Side.SELL, qty=Decimal(10))
         )
         self.calls.pop()  # the proposal is part of close_position, not a second call
         return result

@@ -31,6 +31,13 @@ PHRASINGS: list[tuple[str, str, dict[str, Any]]] = [
     ("sell 2.5 aapl", "propose_order", order("AAPL", "sell", qty="2.5")),
     ("buy 1,000 f at market", "propose_order", order("F", "buy", qty="1000")),
     ("buy 10 aapl gtc", "propose_order", order("AAPL", "buy", qty="10", time_in_force="gtc")),
+    # crypto pairs and share classes, by the order vocabulary's symbol rule (ORD-05)
+    (
+        "buy 0.01 btc/usd gtc",
+        "propose_order",
+        order("BTC/USD", "buy", qty="0.01", time_in_force="gtc"),
+    ),
+    ("buy 2 brk.b", "propose_order", order("BRK.B", "buy", qty="2")),
     # limits and stops
     (
         "sell 5 tsla at 250 limit",

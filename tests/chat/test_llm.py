@@ -304,7 +304,8 @@ async def test_bad_tool_arguments_go_back_to_the_model_not_to_the_account(
     assert [c.ok for c in turn.tool_calls] == [False, False, False]
     results = [m for m in scripted_llm.requests[1]["messages"] if m["role"] == "tool"]
     assert len(results) == 3
-    assert "notional" in json.loads(results[0]["content"])["error"]["message"]
+    refused = json.loads(results[0]["content"])["error"]
+    assert refused["field"] == "notional" and "market orders" in refused["message"]
     assert json.loads(results[2]["content"])["error"]["code"] == "UNKNOWN_TOOL"
 
 

@@ -124,8 +124,12 @@ def test_migrate_command_applies_and_rolls_back(database_url: str) -> None:
     env = {"DATABASE_URL": database_url, "CREDENTIALS_KEY": Fernet.generate_key().decode()}
     code, err = _fails(env, "migrate", "--rollback", "3")
     assert code == 0, err
-    for name in ("0003_chat_message_links", "0002_definer_functions", "0001_tenancy"):
-        assert f"rolled back {name}" in err
+    for migration_id in (
+        "2026-11-25T19:05:46:000000",
+        "2026-11-25T18:50:22:000000",
+        "2026-11-25T18:40:49:000000",
+    ):
+        assert f"rolled back migration {migration_id}" in err
     code, err = _fails(env, "migrate")
     assert code == 0, err
-    assert "applied migration 0001_tenancy" in err
+    assert "applied migration 2026-11-25T18:40:49:000000" in err

@@ -91,15 +91,35 @@ async def test_no_user_set_means_no_rows(db: Database) -> None:
             assert await conn.fetch(f"select {column} from app.{table}") == [], table
 
 
-async def test_setting_does_not_outlive_its_transaction(db: Database) -> None:
-    """CRED-04: a pooled connection never carries a tenant into the next unit of work."""
-    alice, _, _ = await _two_tenants(db)
-    async with db.tenant(alice) as conn:
-        backend = await conn.fetchval("select pg_backend_pid()")
-    async with db.anonymous() as conn:
-        if await conn.fetchval("select pg_backend_pid()") == backend:
+class _Failed(Exception):
+    pass
+
+
+async def test_setting_does_not_outlive_its_transaction(db: Database, database_url: str) -> None:
+    """CRED-04: a pooled connection never carries a tenant into the next unit of work.
+
+    The pool holds one connection, so every unit of work below provably runs on
+    the connection the previous one used, after it committed or rolled back.
+    """
+    alice, bob, _ = await _two_tenants(db)
+    single = Database(database_url, login_as_runtime_role=False)
+    await single.connect(min_size=1, max_size=1)
+    try:
+        async with single.tenant(alice) as conn:
+            backend = await conn.fetchval("select pg_backend_pid()")
+            assert await conn.fetchval("select app.current_user_id()") == alice
+        async with single.anonymous() as conn:
+            assert await conn.fetchval("select pg_backend_pid()") == backend
             assert await conn.fetchval("select app.current_user_id()") is None
-        assert await conn.fetch("select id from app.users") == []
+            assert await conn.fetch("select id from app.users") == []
+        with pytest.raises(_Failed):
+            async with single.tenant(alice) as conn:
+                raise _Failed
+        async with single.tenant(bob) as conn:
+            assert await conn.fetchval("select pg_backend_pid()") == backend
+            assert [r[0] for r in await conn.fetch("select id from app.users")] == [bob]
+    finally:
+        await single.close()
 
 
 async def test_writing_as_another_user_is_refused(db: Database) -> None:

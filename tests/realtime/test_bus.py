@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
@@ -33,6 +33,7 @@ from api.realtime import (
     publish_now,
 )
 from api.realtime.connections import dedicated_connection
+from tests.fixtures.inprocess import InProcessApp
 from tests.realtime.factories import next_event, order_event, snapshot, until_closed
 
 
@@ -232,9 +233,10 @@ async def test_the_listener_is_named_and_runs_as_the_unprivileged_runtime_role(
         await conn.close()
 
 
-async def test_auth03_session_revoked_ends_every_subscription_of_that_session_within_a_second(
+async def test_a_session_revoked_event_ends_every_subscription_of_that_session_within_a_second(
     bus: EventBus, bus_b: EventBus, db_b: Database
 ) -> None:
+    """The bus's half of AUTH-03: however the event comes, the session's subscriptions end."""
     user, account = uuid4(), uuid4()
     revoked, kept = uuid4(), uuid4()
     async with (
@@ -260,6 +262,28 @@ async def test_auth03_session_revoked_ends_every_subscription_of_that_session_wi
         await publish_now(db_b, later)
         assert await next_event(other_device) == later
         assert bus.subscriber_count == 1
+
+
+async def test_auth03_sign_out_ends_the_sessions_subscriptions_on_every_bus(
+    app: InProcessApp, bus_b: EventBus
+) -> None:
+    """AUTH-03: the signOut mutation (the real auth service, in process) reaches the app's own
+    bus and another process's bus, and ends that session's subscriptions only."""
+    user = await app.sign_up()
+    signed_out = await app.services.auth.authenticate(user.token)
+    other_device = await app.services.auth.authenticate((await app.sign_in(user.email)).token)
+    assert signed_out is not None and other_device is not None
+    key = owner_key(UUID(user.id))
+    async with (
+        app.services.bus.subscribe(key, session_id=signed_out.session_id) as here,
+        bus_b.subscribe(key, session_id=signed_out.session_id) as elsewhere,
+        bus_b.subscribe(key, session_id=other_device.session_id) as kept,
+    ):
+        assert await app.data("mutation { signOut }", token=user.token) == {"signOut": True}
+        for sub in (here, elsewhere):
+            assert await until_closed(sub, within=1) == []
+            assert sub.close_reason == "session_revoked"
+        assert not kept.closed
 
 
 async def test_acct05_account_removed_ends_its_subscriptions_and_tells_the_owner(

@@ -20,11 +20,13 @@ from typing import Any
 
 import pytest
 
+from api.accounts import AccountService
 from api.broker import BrokerGateway, OrderRequest
 from api.config import Settings
 from api.db import Database
 from api.live.supervisor import StreamSupervisor
 from api.realtime import EventBus, OrderEvent, account_key
+from api.trading.placement import Placement
 from api.vault import Vault
 from tests.broker.helpers import sign_up, store_account
 from tests.broker.test_credentials import holders_of
@@ -60,6 +62,7 @@ def roots(*kept: Any) -> list[Any]:
 class Running:
     supervisor: StreamSupervisor
     bus: EventBus
+    accounts: AccountService
     gateway: BrokerGateway
     vault: Vault
 
@@ -78,12 +81,13 @@ async def running(
         snapshot_interval=0.5,
     )
     vault = Vault([TEST_CREDENTIALS_KEY])
-    gateway = BrokerGateway(broker, vault, db, max_workers=4)
+    gateway = BrokerGateway(broker, vault, max_workers=4)
+    accounts = AccountService(db, vault, gateway)
     bus = EventBus(db)
     await bus.start()
-    supervisor = StreamSupervisor(broker, vault, gateway, db, bus, linger=0.1)
+    supervisor = StreamSupervisor(broker, vault, accounts, gateway, db, bus, linger=0.1)
     await supervisor.start()
-    yield Running(supervisor, bus, gateway, vault)
+    yield Running(supervisor, bus, accounts, gateway, vault)
     await supervisor.stop()
     await bus.stop()
     gateway.close()
@@ -96,7 +100,7 @@ async def test_cred02_no_plaintext_key_outlives_the_streams_authentication(
     and neither the stream object nor anything else keeps the key id or secret."""
     minted = sandbox.mint_account("paper")
     owner = await sign_up(db)
-    ref = await store_account(db, running.vault, owner, minted)
+    ref = await store_account(running.accounts, db, running.vault, owner, minted)
     number, secret, key_id = minted["account_number"], minted["secret_key"], minted["api_key_id"]
     supervisor = running.supervisor
     async with supervisor.interest(owner, ref.id):
@@ -128,7 +132,7 @@ async def test_rt03_the_last_subscriber_leaving_stops_the_stream_and_releases_th
     the advisory lock, once the last one leaves."""
     minted = sandbox.mint_account("paper")
     owner = await sign_up(db)
-    ref = await store_account(db, running.vault, owner, minted)
+    ref = await store_account(running.accounts, db, running.vault, owner, minted)
     number = minted["account_number"]
     supervisor = running.supervisor
     async with supervisor.interest(owner, ref.id):
@@ -147,14 +151,15 @@ async def test_rt01_trade_updates_are_published_as_order_events(
     """RT-01: each trade update becomes an OrderEvent on the bus, with Decimal amounts."""
     minted = sandbox.mint_account("paper")
     owner = await sign_up(db)
-    ref = await store_account(db, running.vault, owner, minted)
+    ref = await store_account(running.accounts, db, running.vault, owner, minted)
     supervisor = running.supervisor
     async with (
         supervisor.interest(owner, ref.id),
         running.bus.subscribe(account_key(owner, ref.id)) as events,
     ):
         await wait_until(lambda: stream_connections(sandbox, minted["account_number"]) == 1)
-        order = await running.gateway.place_order(ref, OrderRequest("AAPL", "buy", qty=Decimal(2)))
+        placement = Placement(db, running.gateway)
+        order = await placement.place(ref, OrderRequest("AAPL", "buy", qty=Decimal(2)))
         seen: list[OrderEvent] = []
         async for event in events:
             if isinstance(event, OrderEvent) and event.order.id == order.id:

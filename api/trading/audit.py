@@ -3,9 +3,10 @@
 A row is written in the owner's tenant scope *before* the order leaves, keyed
 by its client order id, so a crash between sending and answering still leaves
 a trace, and a second attempt with the same id finds the first. Attempts are
-counted on the same row (upsert); the outcome is rewritten as the gateway
-learns more: ATTEMPTED, then ACCEPTED, REJECTED, RECOVERED, NOT_PLACED or
-UNKNOWN. Nothing secret is stored: the request is the order body only.
+counted on the same row (upsert); the outcome is rewritten as placement
+(``api.trading.placement``) learns more: ATTEMPTED, then ACCEPTED, REJECTED,
+RECOVERED, NOT_PLACED or UNKNOWN. Nothing secret is stored: the request is the
+order body only.
 """
 
 from __future__ import annotations

@@ -1,0 +1,128 @@
+"""The one declaration of every table and its columns (tests/db/test_tables.py keeps it
+equal to the live database).
+
+What Piccolo cannot say stays SQL in `piccolo_migrations/`: the composite keys
+`(account_id, owner_id) -> broker_accounts (id, owner_id)` that stop a row naming
+another user's account (declared here as the plain foreign key they refine),
+the deferrable active-account key, `lower(nickname)` uniqueness, checks,
+row-level security, column-listed grants, roles and definer functions.
+
+Every table runs on `TABLE_ENGINE`: a query runs on the connection of the unit
+of work in progress (`Database.tenant`), never elsewhere (api/db/engine.py).
+Rows are inserted with SQL naming only the granted columns: Piccolo's insert
+names every column of a table, which the runtime role may not (CRED-04).
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    JSONB,
+    UUID,
+    Boolean,
+    Bytea,
+    ForeignKey,
+    Integer,
+    Numeric,
+    Text,
+    Timestamptz,
+)
+from piccolo.table import Table
+
+from api.db.engine import TABLE_ENGINE
+
+SCHEMA = "app"
+
+
+class User(Table, tablename="users", schema=SCHEMA, db=TABLE_ENGINE):
+    id = UUID(primary_key=True)
+    email = Text()
+    password_hash = Text(secret=True)
+    active_account_id: ForeignKey[BrokerAccount] = ForeignKey("BrokerAccount", null=True)
+    created_at = Timestamptz()
+
+
+class Session(Table, tablename="sessions", schema=SCHEMA, db=TABLE_ENGINE):
+    id = UUID(primary_key=True)
+    user_id = ForeignKey(User, null=False)
+    token_hash = Bytea(secret=True)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    last_seen_at = Timestamptz()
+    revoked_at = Timestamptz(null=True, default=None)
+    user_agent = Text(null=True, default=None)
+
+
+class Invite(Table, tablename="invites", schema=SCHEMA, db=TABLE_ENGINE):
+    id = UUID(primary_key=True)
+    created_by = ForeignKey(User, null=True)  # null: made by an operator
+    code_hash = Bytea(secret=True)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    used_by = ForeignKey(User, null=True)
+    used_at = Timestamptz(null=True, default=None)
+
+
+class BrokerAccount(Table, tablename="broker_accounts", schema=SCHEMA, db=TABLE_ENGINE):
+    id = UUID(primary_key=True)
+    owner_id = ForeignKey(User, null=False)
+    nickname = Text()
+    environment = Text()
+    key_id_encrypted = Bytea(secret=True)
+    secret_encrypted = Bytea(secret=True)
+    key_hint = Text()
+    broker_account_number = Text()
+    chat_auto_execute = Boolean(default=False)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+    last_verified_at = Timestamptz(null=True, default=None)
+
+
+class ChatMessage(Table, tablename="chat_messages", schema=SCHEMA, db=TABLE_ENGINE):
+    id = UUID(primary_key=True)
+    owner_id = ForeignKey(User, null=False)
+    account_id = ForeignKey(BrokerAccount, null=False)
+    role = Text()
+    content = Text()
+    tool_calls = JSONB(default=[])
+    created_at = Timestamptz()
+
+
+class OrderProposal(Table, tablename="order_proposals", schema=SCHEMA, db=TABLE_ENGINE):
+    id = UUID(primary_key=True)
+    owner_id = ForeignKey(User, null=False)
+    account_id = ForeignKey(BrokerAccount, null=False)
+    message_id = ForeignKey(ChatMessage, null=True)
+    request = JSONB()
+    summary = Text()
+    estimated_cost = Numeric()
+    status = Text(default="PENDING")
+    broker_order_id = Text(null=True, default=None)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+
+
+class OrderAudit(Table, tablename="order_audit", schema=SCHEMA, db=TABLE_ENGINE):
+    """Outlives the account it names: the audit trail of what was sent to a broker."""
+
+    id = UUID(primary_key=True)
+    owner_id = ForeignKey(User, null=False)
+    account_id = UUID(null=True, default=None)
+    client_order_id = Text(unique=True)
+    request = JSONB()
+    outcome = Text(default="ATTEMPTED")
+    broker_order_id = Text(null=True, default=None)
+    detail = Text(null=True, default=None)
+    attempts = Integer(default=1)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+TABLES: tuple[type[Table], ...] = (
+    User,
+    Session,
+    Invite,
+    BrokerAccount,
+    ChatMessage,
+    OrderProposal,
+    OrderAudit,
+)

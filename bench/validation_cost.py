@@ -1,0 +1,112 @@
+"""CPU spent refusing (or accepting) costly documents, before and after the selection limits.
+
+    python bench/validation_cost.py [--rounds 5]
+
+Each shape is a document under the 2000-token limit that an unauthenticated
+client may send. "validate" is what graphql-core's validation alone costs for it
+(what every such document used to cost before being answered); "served" is what
+the schema, run in-process as /graphql runs it (parse, the limits of
+schema/guards.py, validation, execution), costs now. Every round changes a
+comment, so no parser or validation cache helps. Figures are milliseconds of
+CPU per document, the worst of the rounds. Not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from collections.abc import Callable
+
+from graphql import parse, specified_rules
+
+from schema import build_schema, cost_rules, limits
+from schema.guards import validate_document
+
+TOKENS = limits.MAX_TOKENS - 10
+
+
+def _repeat(unit: str, unit_tokens: int, fixed_tokens: int = 2) -> str:
+    return " ".join([unit] * ((TOKENS - fixed_tokens) // unit_tokens))
+
+
+def repeated_field() -> str:
+    return "{ " + _repeat("me{id}", 4) + " }"
+
+
+def repeated_with_aliases() -> str:
+    aliases = " ".join(f"a{n}: me{{id}}" for n in range(limits.MAX_ALIASES))
+    return "{ " + aliases + " " + _repeat("me{id}", 4, 2 + 6 * limits.MAX_ALIASES) + " }"
+
+
+def valid_mixed() -> str:
+    half = _repeat("me{id}", 8) + " "
+    return "{ " + half + half.replace("{id}", "{email}") + " }"
+
+
+def nested_repetition() -> str:
+    inner = " ".join(["id"] * 40)
+    return "{ " + _repeat(f"me{{{inner}}}", 43) + " }"
+
+
+def many_fragments() -> str:
+    fragments = " ".join(f"fragment F{n} on Query {{ me {{ id }} }}" for n in range(150))
+    spreads = " ".join(f"...F{n}" for n in range(150))
+    return "{ " + spreads + " } " + fragments
+
+
+def exponential_fragments() -> str:
+    depth = 30
+    fragments = ["fragment F0 on User { id email }"]
+    fragments += [f"fragment F{n} on User {{ ...F{n - 1} ...F{n - 1} }}" for n in range(1, depth)]
+    return f"{{ me {{ ...F{depth - 1} }} }} " + " ".join(fragments)
+
+
+SHAPES: dict[str, Callable[[], str]] = {
+    "repeated field": repeated_field,
+    "repeated field + aliases": repeated_with_aliases,
+    "valid repeated (id, email)": valid_mixed,
+    "nested repetition": nested_repetition,
+    "many fragments": many_fragments,
+    "exponential fragments": exponential_fragments,
+}
+
+
+def _cpu_ms(work: Callable[[], object]) -> float:
+    started = time.process_time()
+    work()
+    return (time.process_time() - started) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    schema = build_schema(production=True)
+    rules = (*specified_rules, *cost_rules())
+    loop = asyncio.new_event_loop()
+    print(f"{'shape':30} {'tokens':>6} {'validate ms':>12} {'served ms':>10}  answer")
+    for name, shape in SHAPES.items():
+        body = shape()
+        tokens = sum(1 for _ in body.replace("{", " { ").replace("}", " } ").split())
+        validate_worst = served_worst = 0.0
+        answer = ""
+        for round_ in range(args.rounds):
+            document = f"# round {round_} {time.monotonic_ns()}\n{body}"
+            parsed = parse(document, max_tokens=limits.MAX_TOKENS)
+            validate_worst = max(
+                validate_worst,
+                _cpu_ms(lambda: validate_document(schema._schema, parsed, rules, True)),
+            )
+            result = []
+            served_worst = max(
+                served_worst,
+                _cpu_ms(lambda: result.append(loop.run_until_complete(schema.execute(document)))),
+            )
+            errors = result[0].errors
+            answer = errors[0].extensions.get("code", "?") if errors else "executed"
+        print(f"{name:30} {tokens:>6} {validate_worst:>12.1f} {served_worst:>10.1f}  {answer}")
+
+
+if __name__ == "__main__":
+    main()
