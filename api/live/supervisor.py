@@ -341,9 +341,13 @@ class StreamSupervisor:
         await stream.stop_ws()
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        with contextlib.suppress(*CONNECTION_ERRORS):
-            await asyncio.wait_for(stream.close(), HALT_TIMEOUT)
+        try:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            # Also when shutdown cancels this task a second time, mid-halt: a socket left
+            # open would linger for the WebSocket library's close timeout (10 s).
+            with contextlib.suppress(*CONNECTION_ERRORS, TimeoutError):
+                await asyncio.wait_for(stream.close(), HALT_TIMEOUT)
 
     async def _environment(self, watch: _Watch) -> str:
         while True:
