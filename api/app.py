@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from os import PathLike
@@ -22,12 +23,14 @@ from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.db.ledger import pending_migrations
+from api.db.outage import is_outage
+from api.errors import ServiceUnavailable
 from api.services import Services
 
 log = logging.getLogger(__name__)
@@ -48,12 +51,19 @@ SECURITY_HEADERS = (
     ("x-frame-options", "DENY"),
     ("cross-origin-opener-policy", "same-origin"),
 )
+# Sent only over https (the scheme after a trusted proxy's X-Forwarded-Proto): over
+# plain http a browser ignores it, and a development server must stay reachable.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 
 
 class SecurityHeaders:
-    """Adds the security headers to every HTTP response that has not set its own.
+    """Adds the security headers to every HTTP response that has not set its own,
+    errors included.
 
     Pure ASGI (not BaseHTTPMiddleware): no per-request task, WebSockets untouched.
+    Starlette's ServerErrorMiddleware sits outside every middleware, so the 500 it
+    would send for an unhandled exception would lack these headers: the 500 is
+    sent from here instead, and the exception re-raised for it to log.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -64,14 +74,68 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        https = scope.get("scheme") == "https"
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS:
                     headers.setdefault(name, value)
+                if https:
+                    headers.setdefault("strict-transport-security", STRICT_TRANSPORT_SECURITY)
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            if not started:
+                failure = PlainTextResponse("Internal Server Error", status_code=500)
+                await failure(scope, receive, send_with_headers)
+            raise
+
+
+class OutageAnswers:
+    """While the database is down, /graphql answers SERVICE_UNAVAILABLE, never a bare 500.
+
+    Resolvers' outages are coded by the schema (schema/errors.py); this catches what
+    fails before any resolver runs (the session lookup of `get_context`). The database
+    logs the outage once (api/db/outage.py), so no traceback is written per request.
+    A WebSocket that cannot start is closed with 1013, "try again later".
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in {"http", "websocket"}:
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] in {"http.response.start", "websocket.accept"}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as error:
+            if not is_outage(error) or started:
+                raise
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1013})
+                return
+            unavailable = ServiceUnavailable(
+                "The service is unavailable right now (its database cannot be reached); "
+                "nothing was changed. Try again shortly."
+            )
+            body = {
+                "errors": [{"message": unavailable.message, "extensions": unavailable.extensions}]
+            }
+            await JSONResponse(body)(scope, receive, send)
 
 
 class PwaFiles(StaticFiles):
@@ -99,7 +163,8 @@ async def _database_answers(services: Services, check: str) -> bool:
         async with asyncio.timeout(2), services.database.anonymous() as conn:
             await conn.fetchval("select 1")
     except _DATABASE_ERRORS as error:
-        log.warning("%s check failed: %s", check, type(error).__name__)
+        # an outage is logged once by the database (api/db/outage.py), not per poll
+        log.debug("%s check failed: %s", check, type(error).__name__)
         return False
     return True
 
@@ -111,10 +176,24 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
+def _disk_low(services: Services) -> bool:
+    """The embedded database's data folder has less free space than DISK_FREE_MIN_MB: a full
+    disk stops every write (SERVICE_UNAVAILABLE), so it shows before it is full (OPS-01)."""
+    settings = services.settings
+    if not settings.embedded:
+        return False  # the database's disk is its operator's to watch
+    try:
+        free = shutil.disk_usage(settings.home).free
+    except OSError:
+        return True
+    return free < settings.disk_free_min_mb * 1024 * 1024
+
+
 class Readiness:
     """`/readyz`: ready for traffic when the database answers, the event bus listens
-    (without it no live update reaches anyone, RT-02) and the database has run every
-    migration this code knows (OPS-02). 503 names what is not ready.
+    (without it no live update reaches anyone, RT-02), the database has run every
+    migration this code knows (OPS-02) and the embedded database's disk has room.
+    503 names what is not ready.
 
     Migrations only move forward while a process runs, so the (owner-connection)
     migration check is made until it first succeeds, then remembered.
@@ -132,6 +211,8 @@ class Readiness:
             not_ready.append("migrations")
         if not services.bus.connected:
             not_ready.append("eventBus")
+        if _disk_low(services):
+            not_ready.append("disk")
         if not_ready:
             return JSONResponse({"status": "unavailable", "notReady": not_ready}, status_code=503)
         return JSONResponse({"status": "ready"})
@@ -174,7 +255,7 @@ def create_app(services: Services) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Mount("/", app=PwaFiles(directory=PWA_DIR, html=True, check_dir=False)),
         ],
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(SecurityHeaders), Middleware(OutageAnswers)],
         lifespan=lifespan,
     )
     app.state.services = services

@@ -120,7 +120,10 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
         settings, sandbox = await _start_sandbox(settings, args.sandbox_port)
     database, server = await _open(settings)
     metrics_port = args.metrics_port if args.metrics_port is not None else settings.metrics_port
+    forwarded_allow_ips = args.forwarded_allow_ips or settings.forwarded_allow_ips
     stop_metrics = None
+    # the embedded PostgreSQL is started again if it dies (api/db/embedded.py)
+    supervisor = asyncio.create_task(server.supervise()) if server is not None else None
     try:
         if metrics_port is not None:
             try:
@@ -133,8 +136,11 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
             host=args.host,
             port=args.port,
             log_config=None,
-            proxy_headers=True,
-            forwarded_allow_ips=args.forwarded_allow_ips,
+            # X-Forwarded-For/-Proto are believed only from the proxies named: anyone else
+            # could pick their own address and escape the per-address limits (AUTH-02)
+            proxy_headers=forwarded_allow_ips is not None,
+            forwarded_allow_ips=forwarded_allow_ips or "",
+            server_header=False,
             ssl_certfile=args.ssl_certfile,
             ssl_keyfile=args.ssl_keyfile,
             ws="websockets-sansio",
@@ -160,6 +166,9 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
             )
         await web_task
     finally:
+        if supervisor is not None:
+            supervisor.cancel()
+            await asyncio.gather(supervisor, return_exceptions=True)
         if stop_metrics is not None:
             stop_metrics()
         await database.close()
@@ -280,8 +289,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--ssl-keyfile", default=None)
     serve.add_argument(
         "--forwarded-allow-ips",
-        default="127.0.0.1",
-        help="proxies trusted for X-Forwarded-Proto/For (comma-separated, or *)",
+        default=None,
+        help="proxies trusted for X-Forwarded-Proto/For (comma-separated addresses or "
+        "networks, or *; default: FORWARDED_ALLOW_IPS; none when unset)",
     )
     serve.add_argument(
         "--sandbox", action="store_true", help="trade against a built-in sandbox broker"

@@ -29,7 +29,12 @@ class ErrorCode(StrEnum):
     BROKER_UNAVAILABLE = "BROKER_UNAVAILABLE"
     RATE_LIMITED = "RATE_LIMITED"
     CONFIRMATION_REQUIRED = "CONFIRMATION_REQUIRED"
+    FORBIDDEN = "FORBIDDEN"
+    LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+    ACCOUNT_HALTED = "ACCOUNT_HALTED"
     LLM_UNAVAILABLE = "LLM_UNAVAILABLE"
+    # the database is out of reach or cannot write (down, restarting, disk full)
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     # Not raised by services: the schema assigns these.
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
@@ -84,6 +89,36 @@ class RateLimited(AppError):
 class ConfirmationRequired(AppError):
     def __init__(self, message: str, *, proposal: dict[str, Any]) -> None:
         super().__init__(ErrorCode.CONFIRMATION_REQUIRED, message, proposal=proposal)
+
+
+class Forbidden(AppError):
+    """Signed in, but not allowed this now; `reason` says what would allow it."""
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(ErrorCode.FORBIDDEN, message, reason=reason)
+
+
+class LimitExceeded(AppError):
+    """An order refused by the owner's limits (RISK-01): which guard, limit and value."""
+
+    def __init__(self, message: str, *, guard: str, limit: str, value: str) -> None:
+        super().__init__(ErrorCode.LIMIT_EXCEEDED, message, guard=guard, limit=limit, value=value)
+
+
+class AccountHalted(AppError):
+    """The owner halted the account (RISK-04): no new orders until they resume it."""
+
+    def __init__(self, message: str = "This account is halted: resume it to trade") -> None:
+        super().__init__(ErrorCode.ACCOUNT_HALTED, message, guard="account_halted")
+
+
+class ServiceUnavailable(AppError):
+    """The server cannot do this now (its database is down or full); nothing was changed."""
+
+    def __init__(
+        self, message: str = "The service is unavailable right now; nothing was changed"
+    ) -> None:
+        super().__init__(ErrorCode.SERVICE_UNAVAILABLE, message)
 
 
 class LlmUnavailable(AppError):

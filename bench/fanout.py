@@ -356,6 +356,9 @@ def run_one(n: int, events: int, client_count: int, dsn: str, work: Path, sandbo
         "ALPACA_LIVE_URL": f"{sandbox}/live",
         "ALPACA_DATA_URL": f"{sandbox}/data",
         "SNAPSHOT_INTERVAL": "3600",  # only the benchmark's events, no periodic refresh noise
+        # every subscriber is the same user on one address: lift the per-user/address caps
+        "WS_MAX_PER_USER": str(n + 10),
+        "WS_MAX_PER_ADDRESS": str(n + 10),
     }
     log = work / f"server-{n}.log"
     output = os.environ.get("FANOUT_PROFILE")  # cProfile the server into this file

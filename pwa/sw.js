@@ -9,9 +9,13 @@
 // - Shell files are served network-first, falling back to the cache offline, so
 //   an online user always runs one consistent, current version of the modules.
 //
+// - A push always shows a notification (Safari revokes subscriptions whose pushes
+//   show nothing); a tap opens the page it names, on this origin only, focusing an
+//   open window of the app if there is one (PUSH-01, PUSH-02).
+//
 // Bump CACHE_VERSION whenever the list below changes or a vendored file is upgraded.
 
-const CACHE_VERSION = 'v1';
+const CACHE_VERSION = 'v3';
 const CACHE = `alpaca-chat-shell-${CACHE_VERSION}`;
 
 const SHELL = [
@@ -32,14 +36,20 @@ const SHELL = [
   './js/components/switcher.js',
   './js/components/auth.js',
   './js/components/accounts.js',
+  './js/components/notifications.js',
   './js/components/portfolio.js',
   './js/components/orders.js',
   './js/components/proposal.js',
   './js/components/ticket.js',
   './js/components/chat.js',
+  './js/components/chart.js',
+  './js/components/history.js',
+  './js/components/market.js',
   './vendor/preact.module.js',
   './vendor/hooks.module.js',
   './vendor/htm.module.js',
+  './vendor/uPlot.esm.js',
+  './vendor/uPlot.min.css',
   './icons/icon-192.png',
   './icons/icon-512.png',
   './icons/maskable-192.png',
@@ -100,4 +110,48 @@ self.addEventListener('fetch', (event) => {
       throw err;
     }
   })());
+});
+
+// ── notifications ────────────────────────────────────────────────────────────
+// The server's payload: { kind, title, body, url, tag } (api/notify/messages.py).
+
+function appUrl(raw) {
+  // Only a page of this app: anything else (another origin, javascript:) opens the app's start.
+  try {
+    const url = new URL(raw, self.registration.scope);
+    if (url.origin === self.location.origin && (url.protocol === 'https:' || url.protocol === 'http:')) return url.href;
+  } catch { /* not a URL: the start page */ }
+  return new URL('./', self.registration.scope).href;
+}
+
+self.addEventListener('push', (event) => {
+  let data = {};
+  try { data = event.data ? event.data.json() : {}; } catch { data = {}; }
+  const text = (value, fallback) => (typeof value === 'string' && value ? value : fallback);
+  const tag = text(data.tag, '');
+  event.waitUntil(self.registration.showNotification(text(data.title, 'alpaca-chat'), {
+    body: text(data.body, ''),
+    tag: tag || undefined,
+    renotify: Boolean(tag),
+    icon: new URL('./icons/icon-192.png', self.registration.scope).href,
+    badge: new URL('./icons/icon-192.png', self.registration.scope).href,
+    data: { url: appUrl(data.url) },
+  }));
+});
+
+// Opens `raw` (validated by appUrl) in the app's open window if there is one, else in a new one.
+async function openPage(raw) {
+  const target = appUrl(raw);
+  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  const open = windows.find((client) => new URL(client.url).origin === self.location.origin);
+  if (open) {
+    const shown = await open.navigate(target).catch(() => null); // null: not controlled yet
+    if (shown) { await shown.focus().catch(() => {}); return; }
+  }
+  await self.clients.openWindow(target);
+}
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  event.waitUntil(openPage(event.notification.data && event.notification.data.url));
 });

@@ -33,19 +33,23 @@ from schema.chat import ChatMutation, ChatQuery
 from schema.errors import CodedErrors, log_errors
 from schema.executor import AppExecutor, QuietExecutor
 from schema.guards import DocumentGuards
+from schema.history import HistoryMutation, HistoryQuery
 from schema.metrics import CountsSubscriptions
+from schema.notify import NotifyMutation, NotifyQuery
 from schema.realtime import RealtimeSubscription
 from schema.scalars import SCALAR_MAP
 from schema.trading import TradingMutation, TradingQuery
 
 
 @strawberry.type
-class Query(AuthQuery, AccountsQuery, TradingQuery, ChatQuery):
+class Query(AuthQuery, AccountsQuery, TradingQuery, HistoryQuery, ChatQuery, NotifyQuery):
     pass
 
 
 @strawberry.type
-class Mutation(AuthMutation, AccountsMutation, TradingMutation, ChatMutation):
+class Mutation(
+    AuthMutation, AccountsMutation, TradingMutation, HistoryMutation, ChatMutation, NotifyMutation
+):
     pass
 
 

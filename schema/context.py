@@ -54,10 +54,16 @@ class Context:
 
     @property
     def origin(self) -> str:
-        """This server's origin as the client sees it (for links such as invite URLs)."""
-        url = self.request.url
-        scheme = {"ws": "http", "wss": "https"}.get(url.scheme, url.scheme)
-        return f"{scheme}://{url.netloc}"
+        """The origin links are built from (invite URLs): PUBLIC_ORIGIN, else the address
+        this server listens on. Never the Host header: a client could point the links of
+        its answers (invites shared onwards) at a site of its choosing."""
+        if self.settings.public_origin is not None:
+            return self.settings.public_origin
+        scheme = "https" if self.request.url.scheme in ("https", "wss") else "http"
+        host, port = self.request.scope.get("server") or ("localhost", None)
+        host = f"[{host}]" if ":" in host else host
+        default = {"http": 80, "https": 443}[scheme]
+        return f"{scheme}://{host}" + ("" if port in (None, default) else f":{port}")
 
     def set_session_cookie(self, token: str, max_age: int) -> None:
         if self.response is None:

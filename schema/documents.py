@@ -12,8 +12,9 @@ graphql-core's specified rules, our cost rules (depth, aliases) and
 Strawberry's own rules. Anything else (a syntax or validation error, too many
 fields, an ambiguous or unknown operation name, a subscription, introspection,
 whose answer depends on who asks: schema/guards.py) is not prepared, and the
-endpoint leaves the request to Strawberry, which reports it exactly as before. Both answers are cached (bounded LRU), so a client repeating
-a bad document costs one lookup here, as it does in Strawberry's own caches.
+endpoint leaves the request to Strawberry, which reports it exactly as before.
+Both answers are cached (bounded LRU), so a client repeating a bad document
+costs one lookup here, as it does in Strawberry's own caches.
 """
 
 from __future__ import annotations
@@ -71,9 +72,7 @@ class PreparedDocuments:
         if selection_cost_error(document) is not None or asks_for_introspection(document):
             return None
         # `_schema` is the GraphQLSchema Strawberry built; schema/guards.py passes the same
-        if validate_document(
-            self._schema._schema, document, self._rules, self._hide_suggestions
-        ):
+        if validate_document(self._schema._schema, document, self._rules, self._hide_suggestions):
             return None
         return PreparedOperation(document, operation, operation_name)
 

@@ -5,7 +5,12 @@ Before anything runs (AUTH-04):
   simple cross-site request can reach a mutation) and at most
   `limits.MAX_BODY_BYTES` (413); GET only serves GraphiQL, never an operation.
 - A request carrying the session cookie from a foreign Origin is refused (403);
-  a WebSocket handshake with the cookie from a foreign Origin is refused (403).
+  so is a WebSocket handshake with the cookie from a foreign Origin, by our rule
+  (scheme, host and port: api/auth/origins.py) before Strawberry's own (which
+  compares host and port only, so http://host would pass for https://host).
+- WebSockets are capped per client address (handshake refused, 403) and per
+  user (close 4403), and a socket with no signed-in principal is closed (4401)
+  after `Settings.websocket_sign_in_seconds` (schema/sockets.py).
 - WebSockets speak graphql-transport-ws only; the legacy graphql-ws protocol
   has had authentication bypasses and is not offered.
 Then the context is built once: one `app.session_user_id` call when a token is
@@ -14,6 +19,7 @@ present (bearer header first, then cookie).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import logging
@@ -22,6 +28,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeGuard, cast
+from uuid import UUID
 
 import orjson
 from graphql import ExecutionResult, GraphQLError, execute
@@ -47,6 +54,7 @@ from schema import AppSchema, limits
 from schema.context import SESSION_COOKIE, Context
 from schema.documents import PreparedDocuments
 from schema.errors import INTERNAL_MESSAGE, CodedErrors
+from schema.sockets import OpenSockets
 
 log = logging.getLogger("alpaca_chat.graphql")
 
@@ -121,6 +129,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self.auth = services.auth
         self._allowed_origins = normalise_origins(settings.allowed_origins)
         self._documents = PreparedDocuments(schema)
+        self._sockets_by_address: OpenSockets[str] = OpenSockets(settings.websockets_per_address)
+        self._sockets_by_user: OpenSockets[UUID] = OpenSockets(settings.websockets_per_user)
+        self._sign_in_seconds = settings.websocket_sign_in_seconds
         self._graphiql_headers: dict[str, str] = {}
         if settings.graphiql:
             self._graphiql_headers = {
@@ -142,9 +153,13 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 await refusal(scope, receive, send)
                 return
             if body is not None:
+                data = _graphql_request(body)
+                if isinstance(data, str):
+                    await _bad_request(data)(scope, receive, send)
+                    return
                 receive = _replay(body, receive)
                 started = time.perf_counter()
-                if await self._execute_prepared(scope, receive, send, body, started):
+                if await self._execute_prepared(scope, receive, send, data, started):
                     return
                 # what is not prepared is not a valid query or mutation (schema/documents.py)
                 await super().__call__(scope, receive, send)
@@ -199,12 +214,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 
     # --- prepared documents -------------------------------------------------
     async def _execute_prepared(
-        self, scope: Scope, receive: Receive, send: Send, body: bytes, started: float
+        self, scope: Scope, receive: Receive, send: Send, data: GraphQLRequest, started: float
     ) -> bool:
         """Run a plain POST of an already valid document with graphql-core directly.
 
-        Returns False, having done nothing, for anything else (bad JSON, batches,
-        documents that fail parsing, limits or validation, subscriptions): Strawberry
+        Returns False, having done nothing, for anything else (documents that fail
+        parsing, limits or validation, subscriptions, introspection): Strawberry
         then answers it as usual. This skips, per request, only work whose outcome is
         already known: Strawberry's request parsing, its ExecutionContext and
         extension hooks (max tokens, validation rules, parser and validation caches:
@@ -214,24 +229,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         and permission classes, and, when there are errors, Strawberry's own error
         processing and our masking extension, driven exactly as Strawberry drives them.
         """
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return False
-        if not isinstance(data, dict):
-            return False
-        query = data.get("query")
+        query = data["query"]
         variables = data.get("variables")
-        operation_name = data.get("operationName")
         extensions = data.get("extensions")
-        if not (
-            isinstance(query, str)
-            and isinstance(variables, dict | None)
-            and isinstance(operation_name, str | None)
-            and isinstance(extensions, dict | None)
-        ):
-            return False
-        prepared = self._documents.get(query, operation_name)
+        prepared = self._documents.get(query, data.get("operationName"))
         if prepared is None:
             return False
 
@@ -328,33 +329,100 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             if principal is None:
                 raise ConnectionRejectionError
             context.principal = principal
-        if context.principal is not None:
-            self._track(context)
-        return cast(UnsetType, UNSET)  # Strawberry declares UNSET as Any
-
-    def _track(self, context: Context) -> None:
         websocket = context.request
         assert isinstance(websocket, WebSocket)
         principal = context.principal
-        assert principal is not None
+        if principal is None:
+            self._close_unless_signed_in(websocket)
+            return cast(UnsetType, UNSET)
+        if not self._sockets_by_user.admit(principal.user_id):
+            log.warning("WebSocket refused: user at %d sockets", self._sockets_by_user.limit)
+            raise ConnectionRejectionError
+        _on_close(websocket, lambda: self._sockets_by_user.release(principal.user_id))
+        self._track(websocket, principal)
+        return cast(UnsetType, UNSET)  # Strawberry declares UNSET as Any
 
+    def _track(self, websocket: WebSocket, principal: Principal) -> None:
         async def close() -> None:
             if websocket.application_state != WebSocketState.DISCONNECTED:
                 await websocket.close(code=CLOSE_CODE_SESSION_ENDED, reason="Session ended")
 
         self.auth.live_sessions.add(principal.session_id, principal.token_hash, close)
-        websocket.state.untrack = lambda: self.auth.live_sessions.discard(
-            principal.session_id, close
-        )
+        _on_close(websocket, lambda: self.auth.live_sessions.discard(principal.session_id, close))
+
+    def _close_unless_signed_in(self, websocket: WebSocket) -> None:
+        """No subscription answers without a principal (they all need one), so a socket
+        without one only holds resources: it may stay for a few queries, then goes."""
+
+        async def close_later() -> None:
+            await asyncio.sleep(self._sign_in_seconds)
+            if websocket.application_state != WebSocketState.DISCONNECTED:
+                await websocket.close(code=CLOSE_CODE_SESSION_ENDED, reason="Not signed in")
+
+        timer = asyncio.create_task(close_later(), name="websocket-sign-in-timeout")
+        _on_close(websocket, timer.cancel)
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        if not isinstance(request, WebSocket):
+            return await super().run(request, context, root_value)
+        if _cookie_token(request.headers) is not None and not self._origin_ok(
+            request.headers.get("origin"), request.scope
+        ):
+            return await self.reject_websocket(request)
+        address = request.client.host if request.client else "unknown"
+        if not self._sockets_by_address.admit(address):
+            log.warning("WebSocket refused: address at %d sockets", self._sockets_by_address.limit)
+            return await self.reject_websocket(request)
+        _on_close(request, lambda: self._sockets_by_address.release(address))
         try:
             return await super().run(request, context, root_value)
         finally:
-            if isinstance(request, WebSocket) and (
-                untrack := getattr(request.state, "untrack", None)
-            ):
-                untrack()
+            for cleanup in request.state.on_close:
+                cleanup()
+
+
+# a POST body that passed `_graphql_request`: "query" a string, the others of their type
+GraphQLRequest = dict[str, Any]
+
+_OPTIONAL_MEMBERS = (("variables", dict), ("operationName", str), ("extensions", dict))
+
+
+def _graphql_request(body: bytes) -> GraphQLRequest | str:
+    """The decoded POST body, or why it is no GraphQL request (each class of bad body:
+    not JSON, not an object, a batch, a missing query, members of the wrong type)."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return "The request body is not valid JSON"
+    if isinstance(data, list):
+        return "Send one operation per request: batches are not accepted"
+    if not isinstance(data, dict):
+        return 'The request body must be a JSON object such as {"query": "{ me { id } }"}'
+    query = data.get("query")
+    if not isinstance(query, str) or not query.strip():
+        return "The request needs a query: a GraphQL document as a string"
+    for name, kind in _OPTIONAL_MEMBERS:
+        if not isinstance(data.get(name), kind | None):
+            return f"{name} must be {'a string' if kind is str else 'an object'} or null"
+    return data
+
+
+def _bad_request(message: str) -> Response:
+    """400 with a GraphQL-style error, as for any other refused request."""
+    body = {"errors": [{"message": message, "extensions": {"code": ErrorCode.BAD_REQUEST.value}}]}
+    return Response(
+        orjson.dumps(body),
+        status_code=400,
+        media_type="application/json",
+        headers={"cache-control": "no-store"},
+    )
+
+
+def _on_close(websocket: WebSocket, cleanup: Callable[[], object]) -> None:
+    """Run `cleanup` when the connection ends (GraphQLEndpoint.run)."""
+    if not hasattr(websocket.state, "on_close"):
+        websocket.state.on_close = []
+    websocket.state.on_close.append(cleanup)
 
 
 def _internal_error(request_id: str) -> GraphQLError:

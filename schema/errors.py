@@ -11,21 +11,16 @@ server log gets the traceback under that id (see `AppSchema.process_errors`).
 from __future__ import annotations
 
 import logging
-import re
 
-from graphql import GraphQLError, GraphQLSyntaxError
+from graphql import GraphQLError, GraphQLSyntaxError, VariableDefinitionNode
 from strawberry.extensions import MaskErrors
 
-from api.errors import AppError, ErrorCode
+from api.db.outage import is_outage
+from api.errors import AppError, ErrorCode, ServiceUnavailable
 
 log = logging.getLogger("alpaca_chat.graphql")
 
 INTERNAL_MESSAGE = "Internal error"
-# graphql-core's wording for variable values that do not fit their type ("has invalid
-# value" since 3.3, the others before); tests/trading/test_orders.py pins it.
-_VARIABLE_VALUE = re.compile(
-    r"Variable '\$\w+' (has invalid value|got invalid value|of required type|of non-null type)"
-)
 
 
 def is_unexpected(error: GraphQLError) -> bool:
@@ -34,13 +29,41 @@ def is_unexpected(error: GraphQLError) -> bool:
         return False
     if error.extensions and "code" in error.extensions:
         return False
+    if is_outage(error.original_error):
+        return False
     return error.path is not None
 
 
+def outage_error(error: GraphQLError) -> GraphQLError:
+    """A database outage as SERVICE_UNAVAILABLE: the person is told, nothing else leaves.
+
+    The database's own log line (api/db/outage.py) is the operators' record, once per
+    outage, so no traceback is logged per request.
+    """
+    unavailable = ServiceUnavailable(
+        "The service is unavailable right now (its database cannot be reached or cannot "
+        "write); nothing was changed and no order was sent. Try again shortly."
+    )
+    return GraphQLError(
+        unavailable.message,
+        nodes=error.nodes,
+        path=error.path,
+        original_error=unavailable,
+        extensions=unavailable.extensions,
+    )
+
+
 def code_for_document_error(error: GraphQLError) -> ErrorCode:
+    """The code of an error in the request rather than in a resolver.
+
+    Validation errors arrive coded (schema/guards.py). Of the rest, graphql-core
+    locates a variable value that does not fit its type (or a required one left
+    out) at the variable's definition: that is the client's input, not its document
+    (tests/test_internals.py pins where graphql-core puts them).
+    """
     if isinstance(error, GraphQLSyntaxError):
         return ErrorCode.GRAPHQL_PARSE_FAILED
-    if _VARIABLE_VALUE.match(error.message):
+    if error.nodes and all(isinstance(node, VariableDefinitionNode) for node in error.nodes):
         return ErrorCode.BAD_USER_INPUT
     return ErrorCode.GRAPHQL_VALIDATION_FAILED
 
@@ -64,6 +87,7 @@ class CodedErrors(MaskErrors):
         return masked
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        errors = [outage_error(e) if is_outage(e.original_error) else e for e in errors]
         processed = super()._process_errors(errors)
         for error in processed:
             if error.extensions is None:

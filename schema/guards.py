@@ -26,7 +26,6 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
-    OperationType,
     validate,
 )
 from graphql.language import Visitor, visit
@@ -34,12 +33,14 @@ from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+from strawberry.types.graphql import OperationType
 
 from api.errors import ErrorCode
 from schema import limits
 from schema.cost import selection_cost_error
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
+_VALIDATION_FAILED = ErrorCode.GRAPHQL_VALIDATION_FAILED.value
 
 
 @lru_cache(maxsize=limits.VALIDATION_CACHE_SIZE)
@@ -49,13 +50,17 @@ def validate_document(
     rules: tuple[type[ASTValidationRule], ...],
     hide_suggestions: bool,
 ) -> list[GraphQLError]:
-    """graphql-core's validation with `rules` and the two rules Strawberry adds itself."""
-    return validate(
+    """graphql-core's validation with `rules` and the two rules Strawberry adds itself;
+    its errors coded here, where they are known to be validation errors (schema/errors.py)."""
+    errors = validate(
         schema,
         document,
         (*rules, MaybeNullValidationRule, OneOfInputValidationRule),
         hide_suggestions=hide_suggestions,
     )
+    for error in errors:
+        error.extensions = {**(error.extensions or {}), "code": _VALIDATION_FAILED}
+    return errors
 
 
 class _FindsIntrospection(Visitor):

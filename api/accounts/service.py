@@ -23,13 +23,14 @@ from api.db import Database
 from api.errors import BadUserInput, NotFound
 from api.realtime.events import AccountRemovedEvent, ActiveAccountChangedEvent
 from api.realtime.publish import publish
+from api.text import refuse_control_characters
 from api.vault import Vault, key_hint
 
 NICKNAME_MAX = 40
 
 
 def clean_nickname(raw: str) -> str:
-    nickname = " ".join(raw.split())
+    nickname = " ".join(refuse_control_characters(raw, field="nickname").split())
     if not 1 <= len(nickname) <= NICKNAME_MAX:
         raise BadUserInput(f"Nickname must be 1 to {NICKNAME_MAX} characters", field="nickname")
     return nickname
@@ -43,6 +44,8 @@ def _environment(raw: str) -> Environment:
 
 
 def _keys(api_key_id: str, secret_key: str) -> tuple[str, str]:
+    refuse_control_characters(api_key_id, field="apiKeyId")
+    refuse_control_characters(secret_key, field="secretKey")
     key_id, secret = api_key_id.strip(), secret_key.strip()
     if not key_id:
         raise BadUserInput("Enter the API key id", field="apiKeyId")

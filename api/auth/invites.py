@@ -11,10 +11,19 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 from uuid import UUID
 
+import asyncpg
+
 from api.auth.tokens import new_secret, secret_hash
 from api.db import Database
+from api.errors import RateLimited
 
 INVITE_LIFETIME = timedelta(days=7)
+# Per user (README, "Limits"): invites are how strangers get in, so nobody mints them
+# by the thousand. Counted in PostgreSQL, so the limits hold across processes.
+MAX_UNUSED_INVITES = 20
+MAX_INVITES_PER_DAY = 50
+# pg_advisory_xact_lock(class, key): this class serialises one user's invite creation
+_INVITE_LOCK_CLASS = 0x1A17E
 
 
 @dataclass(frozen=True)
@@ -27,10 +36,45 @@ class IssuedInvite:
         return f"/?invite={quote(self.code)}"
 
 
+async def check_invite_allowance(conn: asyncpg.Connection, user_id: UUID) -> None:
+    """RATE_LIMITED when `user_id` already holds `MAX_UNUSED_INVITES` unused, unexpired
+    invites or made `MAX_INVITES_PER_DAY` in the last day.
+
+    Runs in the tenant transaction that inserts the invite (RLS shows the user's own
+    invites only); the advisory lock makes two concurrent requests count one after the
+    other, so neither slips past the limit.
+    """
+    await conn.execute(
+        "select pg_advisory_xact_lock($1, hashtext($2))", _INVITE_LOCK_CLASS, str(user_id)
+    )
+    row = await conn.fetchrow(
+        "select count(*) filter (where used_at is null and expires_at > now()) as unused,"
+        " min(expires_at) filter (where used_at is null and expires_at > now()) as next_expiry,"
+        " count(*) filter (where created_at > now() - interval '1 day') as today,"
+        " min(created_at) filter (where created_at > now() - interval '1 day') as first_today,"
+        " now() as now"
+        " from app.invites where created_by = $1",
+        user_id,
+    )
+    if row["today"] >= MAX_INVITES_PER_DAY:
+        wait = row["first_today"] + timedelta(days=1) - row["now"]
+        raise RateLimited(
+            wait.total_seconds(), f"At most {MAX_INVITES_PER_DAY} invites a day: try again later"
+        )
+    if row["unused"] >= MAX_UNUSED_INVITES:
+        wait = row["next_expiry"] - row["now"]
+        raise RateLimited(
+            wait.total_seconds(),
+            f"You have {MAX_UNUSED_INVITES} unused invites: share those first, "
+            "or wait until one expires",
+        )
+
+
 async def create_invite(database: Database, user_id: UUID) -> IssuedInvite:
     code = new_secret()
     # SQL, naming only the columns the runtime role may insert (api/db/tables.py)
     async with database.tenant(user_id) as conn:
+        await check_invite_allowance(conn, user_id)
         expires_at = await conn.fetchval(
             "insert into app.invites (created_by, code_hash, expires_at)"
             " values ($1, $2, now() + $3::interval) returning expires_at",

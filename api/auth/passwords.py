@@ -18,6 +18,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from api.errors import BadUserInput
+from api.text import refuse_control_characters
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 128
@@ -30,6 +31,7 @@ ARGON2_PARALLELISM = 1
 
 
 def check_password_rules(password: str) -> None:
+    refuse_control_characters(password, field="password")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise BadUserInput(
             f"Password must have at least {MIN_PASSWORD_LENGTH} characters", field="password"

@@ -23,8 +23,9 @@ from api.auth.tokens import SessionToken, parse_session_token
 from api.auth.users import UserInfo, check_email, normalise_email
 from api.auth.websockets import LiveSessions
 from api.db import Database
-from api.errors import Unauthenticated
+from api.errors import BadUserInput, Unauthenticated
 from api.realtime import EventBus
+from api.text import refuse_control_characters
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,13 @@ class AuthService:
         email = normalise_email(email)
         self.limits.sign_in_email.check(email)
         self.limits.sign_in_address.check(client)
+        try:
+            refuse_control_characters(email, field="email")
+        except BadUserInput:
+            # refused before the lookup, yet counted like any failed attempt
+            self.limits.sign_in_email.hit(email)
+            self.limits.sign_in_address.hit(client)
+            raise
         found = await users.password_hash_of(self.database, email)
         ok = await self.passwords.verify(found[1] if found else None, password)
         if found is None or not ok:

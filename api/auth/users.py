@@ -16,6 +16,7 @@ import asyncpg
 from api.auth.tokens import looks_like_secret, secret_hash
 from api.db import Database
 from api.errors import BadUserInput
+from api.text import refuse_control_characters
 
 MAX_EMAIL_LENGTH = 254
 _EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
@@ -33,8 +34,16 @@ def normalise_email(raw: str) -> str:
 
 
 def check_email(email: str) -> None:
+    refuse_control_characters(email, field="email")
     if len(email) > MAX_EMAIL_LENGTH or _EMAIL_SHAPE.fullmatch(email) is None:
         raise BadUserInput("Enter a valid email address", field="email")
+
+
+def _invite_refused() -> BadUserInput:
+    return BadUserInput(
+        "This invite code is not valid: it may be used or expired, ask for a new one",
+        field="inviteCode",
+    )
 
 
 async def insert_user(
@@ -52,16 +61,12 @@ async def insert_user(
             return user_id
     except asyncpg.RaiseError as error:
         if error.hint == "invite":
-            # The invite is checked before the email, so without a valid invite
-            # nobody learns whether an email is registered.
-            raise BadUserInput(
-                "This invite code is not valid: it may be used or expired, ask for a new one",
-                field="inviteCode",
-            ) from None
+            raise _invite_refused() from None
         raise
     except asyncpg.UniqueViolationError:
-        # Only someone holding a valid invite gets here, and the invite is not spent.
-        raise BadUserInput("This email is already registered", field="email") from None
+        # A taken email answers exactly as a bad invite does (and the invite is not
+        # spent): even an invite's holder learns nothing about who is registered.
+        raise _invite_refused() from None
 
 
 async def password_hash_of(database: Database, email: str) -> tuple[UUID, str] | None:

@@ -13,6 +13,7 @@ from api.broker.http import Timeouts
 from api.broker.models import (
     AccountRef,
     Asset,
+    BrokerConfiguration,
     Clock,
     Environment,
     Order,
@@ -28,6 +29,7 @@ from api.broker.transport import RetryPolicy
 __all__ = [
     "AccountRef",
     "Asset",
+    "BrokerConfiguration",
     "BrokerError",
     "BrokerGateway",
     "Clock",

@@ -21,17 +21,19 @@ from urllib.parse import quote as quote_path
 from uuid import UUID
 
 from alpaca.common.enums import Sort
-from alpaca.data.requests import StockLatestQuoteRequest
+from alpaca.data.requests import StockLatestQuoteRequest, StockLatestTradeRequest
 from alpaca.trading.enums import QueryOrderStatus
 from alpaca.trading.requests import GetOrdersRequest
 
 from api.broker import parse
 from api.broker.errors import bad_input
 from api.broker.http import Answer, ConnectionPool, Timeouts
+from api.broker.market import MarketGateway
 from api.broker.models import (
     ENVIRONMENTS,
     AccountRef,
     Asset,
+    BrokerConfiguration,
     Clock,
     Environment,
     Order,
@@ -48,6 +50,8 @@ from api.config import Settings
 from api.vault import Vault
 
 _MAX_ORDERS = 500
+_CONFIGURATIONS = "/v2/account/configurations"
+CONFIGURATION_FIELDS = frozenset(BrokerConfiguration.__dataclass_fields__)
 
 
 class BrokerGateway:
@@ -64,7 +68,7 @@ class BrokerGateway:
         *,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
-        max_workers: int = 16,
+        max_workers: int = 32,
     ) -> None:
         self._rest: dict[str, str] = {
             "PAPER": settings.paper_url.rstrip("/"),
@@ -78,10 +82,17 @@ class BrokerGateway:
             retry=retry or RetryPolicy(),
             max_workers=max_workers,
         )
+        # History, market data and watchlists (HIST-01..04), by the same transport.
+        self.market = MarketGateway(self._transport, self._rest, self._data)
 
     @property
     def pool(self) -> ConnectionPool:
         return self._transport.pool
+
+    @property
+    def accounts_with_calls_in_flight(self) -> int:
+        """Accounts with a broker call in flight or waiting for a slot."""
+        return self._transport.bulkhead.accounts_in_flight
 
     def close(self) -> None:
         self._transport.close()
@@ -140,16 +151,22 @@ class BrokerGateway:
         return parse.parsed(lambda: parse.position(answer.body))
 
     async def orders(
-        self, ref: AccountRef, status: OrderStatusFilter = "open", limit: int = 50
+        self,
+        ref: AccountRef,
+        status: OrderStatusFilter = "open",
+        limit: int = 50,
+        *,
+        until: datetime | None = None,
     ) -> list[Order]:
-        """This account's orders, newest first (TRADE-04)."""
+        """This account's orders, newest first (TRADE-04); with ``until``, only those
+        submitted before it (the next page back)."""
         if status not in ("open", "closed", "all"):
             raise bad_input("order status must be open, closed or all")
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= _MAX_ORDERS:
             raise bad_input(f"limit must be between 1 and {_MAX_ORDERS}")
         params = _plain(
             GetOrdersRequest(
-                status=QueryOrderStatus(status), limit=limit, direction=Sort.DESC
+                status=QueryOrderStatus(status), limit=limit, direction=Sort.DESC, until=until
             ).to_request_fields()
         )
         answer = await self._transport.read(ref, self._base(ref), "/v2/orders", params)
@@ -184,6 +201,22 @@ class BrokerGateway:
             raise bad_input(f"no quote for {sym}")
         return parse.parsed(lambda: parse.quote(sym, raw))
 
+    async def latest_trade_price(self, ref: AccountRef, ticker: str) -> Decimal | None:
+        """The price of the latest trade, or None when the broker knows none."""
+        sym = symbol(ticker)
+        params = _plain(StockLatestTradeRequest(symbol_or_symbols=sym).to_request_fields())
+        answer = await self._transport.read(
+            ref, self._data, "/v2/stocks/trades/latest", params, parse_float=Decimal
+        )
+        trades = answer.body.get("trades") if isinstance(answer.body, dict) else None
+        raw = trades.get(sym) if isinstance(trades, dict) else None
+        return parse.parsed(lambda: parse.trade_price(raw))
+
+    async def configuration(self, ref: AccountRef) -> BrokerConfiguration:
+        """The account's own brakes at the broker (suspend_trade, no_shorting, ...)."""
+        answer = await self._transport.read(ref, self._base(ref), _CONFIGURATIONS)
+        return parse.parsed(lambda: parse.configuration(answer.body))
+
     async def asset(self, ref: AccountRef, ticker: str) -> Asset | None:
         """Whether a symbol is tradable, fractionable, shortable (TRADE-02); None if unknown."""
         path = f"/v2/assets/{quote_path(symbol(ticker), safe='')}"
@@ -203,6 +236,35 @@ class BrokerGateway:
         path = f"/v2/orders/{_order_id(order_id)}"
         outcome = await self._transport.send(ref, "DELETE", self._base(ref), path)
         self._transport.expect(outcome)
+
+    async def set_configuration(
+        self, ref: AccountRef, changes: dict[str, bool | str | int]
+    ) -> BrokerConfiguration:
+        """PATCH only the fields in ``changes``, once, and answer the account's configuration.
+
+        Sending only what changes leaves every other brake as the holder set it,
+        even one another client changed a moment ago (RISK-04).
+        """
+        unknown = set(changes) - CONFIGURATION_FIELDS
+        if not changes or unknown:
+            raise bad_input("unknown or no account configuration fields")
+        sent = await self._transport.send(
+            ref, "PATCH", self._base(ref), _CONFIGURATIONS, json=dict(changes)
+        )
+        body = self._transport.expect(sent).body
+        return parse.parsed(lambda: parse.configuration(body))
+
+    async def close_at_broker(self, ref: AccountRef, body: dict[str, Any]) -> Submission:
+        """Close ``body["qty"]`` of a position with Alpaca's DELETE /v2/positions, once.
+
+        For a halted account only: the broker's ``suspend_trade`` refuses every
+        new order but this one (RISK-04). It cannot carry a client order id,
+        so the broker's own id is what the audit learns of it.
+        """
+        path = f"/v2/positions/{quote_path(symbol(str(body.get('symbol', ''))), safe='')}"
+        params = {"qty": str(body.get("qty", ""))}
+        sent = await self._transport.send(ref, "DELETE", self._base(ref), path, params=params)
+        return submission(sent)
 
     async def submit_order(self, ref: AccountRef, body: dict[str, Any]) -> Submission:
         """POST one order body, once, never retried (TRADE-05).

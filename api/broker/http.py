@@ -80,8 +80,11 @@ class Failure(Enum):
 
 @dataclass(frozen=True, slots=True)
 class NoAnswer:
+    """``queued``: never sent because the account's calls in flight left no slot in time."""
+
     failure: Failure
     seconds: float
+    queued: bool = False
 
 
 Outcome = Answer | NoAnswer
@@ -108,11 +111,14 @@ class ConnectionPool:
         params: dict[str, Any] | None = None,
         json: dict[str, Any] | None = None,
         parse_float: type | None = None,
+        read_timeout: float | None = None,
     ) -> Outcome:
         """One request, no retries. Blocking: call it from a worker thread.
 
         Returns rather than raises, so no exception carrying the request (and
         its headers) or a frame holding the keys travels back to the caller.
+        ``read_timeout`` shortens the pool's read timeout (what is left of a
+        call's time after it waited for a slot).
         """
         session = self._sessions[base_url.rstrip("/")]
         started = time.perf_counter()
@@ -124,7 +130,7 @@ class ConnectionPool:
                 params=params,
                 json=json,
                 headers={KEY_ID_HEADER: key_id, SECRET_HEADER: secret},
-                timeout=(self.timeouts.connect, self.timeouts.read),
+                timeout=(self.timeouts.connect, read_timeout or self.timeouts.read),
                 allow_redirects=False,
             )
         except requests.ConnectTimeout as error:

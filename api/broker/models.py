@@ -141,6 +141,24 @@ class Clock:
 
 
 @dataclass(frozen=True, slots=True)
+class BrokerConfiguration:
+    """The brakes an account holder sets at Alpaca itself (GET /v2/account/configurations).
+
+    The product's halt sets ``suspend_trade`` (RISK-04); ``no_shorting`` mirrors a
+    limit at the broker. Names and values are Alpaca's own.
+    """
+
+    dtbp_check: str
+    trade_confirm_email: str
+    suspend_trade: bool
+    no_shorting: bool
+    fractional_trading: bool
+    max_margin_multiplier: str
+    pdt_check: str
+    max_options_trading_level: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class OrderRequest:
     """An order on the wire: Alpaca's own field names and spellings ("buy", "stop_limit").
 

@@ -16,6 +16,7 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from alpaca.data.models.quotes import Quote as AlpacaQuote
+from alpaca.trading.models import AccountConfiguration as AlpacaConfiguration
 from alpaca.trading.models import Asset as AlpacaAsset
 from alpaca.trading.models import Clock as AlpacaClock
 from alpaca.trading.models import Order as AlpacaOrder
@@ -26,6 +27,7 @@ from pydantic import ValidationError
 from api.broker.errors import BrokerError, unavailable
 from api.broker.models import (
     Asset,
+    BrokerConfiguration,
     Clock,
     Environment,
     Order,
@@ -192,3 +194,29 @@ def clock(raw: Any) -> Clock:
         next_open=item.next_open,
         next_close=item.next_close,
     )
+
+
+def configuration(raw: Any) -> BrokerConfiguration:
+    item = AlpacaConfiguration(**raw)
+    return BrokerConfiguration(
+        dtbp_check=_text(item.dtbp_check),
+        trade_confirm_email=_text(item.trade_confirm_email),
+        suspend_trade=bool(item.suspend_trade),
+        no_shorting=bool(item.no_shorting),
+        fractional_trading=bool(item.fractional_trading),
+        max_margin_multiplier=_text(item.max_margin_multiplier),
+        pdt_check=_text(item.pdt_check),
+        max_options_trading_level=_options_level(item.max_options_trading_level),
+    )
+
+
+def _options_level(value: Any) -> int | None:
+    if value is None:
+        return None
+    return int(value.value if isinstance(value, Enum) else value)
+
+
+def trade_price(raw: Any) -> Decimal | None:
+    """The price of a latest trade (decoded with ``parse_float=Decimal``), if it has one."""
+    price = dec(raw.get("p")) if isinstance(raw, dict) else None
+    return price if price is not None and price > 0 else None

@@ -82,7 +82,8 @@ class KeylessTradingStream(TradingStream):
 
     Run `_run_forever()` as a task; to stop it, `stop_ws()`, cancel the task and
     `close()`. `on_update` gets each raw trade_updates message; `on_connected` is
-    called after every successful (re)connect, so the owner can reconcile.
+    called after every successful (re)connect, so the owner can reconcile;
+    `on_refused` when the broker refuses the keys (they were revoked or replaced).
     """
 
     def __init__(
@@ -91,13 +92,18 @@ class KeylessTradingStream(TradingStream):
         credentials: Credentials,
         on_update: Callable[[dict[str, Any]], Awaitable[None]],
         on_connected: Callable[[], None],
+        on_refused: Callable[[], None] | None = None,
     ) -> None:
         # Empty keys: the parent stores whatever it is given, so it is given nothing.
         super().__init__("", "", raw_data=True, url_override=url)
         self._credentials = credentials
         self._on_update = on_update
         self._on_connected = on_connected
+        self._on_refused = on_refused
         self.connects = 0
+        # True from a successful (re)connect until the socket is closed (alpaca-py closes
+        # it before every reconnect): whether trade updates can arrive right now.
+        self.connected = False
         self.subscribe_trade_updates(self._deliver)
 
     async def _deliver(self, message: dict[str, Any]) -> None:
@@ -108,6 +114,8 @@ class KeylessTradingStream(TradingStream):
         reply = json.loads(await self._ws.recv())  # type: ignore[attr-defined]
         data = reply.get("data") if isinstance(reply, dict) else None
         if not isinstance(data, dict) or data.get("status") != "authorized":
+            if self._on_refused is not None:
+                self._on_refused()
             raise StreamAuthError("the broker refused this account's keys for its stream")
 
     async def _send_keys(self) -> None:
@@ -127,4 +135,9 @@ class KeylessTradingStream(TradingStream):
     async def _start_ws(self) -> None:
         await super()._start_ws()
         self.connects += 1
+        self.connected = True
         self._on_connected()
+
+    async def close(self) -> None:
+        self.connected = False
+        await super().close()

@@ -6,6 +6,9 @@ the event loop; the stored keys are decrypted on that worker inside the call
 and dropped when it returns (CRED-02); reads retry transient failures with
 jittered exponential backoff, a few hundred milliseconds in all; writes are
 sent exactly once; a failed answer leaves as a ``BrokerError`` with a code.
+A bulkhead (``api.broker.bulkhead``) bounds the calls in flight per account and
+per person, so one slow account never holds every worker, and the wait for a
+slot counts against the call's read timeout.
 """
 
 from __future__ import annotations
@@ -13,12 +16,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from api.broker.bulkhead import Bulkhead
 from api.broker.errors import BrokerError, rate_limited, rejected, unavailable
 from api.broker.http import Answer, ConnectionPool, Failure, NoAnswer, Outcome, Timeouts
 from api.broker.models import AccountRef
@@ -28,6 +34,11 @@ log = logging.getLogger(__name__)
 
 _TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
 _RATE_WARNING = 20
+# Alpaca's budget is per minute: warn about one account at most once per window.
+_RATE_WARNING_WINDOW = 60.0
+# Calls in flight at once: per account (Alpaca's budget is per key anyway) and per person.
+PER_ACCOUNT_CALLS = 4
+PER_OWNER_CALLS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +81,8 @@ class Transport:
         self._retry = retry
         self.pool = ConnectionPool(base_urls, size=max_workers, timeouts=timeouts)
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="broker")
+        self.bulkhead = Bulkhead(per_account=PER_ACCOUNT_CALLS, per_owner=PER_OWNER_CALLS)
+        self._warned_at: dict[object, float] = {}
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
@@ -108,6 +121,11 @@ class Transport:
     def error(self, outcome: Outcome) -> BrokerError:
         """What a failed call means to the caller, as a code and plain words."""
         if isinstance(outcome, NoAnswer):
+            if outcome.queued:
+                return unavailable(
+                    "the broker is slow to answer for this account and too many of its calls "
+                    "are waiting; nothing was sent, try again shortly"
+                )
             if outcome.failure is Failure.TIMED_OUT:
                 return unavailable(
                     f"the broker did not answer within {self.pool.timeouts.read:g} s"
@@ -134,18 +152,43 @@ class Transport:
         json: dict[str, Any] | None = None,
         parse_float: type | None = None,
     ) -> Outcome:
-        """One request as the stored account, never retried here."""
+        """One request as the stored account, never retried here.
+
+        It waits for a slot of the account's bulkhead first; what that wait took
+        is taken off the read timeout, and a call left without time is not sent.
+        """
         loop = asyncio.get_running_loop()
-        call = partial(self._exchange_as, ref, method, base, path, params, json, parse_float)
-        result = await loop.run_in_executor(self._executor, call)
+        budget = self.pool.timeouts.read
+        started = time.monotonic()
+        async with AsyncExitStack() as held:
+            try:
+                async with asyncio.timeout(budget / 2):
+                    await held.enter_async_context(self.bulkhead.slot(ref.id, ref.owner_id))
+            except TimeoutError:
+                return NoAnswer(Failure.NOT_SENT, time.monotonic() - started, queued=True)
+            read = budget - (time.monotonic() - started)
+            call = partial(
+                self._exchange_as, ref, method, base, path, params, json, parse_float, read
+            )
+            result = await loop.run_in_executor(self._executor, call)
         if isinstance(result, _Unreadable):
             raise VaultError("the stored credentials of this account do not decrypt")
         remaining = result.rate_remaining if isinstance(result, Answer) else None
         if remaining is not None and remaining < _RATE_WARNING:
-            # Alpaca allows about 200 calls a minute per key; snapshot polling and chat
-            # share that budget, so operators should see it running out before a 429.
-            log.warning("account %s: %d broker calls left in this minute", ref.id, remaining)
+            self._warn_low_budget(ref, remaining)
         return result
+
+    def _warn_low_budget(self, ref: AccountRef, remaining: int) -> None:
+        """Alpaca allows about 200 calls a minute per key; snapshot polling and chat share
+        that budget, so operators should see it running out before a 429: once a window."""
+        now = time.monotonic()
+        for account, warned in list(self._warned_at.items()):
+            if now - warned >= _RATE_WARNING_WINDOW:
+                del self._warned_at[account]
+        if ref.id in self._warned_at:
+            return
+        self._warned_at[ref.id] = now
+        log.warning("account %s: %d broker calls left in this minute", ref.id, remaining)
 
     async def send_with(
         self, key_id: str, secret: str, method: str, base: str, path: str
@@ -164,6 +207,7 @@ class Transport:
         params: dict[str, Any] | None,
         json: dict[str, Any] | None,
         parse_float: type | None,
+        read_timeout: float,
     ) -> Outcome | _Unreadable:
         """Worker thread: decrypt, send, forget (CRED-02).
 
@@ -188,12 +232,14 @@ class Transport:
             params=params,
             json=json,
             parse_float=parse_float,
+            read_timeout=read_timeout,
         )
 
 
 def _transient(outcome: Outcome) -> bool:
-    """Worth another read: a 5xx, or no connection. Not a read timeout: the broker is slow,
-    and waiting the full read timeout again would only make the person wait longer."""
+    """Worth another read: a 5xx, or no connection. Not a read timeout or a full bulkhead:
+    the broker is slow, and waiting again would only make the person wait longer."""
     if isinstance(outcome, NoAnswer):
-        return outcome.failure is not Failure.TIMED_OUT
+        # a call that found no slot in time would only queue again behind the same calls
+        return outcome.failure is not Failure.TIMED_OUT and not outcome.queued
     return outcome.status in _TRANSIENT_STATUSES

@@ -35,6 +35,7 @@ from api.chat.shapes import (
     summary_json,
 )
 from api.errors import AppError, BadUserInput
+from api.markets import MarketService
 from api.trading import TradingService
 from api.trading.orders import (
     OrderIntent,
@@ -48,6 +49,8 @@ from api.trading.orders import (
 
 log = logging.getLogger(__name__)
 
+# The `find_symbol` tool answers at most this many (the AccountActions contract).
+SYMBOLS_FOUND = 5
 # The `orders` tool shows at most this many (the AccountActions contract).
 ORDERS_SHOWN = 50
 
@@ -70,6 +73,7 @@ class ServiceActions:
     accounts: AccountService
     trading: TradingService
     gateway: BrokerGateway
+    markets: MarketService
     made: list[MadeCall] = field(default_factory=list)
     proposal_ids: list[UUID] = field(default_factory=list)
 
@@ -92,6 +96,10 @@ class ServiceActions:
 
     async def quote(self, symbol: str) -> dict[str, Any]:
         return quote_json(await self.gateway.latest_quote(self.account.broker, symbol))
+
+    async def find_symbol(self, query: str) -> dict[str, Any]:
+        found = await self.markets.search(self.account, query, SYMBOLS_FOUND)
+        return {"query": query, "matches": [{"symbol": a.symbol, "name": a.name} for a in found]}
 
     async def propose_order(self, intent: OrderIntent) -> dict[str, Any]:
         return await self._propose("propose_order", intent.to_json(), intent)

@@ -96,6 +96,9 @@ class AccountActions(Protocol):
 
     ``cancel_order(order_id, all)`` ->
         {"canceled": [order ids]}   (empty when there was nothing to cancel)
+
+    ``find_symbol(query)`` ->
+        {"query": str, "matches": [{"symbol": str, "name"?: str}]}  best first, at most 5
     """
 
     async def summary(self) -> dict[str, Any]: ...
@@ -123,4 +126,8 @@ class AccountActions(Protocol):
 
     async def close_position(self, symbol: str) -> dict[str, Any]:
         """Propose closing this account's whole position in `symbol` (a market order)."""
+        ...
+
+    async def find_symbol(self, query: str) -> dict[str, Any]:
+        """Symbols whose ticker or company name matches `query` ("apple" finds AAPL)."""
         ...

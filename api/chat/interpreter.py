@@ -27,7 +27,7 @@ from typing import Any
 from api.chat.actions import AccountContext, HistoryMessage
 from api.chat.drivers import DriverReply
 from api.chat.render import on_account, render_call
-from api.chat.tools import ToolRegistry
+from api.chat.tools import ToolCall, ToolRegistry
 from api.trading.orders import REQUIRED_PRICES, SYMBOL_PATTERN, Side, TimeInForce
 
 HELP = (
@@ -87,6 +87,18 @@ def _symbol(match: re.Match[str]) -> str | None:
     sym = match.group("sym")
     return None if sym in NOT_SYMBOLS else sym.upper()
 
+
+# Asking the chat to loosen its own brakes: limits, the halt, the broker's settings (RISK-03).
+_BRAKES_RE = re.compile(
+    r"\b(?:resume|unhalt|un-halt|halt|unsuspend|suspend)\b"
+    r"|\b(?:raise|increase|lift|remove|change|set|update|disable|turn off|reset|loosen|bump|"
+    r"drop|delete|clear|allow)\b.*\b(?:limits?|deny ?list|allow ?list|short(?:ing)?|"
+    r"configuration|settings?)\b"
+)
+BRAKES = (
+    "I can't change this account's limits, halt or broker settings, and I never will: "
+    "only you can, in the account's settings in the app. That is what keeps them safe."
+)
 
 _HELP_RE = re.compile(r"^(?:help|\?|commands|menu|what can you do|how does this work|hi|hello)$")
 
@@ -208,6 +220,8 @@ def parse(text: str) -> Command:
         return Command("close_position", {"symbol": symbol}) if symbol else _help(NOT_UNDERSTOOD)
     if m := _ORDER_RE.match(t):
         return _parse_order(m)
+    if _BRAKES_RE.search(t):
+        return Command(answer=BRAKES)
     if m := _POSITIONS_RE.match(t):
         return Command("positions")
     if m := _ORDERS_RE.match(t):
@@ -296,8 +310,33 @@ class Interpreter:
         command = parse(text)
         if command.tool is None:
             return DriverReply(command.answer or HELP)
-        call = await tools.execute(command.tool, command.arguments)
+        arguments, lookup = await _named_symbol(command.tool, command.arguments, tools)
+        call = await tools.execute(command.tool, arguments)
         text = render_call(call, account)
         if command.tool == "propose_order" and not call.ok:
             text += f"\nNothing was proposed on {on_account(account)}."
-        return DriverReply(text, [call])
+        if lookup is None:
+            return DriverReply(text, [call])
+        top = lookup.result["matches"][0]
+        said = str(lookup.arguments["query"]).lower()
+        meant = f"“{said}” is not a symbol: I took it as {top['name']} ({top['symbol']}).\n"
+        return DriverReply(meant + text, [lookup, call])
+
+
+# Commands whose symbol may be a company's name instead ("buy 2 apple", "quote tesla").
+_TAKES_SYMBOL = frozenset({"propose_order", "quote", "close_position"})
+
+
+async def _named_symbol(
+    tool: str, arguments: dict[str, Any], tools: ToolRegistry
+) -> tuple[dict[str, Any], ToolCall | None]:
+    """The arguments with a company's name replaced by its symbol, and the look-up that found
+    it; unchanged (and no look-up) when the word is a symbol itself or names nothing."""
+    written = arguments.get("symbol")
+    if tool not in _TAKES_SYMBOL or not isinstance(written, str):
+        return arguments, None
+    lookup = await tools.execute("find_symbol", {"query": written})
+    matches = lookup.result.get("matches") or []
+    if not lookup.ok or not matches or any(m.get("symbol") == written for m in matches):
+        return arguments, None
+    return {**arguments, "symbol": matches[0]["symbol"]}, lookup

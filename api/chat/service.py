@@ -30,6 +30,8 @@ from api.chat.engine import MAX_TEXT_CHARS, ChatEngine, Turn
 from api.chat.store import ChatMessageRecord, StoredToolCall
 from api.db import Database
 from api.errors import AppError, BadUserInput
+from api.markets import MarketService
+from api.text import refuse_control_characters
 from api.trading import TradingService
 
 log = logging.getLogger(__name__)
@@ -50,12 +52,14 @@ class ChatService:
         trading: TradingService,
         gateway: BrokerGateway,
         engine: ChatEngine,
+        markets: MarketService,
     ) -> None:
         self._database = database
         self._accounts = accounts
         self._trading = trading
         self._gateway = gateway
         self._engine = engine
+        self._markets = markets
 
     async def send(
         self, user_id: UUID, text: str, account_id: UUID | None
@@ -95,7 +99,9 @@ class ChatService:
             return await store.with_proposals(messages)
 
     def _actions(self, user_id: UUID, account: Account) -> ServiceActions:
-        return ServiceActions(user_id, account, self._accounts, self._trading, self._gateway)
+        return ServiceActions(
+            user_id, account, self._accounts, self._trading, self._gateway, self._markets
+        )
 
     async def _store_reply(
         self, user_id: UUID, account: Account, turn: Turn, proposal_ids: list[UUID]
@@ -137,7 +143,7 @@ class ChatService:
 
 def _clean(text: str) -> str:
     """The engine's own rules, checked before the message is stored."""
-    text = text.strip()
+    text = refuse_control_characters(text, field="text", line_breaks=True).strip()
     if not text:
         raise BadUserInput("Type a message first", field="text")
     if len(text) > MAX_TEXT_CHARS:

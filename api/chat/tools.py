@@ -254,6 +254,11 @@ class ToolRegistry:
         except AppError as exc:
             log.info("chat tool %s refused: %s", name, exc.code)
             result = _error(exc.code, exc.message, exc.extensions.get("field"))
+            # A refusal by the owner's limits says which guard and limit (RISK-01), so the
+            # model can explain it; it has no tool to change them (RISK-03).
+            for key in ("guard", "limit", "value"):
+                if key in exc.extensions:
+                    result["error"][key] = exc.extensions[key]
         else:
             if not isinstance(result, Mapping):
                 raise TypeError(f"chat tool {name} must return a dict, not {type(result).__name__}")
@@ -346,6 +351,13 @@ def build_tools(actions: AccountActions) -> ToolRegistry:
             "user must confirm).",
             (symbol,),
             lambda a: actions.close_position(a["symbol"]),
+        ),
+        Tool(
+            "find_symbol",
+            'Find a symbol by its ticker or one word of the company\'s name ("apple" finds '
+            "AAPL); best matches first.",
+            (Param("query", "symbol", "A ticker or one word of a company name", required=True),),
+            lambda a: actions.find_symbol(a["query"]),
         ),
     ]
     return ToolRegistry(tools, bound_to=actions)

@@ -249,7 +249,8 @@ async def restore(owner_dsn: str, source: Path, *, force: bool, prefer_path_tool
             "the database already holds alpaca-chat tables: restore into an empty database, "
             "or pass --force to replace them"
         )
-    await migrate(owner_dsn)  # creates the roles the dump's owners and grants name
+    log.info("creating the roles the backup names: migrating, then clearing, the database")
+    await migrate(owner_dsn)
     await _clear(owner_dsn)
     connection = _connection(owner_dsn)
     code, _, stderr = await _run(

@@ -24,6 +24,7 @@ from uuid import UUID
 import asyncpg
 
 from api.db.engine import TABLE_ENGINE, running_on
+from api.db.outage import OutageLog, is_outage
 
 RUNTIME_ROLE = "alpaca_chat_app"
 OPS_ROLE = "alpaca_chat_ops"
@@ -53,6 +54,8 @@ class Database:
         self.owner_dsn = owner_dsn
         self._login_as_runtime_role = login_as_runtime_role
         self._pool: asyncpg.Pool | None = None
+        # one log line when the database goes away and one when it is back
+        self.outages = OutageLog()
 
     async def connect(self, *, min_size: int = 2, max_size: int = 10) -> None:
         settings = {"application_name": "alpaca-chat", "jit": "off"}
@@ -88,25 +91,42 @@ class Database:
         """
         # BEGIN and set_config in one round trip; UUID() guarantees a safe literal.
         literal = str(UUID(str(user_id)))
-        async with self.pool.acquire() as conn:
-            with running_on(TABLE_ENGINE, conn):
-                await conn.execute(f"begin; select set_config('app.user_id', '{literal}', true)")
-                try:
-                    yield conn
-                except BaseException:
-                    if not conn.is_closed():
-                        await conn.execute("rollback")
-                    raise
-                else:
-                    await conn.execute("commit")
+        try:
+            async with self.pool.acquire() as conn:
+                with running_on(TABLE_ENGINE, conn):
+                    try:
+                        # inside the try: a task cancelled while BEGIN is under way (a
+                        # sibling resolver failed) must roll back, not hand the pool an
+                        # open transaction
+                        await conn.execute(
+                            f"begin; select set_config('app.user_id', '{literal}', true)"
+                        )
+                        yield conn
+                    except BaseException:
+                        if not conn.is_closed():
+                            await conn.execute("rollback")
+                        raise
+                    else:
+                        await conn.execute("commit")
+        except BaseException as error:
+            if is_outage(error):
+                self.outages.failed(error)
+            raise
+        self.outages.answered()
 
     @asynccontextmanager
     async def anonymous(self) -> AsyncIterator[asyncpg.Connection]:
         """A transaction with no user: only the SECURITY DEFINER functions help here."""
-        async with self.pool.acquire() as conn:
-            with running_on(TABLE_ENGINE, conn):
-                async with conn.transaction():
-                    yield conn
+        try:
+            async with self.pool.acquire() as conn:
+                with running_on(TABLE_ENGINE, conn):
+                    async with conn.transaction():
+                        yield conn
+        except BaseException as error:
+            if is_outage(error):
+                self.outages.failed(error)
+            raise
+        self.outages.answered()
 
     @asynccontextmanager
     async def as_operator(self) -> AsyncIterator[asyncpg.Connection]:

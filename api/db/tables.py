@@ -117,6 +117,85 @@ class OrderAudit(Table, tablename="order_audit", schema=SCHEMA, db=TABLE_ENGINE)
     updated_at = Timestamptz()
 
 
+class AccountLimits(Table, tablename="account_limits", schema=SCHEMA, db=TABLE_ENGINE):
+    """An account's limits and halt (RISK-01, RISK-04); no row: no limits, not halted."""
+
+    account_id = UUID(primary_key=True)
+    owner_id = ForeignKey(User, null=False)
+    max_order_notional = Numeric(null=True, default=None)
+    max_daily_loss = Numeric(null=True, default=None)
+    max_orders_per_day = Integer(null=True, default=None)
+    allowed_symbols = JSONB(null=True, default=None)
+    denied_symbols = JSONB(default=[])
+    allow_short = Boolean(null=True, default=None)
+    halted_at = Timestamptz(null=True, default=None)
+    updated_at = Timestamptz()
+
+
+class GuardAudit(Table, tablename="guard_audit", schema=SCHEMA, db=TABLE_ENGINE):
+    """Every guard decision, halt, resume and change of limits (RISK-05); outlives accounts."""
+
+    id = UUID(primary_key=True)
+    owner_id = ForeignKey(User, null=False)
+    account_id = UUID(null=True, default=None)
+    event = Text()
+    source = Text(null=True, default=None)
+    client_order_id = Text(null=True, default=None)
+    symbol = Text(null=True, default=None)
+    guard = Text(null=True, default=None)
+    limit_value = Text(null=True, default=None)
+    value = Text(null=True, default=None)
+    detail = Text(null=True, default=None)
+    created_at = Timestamptz()
+
+
+class PushSubscription(Table, tablename="push_subscriptions", schema=SCHEMA, db=TABLE_ENGINE):
+    """One device a person turned notifications on for (PUSH-01); endpoints unique."""
+
+    id = UUID(primary_key=True)
+    owner_id = ForeignKey(User, null=False)
+    endpoint = Text(unique=True)
+    p256dh = Text()
+    auth = Text(secret=True)
+    user_agent = Text(null=True, default=None)
+    created_at = Timestamptz()
+    last_success_at = Timestamptz(null=True, default=None)
+    failures = Integer(default=0)
+
+
+class NotificationSettings(
+    Table, tablename="notification_settings", schema=SCHEMA, db=TABLE_ENGINE
+):
+    """What a person wants to hear of (PUSH-01, PUSH-02); no row: everything, amounts shown."""
+
+    owner_id = UUID(primary_key=True)
+    muted_kinds = JSONB(default=[])
+    hide_amounts = Boolean(default=False)
+    updated_at = Timestamptz()
+
+
+class PushDelivery(Table, tablename="push_deliveries", schema=SCHEMA, db=TABLE_ENGINE):
+    """One claimed (event, device) pair: whoever inserts it sends it (PUSH-03)."""
+
+    id = UUID(primary_key=True)
+    owner_id = ForeignKey(User, null=False)
+    subscription_id = ForeignKey(PushSubscription, null=False)
+    event_id = Text()
+    kind = Text()
+    status = Text(default="CLAIMED")
+    attempts = Integer(default=0)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class StreamMark(Table, tablename="stream_marks", schema=SCHEMA, db=TABLE_ENGINE):
+    """Up to when an account's order changes were all reported (RT-01, RT-03)."""
+
+    account_id = UUID(primary_key=True)
+    owner_id = ForeignKey(User, null=False)
+    reported_through = Timestamptz()
+
+
 TABLES: tuple[type[Table], ...] = (
     User,
     Session,
@@ -125,4 +204,10 @@ TABLES: tuple[type[Table], ...] = (
     ChatMessage,
     OrderProposal,
     OrderAudit,
+    AccountLimits,
+    GuardAudit,
+    PushSubscription,
+    NotificationSettings,
+    PushDelivery,
+    StreamMark,
 )

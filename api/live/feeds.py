@@ -28,6 +28,7 @@ from api.realtime.events import (
     ActiveAccountChangedEvent,
     Event,
     OrderEvent,
+    OrdersMissedEvent,
     PositionsChangedEvent,
     ResyncEvent,
     SnapshotEvent,
@@ -36,6 +37,7 @@ from api.realtime.events import (
 )
 
 AccountUpdate = SnapshotEvent | OrderEvent | PositionsChangedEvent | ResyncEvent
+ORDERS_MISSED = ResyncEvent("reconnected")
 
 
 class Feeds:
@@ -62,7 +64,10 @@ class Feeds:
         ):
             yield account.id, await self._streams.current_snapshot(account)
             async for event in events:
-                if _is_update(event):
+                if isinstance(event, OrdersMissedEvent):
+                    # the stream's owner could not list every change: refetch (RT-01)
+                    yield account.id, ORDERS_MISSED
+                elif _is_update(event):
                     yield account.id, event
 
     async def active_account_changes(

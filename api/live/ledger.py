@@ -7,6 +7,10 @@ bus (its own and other processes'), and after every (re)connect the stream's
 owner compares the broker's recent orders with these notes: an order updated
 since watching began whose newest state was never reported gets an event now.
 
+The notes begin when the watch began, or at the account's stored mark
+(`api.live.marks`) when that is older: changes made while no server ran, or
+while another process owned the stream and stopped, are reported too.
+
 Comparison is by the broker's `updated_at`, which only moves forward: a
 reconciliation that read an order just before a stream event about it can
 never report the older state after the newer one. A margin before the watch
@@ -45,6 +49,11 @@ class OrderLedger:
             self._seen[order_id] = updated_at
             if len(self._seen) > MAX_NOTES:
                 self._prune()
+
+    def reach_back(self, reported_through: datetime) -> None:
+        """Start from the stored mark (`api.live.marks`) when it is older than the watch:
+        what changed since, while no stream of this process listened, is reported too."""
+        self.since = min(self.since, reported_through - SKEW_MARGIN)
 
     def forget(self, order_id: str, updated_at: datetime) -> None:
         """An event could not be published: let the next reconciliation report it."""

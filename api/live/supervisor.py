@@ -14,7 +14,9 @@ How it runs, per account, in every process that has subscribers for it
 * it competes for the account's lock (`StreamLocks`, polled about every
   second). The winner runs `KeylessTradingStream` in this event loop, forwards
   each trade update as an `OrderEvent` (and, for fills and cancels, a
-  `PositionsChangedEvent`), reconciles after every (re)connect, and refreshes
+  `PositionsChangedEvent`), reconciles after every (re)connect (from the
+  account's stored mark, `api.live.marks`, when it owns the stream for the
+  first time: what changed while no server ran is reported too), and refreshes
   the snapshot on fills at once and otherwise every `snapshot_interval`,
   publishing it only when it changed;
 * when the last local subscriber leaves (after a short linger, so a client
@@ -26,8 +28,9 @@ How it runs, per account, in every process that has subscribers for it
 Broker budget: Alpaca allows 200 requests a minute per key. An owned account
 costs one snapshot per interval (12 a minute at the default 5 s), one more per
 burst of fills (spaced by `MIN_REFRESH_SPACING`), and one orders read per
-reconnect. A new subscriber's first snapshot is shared: one fetch serves every
-subscriber of the account within an interval.
+reconnect (up to `RECONCILE_PAGES` after a long gap). A new subscriber's first
+snapshot is shared: one fetch serves every subscriber of the account within an
+interval.
 
 Keys (CRED-02): the stream asks for them on every (re)connect; they are
 decrypted right then from the ciphertext read (through `AccountService`, in
@@ -44,8 +47,10 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
+
+import asyncpg
 
 from api.accounts import Account, AccountService
 from api.broker.errors import BrokerError, ErrorCode
@@ -54,11 +59,14 @@ from api.broker.models import Order
 from api.broker.trade_stream import KeylessTradingStream, trade_update
 from api.config import Settings
 from api.db import Database
+from api.live import marks
 from api.live.ledger import OrderLedger, event_for
 from api.metrics import STREAMS_OWNED
 from api.realtime import (
+    AccountAlertEvent,
     EventBus,
     OrderEvent,
+    OrdersMissedEvent,
     Ownership,
     PositionsChangedEvent,
     SnapshotEvent,
@@ -69,13 +77,19 @@ from api.realtime import (
     publish_many,
 )
 from api.realtime.connections import CONNECTION_ERRORS
+from api.realtime.events import ALERT_BROKER_KEYS_REFUSED
 from api.vault import Vault, VaultError
 
 log = logging.getLogger(__name__)
 
 POSITION_EVENTS = frozenset({"fill", "partial_fill", "canceled"})
 MIN_REFRESH_SPACING = 0.25  # seconds between snapshot reads after a burst of fills
-RECONCILE_LIMIT = 100  # recent orders compared after a (re)connect
+RECONCILE_LIMIT = 100  # orders per page compared after a (re)connect
+# Pages read back at most; an account with more changes since its mark than these hold
+# gets an OrdersMissedEvent (its subscribers refetch) instead of one event per order.
+RECONCILE_PAGES = 10
+MARK_INTERVAL = 15.0  # seconds between moves of the stored mark while the stream listens
+MARK_LAG = timedelta(seconds=5)  # a trade update may still be on its way when the mark moves
 RETRY_DELAY = 2.0  # after a failed reconciliation or snapshot read
 HALT_TIMEOUT = 2.0
 # a reconciliation retries after either; named, as mypy reads no `*` inside `except (...)`
@@ -101,6 +115,12 @@ class _Watch:
     stream: KeylessTradingStream | None = None
     refresh_wanted: asyncio.Event = field(default_factory=asyncio.Event)
     reconcile_wanted: asyncio.Event = field(default_factory=asyncio.Event)
+    # The owner was told the broker refused the keys; told again only after they worked.
+    refusal_reported: bool = False
+    # Whether the stored mark was read into the ledger, and after which of the stream's
+    # connects a reconciliation last completed (then the mark may move with the clock).
+    mark_read: bool = False
+    reconciled_connects: int = -1
 
     def remember(self, snapshot: SnapshotEvent, *, published: bool) -> None:
         if published:
@@ -290,7 +310,14 @@ class StreamSupervisor:
 
     async def _compete(self, watch: _Watch) -> None:
         while True:
-            ownership = await self._locks.acquire(watch.account_id, poll_interval=self._poll)
+            try:
+                ownership = await self._locks.acquire(watch.account_id, poll_interval=self._poll)
+            except (*CONNECTION_ERRORS, asyncpg.InternalClientError) as exc:
+                # The database is out of reach (logged once by api/db/outage.py): keep
+                # competing, so the account has a stream again when it is back (RT-03).
+                log.info("account %s: cannot compete for the stream (%s)", watch.account_id, exc)
+                await asyncio.sleep(RETRY_DELAY)
+                continue
             async with ownership:
                 with STREAMS_OWNED.track_inprogress():
                     await self._own(watch, ownership)
@@ -309,7 +336,8 @@ class StreamSupervisor:
             url,
             credentials=lambda: self._credentials(watch),
             on_update=lambda message: self._on_update(watch, message),
-            on_connected=watch.reconcile_wanted.set,
+            on_connected=lambda: self._connected(watch),
+            on_refused=lambda: self._keys_refused(watch),
         )
         watch.stream = stream
         watch.refresh_wanted.set()  # a first refresh at once: a new owner may have missed one
@@ -348,6 +376,30 @@ class StreamSupervisor:
             # open would linger for the WebSocket library's close timeout (10 s).
             with contextlib.suppress(*CONNECTION_ERRORS, TimeoutError):
                 await asyncio.wait_for(stream.close(), HALT_TIMEOUT)
+
+    def _connected(self, watch: _Watch) -> None:
+        watch.refusal_reported = False
+        watch.reconcile_wanted.set()
+
+    def _keys_refused(self, watch: _Watch) -> None:
+        """The broker refused the stored keys: tell the owner once (PUSH-01), not per retry."""
+        if watch.refusal_reported:
+            return
+        watch.refusal_reported = True
+        alert = AccountAlertEvent(
+            watch.account_id, watch.owner_id, ALERT_BROKER_KEYS_REFUSED, datetime.now(UTC)
+        )
+        task = asyncio.create_task(self._publish_alert(watch, alert))
+        self._ending.add(task)
+        task.add_done_callback(self._ending.discard)
+
+    async def _publish_alert(self, watch: _Watch, alert: AccountAlertEvent) -> None:
+        try:
+            async with self._database.pool.acquire() as conn:
+                await publish_many(conn, [alert])
+        except CONNECTION_ERRORS as exc:
+            log.warning("account %s: could not publish an alert (%s)", watch.account_id, exc)
+            watch.refusal_reported = False  # told at the next refusal instead
 
     async def _environment(self, watch: _Watch) -> str:
         while True:
@@ -417,15 +469,32 @@ class StreamSupervisor:
             watch.reconcile_wanted.set()
 
     async def _reconcile(self, watch: _Watch) -> None:
-        """After each (re)connect: report orders that changed while no stream listened."""
+        """After each (re)connect: report orders that changed while no stream listened.
+
+        Between reconnects it moves the account's stored mark forward, so whoever owns
+        the stream next (after a restart, another process) starts from there (RT-03).
+        """
         while True:
-            await watch.reconcile_wanted.wait()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(watch.reconcile_wanted.wait(), MARK_INTERVAL)
+            if not watch.reconcile_wanted.is_set():
+                await self._advance_mark(watch)
+                continue
             watch.reconcile_wanted.clear()
+            connects = watch.stream.connects if watch.stream is not None else 0
+            started = datetime.now(UTC)
             try:
                 account = await self._accounts.find(watch.owner_id, watch.account_id)
                 if account is None:
                     continue  # removed: the bus ends this watch
-                orders = await self._gateway.orders(account.broker, "all", RECONCILE_LIMIT)
+                if not watch.mark_read:
+                    mark = await marks.reported_through(
+                        self._database, watch.owner_id, watch.account_id
+                    )
+                    if mark is not None:
+                        watch.ledger.reach_back(mark)
+                    watch.mark_read = True
+                orders, complete = await self._orders_since(account, watch.ledger.since)
             except _RECONCILE_ERRORS as exc:
                 log.warning(
                     "account %s: reconciliation failed (%s); retrying", watch.account_id, exc
@@ -433,27 +502,89 @@ class StreamSupervisor:
                 await asyncio.sleep(RETRY_DELAY)
                 watch.reconcile_wanted.set()
                 continue
-            missed = watch.ledger.missed(orders)
-            if missed:
-                log.info(
-                    "account %s: %d order change(s) happened off-stream; reporting them",
+            if complete:
+                await self._report_missed(watch, watch.ledger.missed(orders))
+            else:
+                await self._report_too_many(watch, orders)
+            if not watch.reconcile_wanted.is_set():  # nothing failed to publish
+                watch.reconciled_connects = connects
+                await self._store_mark(watch, started - MARK_LAG)
+
+    async def _orders_since(self, account: Account, since: datetime) -> tuple[list[Order], bool]:
+        """The account's orders submitted since `since` (and one page at least), paging back
+        newest first; False when `RECONCILE_PAGES` pages did not reach that far."""
+        seen: dict[str, Order] = {}
+        until: datetime | None = None
+        for _ in range(RECONCILE_PAGES):
+            page = await self._gateway.orders(account.broker, "all", RECONCILE_LIMIT, until=until)
+            fresh = [order for order in page if order.id not in seen]
+            seen.update((order.id, order) for order in fresh)
+            if len(page) < RECONCILE_LIMIT:
+                return list(seen.values()), True
+            if not fresh:
+                return list(seen.values()), False  # a page of one instant: cannot page on
+            oldest = min(order.created_at for order in page)
+            if oldest <= since:
+                return list(seen.values()), True
+            # `until` is exclusive: the oldest instant is read again, its orders deduplicated
+            until = oldest + timedelta(microseconds=1)
+        return list(seen.values()), False
+
+    async def _report_missed(self, watch: _Watch, missed: list[Order]) -> None:
+        if not missed:
+            return
+        log.info(
+            "account %s: %d order change(s) happened off-stream; reporting them",
+            watch.account_id,
+            len(missed),
+        )
+        items = [
+            (
+                order,
+                OrderEvent(
                     watch.account_id,
-                    len(missed),
-                )
-                items = [
-                    (
-                        order,
-                        OrderEvent(
-                            watch.account_id,
-                            watch.owner_id,
-                            event_for(order.status),
-                            order,
-                            order.updated_at,
-                        ),
-                    )
-                    for order in missed
-                ]
-                await self._publish_orders(watch, items)
+                    watch.owner_id,
+                    event_for(order.status),
+                    order,
+                    order.updated_at,
+                ),
+            )
+            for order in missed
+        ]
+        await self._publish_orders(watch, items)
+
+    async def _report_too_many(self, watch: _Watch, orders: list[Order]) -> None:
+        """More changed than can be listed: one resync for the subscribers, not a flood."""
+        log.warning(
+            "account %s: more order changes since %s than %d pages hold; subscribers refetch",
+            watch.account_id,
+            watch.ledger.since.isoformat(),
+            RECONCILE_PAGES,
+        )
+        try:
+            async with self._database.pool.acquire() as conn:
+                await publish_many(conn, [OrdersMissedEvent(watch.account_id, watch.owner_id)])
+        except CONNECTION_ERRORS as exc:
+            log.error("account %s: could not publish a resync (%s)", watch.account_id, exc)
+            watch.reconcile_wanted.set()
+            return
+        for order in orders:
+            watch.ledger.note(order.id, order.updated_at)
+
+    async def _advance_mark(self, watch: _Watch) -> None:
+        """While the stream has listened since its last reconciliation, every change up to
+        a moment ago was reported: the stored mark may move to then."""
+        stream = watch.stream
+        if stream is None or not stream.connected or stream.connects != watch.reconciled_connects:
+            return
+        await self._store_mark(watch, datetime.now(UTC) - MARK_LAG)
+
+    async def _store_mark(self, watch: _Watch, through: datetime) -> None:
+        try:
+            await marks.mark_reported(self._database, watch.owner_id, watch.account_id, through)
+        except CONNECTION_ERRORS as exc:
+            # the next move, or the next owner's wider reconciliation, covers it
+            log.debug("account %s: could not store the stream mark (%s)", watch.account_id, exc)
 
     # ------------------------------------------------------------------ snapshots
 

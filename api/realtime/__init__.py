@@ -8,12 +8,14 @@ broker stream exactly one owner across processes (RT-02, RT-03, ISO-03).
 from api.realtime.bus import EventBus, Subscription
 from api.realtime.events import (
     CHANNEL,
+    AccountAlertEvent,
     AccountRemovedEvent,
     ActiveAccountChangedEvent,
     Event,
     EventTooLarge,
     Key,
     OrderEvent,
+    OrdersMissedEvent,
     PositionsChangedEvent,
     ResyncEvent,
     SessionRevokedEvent,
@@ -27,6 +29,7 @@ from api.realtime.publish import publish, publish_many, publish_now
 
 __all__ = [
     "CHANNEL",
+    "AccountAlertEvent",
     "AccountRemovedEvent",
     "ActiveAccountChangedEvent",
     "Event",
@@ -34,6 +37,7 @@ __all__ = [
     "EventTooLarge",
     "Key",
     "OrderEvent",
+    "OrdersMissedEvent",
     "Ownership",
     "PositionsChangedEvent",
     "ResyncEvent",

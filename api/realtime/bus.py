@@ -17,7 +17,9 @@ The listening connection is watched (termination callback plus a periodic
 `select 1` for connections that die silently). When it is lost the bus
 reconnects with jittered, capped backoff, LISTENs again, and only then gives
 every subscriber a `ResyncEvent("reconnected")`: refetching after the LISTEN
-is back covers every event that could have been missed in between.
+is back covers every event that could have been missed in between. The moment
+the connection is lost every subscriber gets `ResyncEvent("unavailable")`, so
+a client shows its figures as not live instead of trusting a silent stream.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol
 from uuid import UUID
@@ -50,6 +53,7 @@ from api.realtime.queues import DEFAULT_LIMIT, SubscriberQueue
 log = logging.getLogger(__name__)
 
 RECONNECTED = ResyncEvent("reconnected")
+UNAVAILABLE = ResyncEvent("unavailable")
 
 
 class Subscription(SubscriberQueue):
@@ -131,6 +135,7 @@ class EventBus:
         self._by_key: dict[Key, set[Subscription]] = {}
         self._by_session: dict[UUID, set[Subscription]] = {}
         self._session_watchers: list[SessionWatcher] = []
+        self._event_listeners: list[Callable[[WireEvent], None]] = []
         self._conn: asyncpg.Connection | None = None
         self._lost = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -151,6 +156,13 @@ class EventBus:
         if self._stopped:
             raise RuntimeError("the event bus has stopped")
         return Subscription(self, key, session_id, limit or self._queue_limit)
+
+    def watch_events(self, listener: Callable[[WireEvent], None]) -> None:
+        """Hand `listener` every event this process hears, whoever it is for (push, PUSH-01).
+
+        Called synchronously on the listener's path: `listener` only queues work.
+        """
+        self._event_listeners.append(listener)
 
     def watch_sessions(self, watcher: SessionWatcher) -> None:
         """Tell `watcher` of every revoked session and of every reconnect (AUTH-03)."""
@@ -203,6 +215,8 @@ class EventBus:
         self._dispatch(event)
 
     def _dispatch(self, event: WireEvent) -> None:
+        for listener in self._event_listeners:
+            listener(event)
         if isinstance(event, SessionRevokedEvent):
             for sub in tuple(self._by_session.get(event.session_id, ())):
                 sub.close("session_revoked")
@@ -292,6 +306,7 @@ class EventBus:
     async def _supervise(self) -> None:
         while True:
             await self._watch()
+            self._broadcast(UNAVAILABLE)
             await self._discard_connection()
             await self._reconnect()
             self.reconnects += 1

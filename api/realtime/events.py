@@ -137,6 +137,23 @@ class PositionsChangedEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class OrdersMissedEvent:
+    """Order changes of one account went by that the stream's owner cannot list one by one
+    (too many since they were last reported): its subscribers get a resync and refetch."""
+
+    kind: ClassVar[str] = "orders_missed"
+    coalesce: ClassVar[bool] = True
+    droppable: ClassVar[bool] = False
+
+    account_id: UUID
+    owner_id: UUID
+
+    @property
+    def key(self) -> Key:
+        return account_key(self.owner_id, self.account_id)
+
+
+@dataclass(frozen=True, slots=True)
 class ActiveAccountChangedEvent:
     """The user picked another active account, or none (ACCT-03)."""
 
@@ -185,12 +202,50 @@ class SessionRevokedEvent:
         return None
 
 
+ALERT_PROPOSAL_WAITING = "proposal_waiting"
+ALERT_BROKER_KEYS_REFUSED = "broker_keys_refused"
+ALERT_GUARD_REFUSED = "guard_refused"
+ALERT_HALTED = "halted"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountAlertEvent:
+    """Something the owner should hear of with the app closed (PUSH-01).
+
+    `alert` is one of the ALERT_* names: a live proposal waiting for confirmation
+    (`proposal_id` and the order's `symbol`, `side`, `qty` or `notional`), the broker
+    refusing the account's keys, a guard refusing an order (`guard`, `symbol`), a halt.
+    `at` tells two alerts of the same kind apart. Delivered to no subscription: the
+    push dispatcher hears every event (`EventBus.watch_events`).
+    """
+
+    kind: ClassVar[str] = "account_alert"
+    coalesce: ClassVar[bool] = False
+    droppable: ClassVar[bool] = False
+
+    account_id: UUID
+    owner_id: UUID
+    alert: str
+    at: datetime
+    proposal_id: UUID | None = None
+    symbol: str | None = None
+    side: str | None = None
+    qty: Decimal | None = None
+    notional: Decimal | None = None
+    guard: str | None = None
+
+    @property
+    def key(self) -> None:
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class ResyncEvent:
     """Local only: this subscriber may have missed events and should refetch.
 
-    `reason` is "reconnected" (the listening connection was re-established)
-    or "overflow" (the subscriber fell too far behind).
+    `reason` is "reconnected" (the listening connection was re-established),
+    "overflow" (the subscriber fell too far behind) or "unavailable" (the
+    database is out of reach: nothing is live until a "reconnected" follows).
     """
 
     kind: ClassVar[str] = "resync"
@@ -204,9 +259,11 @@ WireEvent = (
     SnapshotEvent
     | OrderEvent
     | PositionsChangedEvent
+    | OrdersMissedEvent
     | ActiveAccountChangedEvent
     | AccountRemovedEvent
     | SessionRevokedEvent
+    | AccountAlertEvent
 )
 Event = WireEvent | ResyncEvent
 
@@ -216,9 +273,11 @@ WIRE_TYPES: dict[str, type[WireEvent]] = {
         SnapshotEvent,
         OrderEvent,
         PositionsChangedEvent,
+        OrdersMissedEvent,
         ActiveAccountChangedEvent,
         AccountRemovedEvent,
         SessionRevokedEvent,
+        AccountAlertEvent,
     )
 }
 

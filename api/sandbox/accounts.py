@@ -19,7 +19,7 @@ from api.sandbox.assets import find_asset
 from api.sandbox.clock import now
 from api.sandbox.errors import not_found, unprocessable
 from api.sandbox.prices import CENT
-from api.sandbox.records import SandboxAccount, SandboxPosition
+from api.sandbox.records import EquitySample, SandboxAccount, SandboxPosition
 from api.sandbox.valuation import Valuation
 
 ENVIRONMENTS = ("paper", "live")
@@ -83,6 +83,7 @@ class AccountRegistry:
             account.positions[asset.symbol] = SandboxPosition(asset, qty, avg)
         # last_equity is the equity the account started with, so day P/L starts at zero.
         account.starting_equity = self._valuation.equity(account)
+        account.equity_samples.append(EquitySample(account.created_at, account.starting_equity))
         self.by_number[account.account_number] = account
         return self._issue_keys(account)
 

@@ -8,7 +8,7 @@
 - ``/paper/stream``, ``/live/stream``: trade updates
   (``TradingStream(url_override="ws://HOST:PORT/paper/stream")``; alpaca-py uses the
   override as the whole URL and appends nothing, so ``ws://HOST:PORT/paper`` is served too)
-- ``/data/v2/stocks/...``: latest quotes and trades
+- ``/data/v2/stocks/...``: latest quotes and trades, historical bars
   (``StockHistoricalDataClient(url_override="http://HOST:PORT/data")``)
 - ``/_sandbox/...``: control endpoints, no authentication
 """
@@ -32,6 +32,7 @@ from api.sandbox.control import control_routes
 from api.sandbox.errors import CODE_NOT_FOUND
 from api.sandbox.marketdata import data_routes
 from api.sandbox.rest import trading_routes
+from api.sandbox.rest_history import history_routes
 from api.sandbox.runtime import Sandbox, sandbox_of
 from api.sandbox.stream import serve_stream
 
@@ -71,7 +72,8 @@ def _routes() -> list[BaseRoute]:
         routes.append(WebSocketRoute(f"/{environment}/stream", endpoint))
         routes.append(WebSocketRoute(f"/{environment}", endpoint))
     for environment in ENVIRONMENTS:
-        routes.append(Mount(f"/{environment}", routes=trading_routes(environment)))
+        served = trading_routes(environment) + history_routes(environment)
+        routes.append(Mount(f"/{environment}", routes=served))
     routes.append(Mount("/data", routes=data_routes()))
     routes.append(Mount("/_sandbox", routes=control_routes()))
     return routes
@@ -90,6 +92,7 @@ async def _tick_forever(sandbox: Sandbox) -> None:
         await asyncio.sleep(sandbox.tick_seconds)
         changed = sandbox.prices.tick()
         sandbox.broker.sweep(changed)
+        sandbox.broker.sample_equity()
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:

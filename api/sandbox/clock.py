@@ -2,11 +2,19 @@
 
 Market hours decide whether an order rests as ``accepted`` or executes, and when
 a day order expires; tests open and close the market through ``/_sandbox/clock``.
+Sessions run 13:30-20:00 UTC (09:30-16:00 New York in summer time), 18:00 UTC
+on a half day (HIST-04: the calendar shows such an early close).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+
+from api.sandbox.calendar import is_half_day
+
+SESSION_OPEN = time(13, 30)
+SESSION_CLOSE = time(20, 0)
+EARLY_CLOSE = time(18, 0)
 
 
 def now() -> datetime:
@@ -18,10 +26,19 @@ class MarketClock:
 
     def __init__(self) -> None:
         self.is_open = True
+        # Days a test declared half days, on top of the calendar's own (api.sandbox.calendar).
+        self.half_days: set[date] = set()
+
+    def closes_early(self, day: date) -> bool:
+        return day in self.half_days or is_half_day(day)
+
+    def close_on(self, day: date) -> datetime:
+        closing = EARLY_CLOSE if self.closes_early(day) else SESSION_CLOSE
+        return datetime.combine(day, closing, UTC)
 
     def next_close(self, at: datetime) -> datetime:
-        close = at.replace(hour=20, minute=0, second=0, microsecond=0)
-        return close if close > at else close + timedelta(days=1)
+        close = self.close_on(at.date())
+        return close if close > at else self.close_on(at.date() + timedelta(days=1))
 
     def next_open(self, at: datetime) -> datetime:
         opening = at.replace(hour=13, minute=30, second=0, microsecond=0)

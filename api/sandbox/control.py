@@ -16,7 +16,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from api.sandbox.activities import pay_dividend
 from api.sandbox.assets import CATALOG
+from api.sandbox.clock import now
 from api.sandbox.errors import SandboxError, bad_request, not_found
 from api.sandbox.faults import parse_faults
 from api.sandbox.runtime import Sandbox, sandbox_of
@@ -28,6 +30,7 @@ def control_routes() -> list[Route]:
         Route("/accounts", _safe(mint_account), methods=["POST"]),
         Route("/accounts/{account_number}", _safe(show_account), methods=["GET"]),
         Route("/accounts/{account_number}/revoke", _safe(revoke), methods=["POST"]),
+        Route("/accounts/{account_number}/dividends", _safe(dividend), methods=["POST"]),
         Route("/faults", _safe(faults), methods=["GET", "POST", "DELETE"]),
         Route("/prices", _safe(prices), methods=["GET", "POST"]),
         Route("/clock", _safe(set_clock), methods=["POST"]),
@@ -147,12 +150,36 @@ async def prices(request: Request, sandbox: Sandbox) -> Response:
     return JSONResponse({symbol: num(book.price(symbol)) for symbol in sorted(CATALOG)})
 
 
-async def set_clock(request: Request, sandbox: Sandbox) -> Response:
+async def dividend(request: Request, sandbox: Sandbox) -> Response:
+    """Pay a dividend on a held position now (HIST-02), instead of waiting for an ex-date."""
+    account = sandbox.broker.accounts.by_number.get(request.path_params["account_number"])
+    if account is None:
+        raise not_found("account not found")
     body = await _body(request)
-    if not isinstance(body.get("is_open"), bool):
-        raise bad_request("is_open must be true or false")
-    sandbox.broker.set_market_open(body["is_open"])
-    return JSONResponse({"is_open": sandbox.broker.clock.is_open})
+    per_share = _decimal(body.get("per_share", "0.25"), "per_share")
+    if per_share <= 0:
+        raise bad_request("per_share must be positive")
+    paid = pay_dividend(account, str(body.get("symbol", "")).upper(), per_share)
+    return JSONResponse({"id": paid.id, "net_amount": num(paid.net_amount)})
+
+
+async def set_clock(request: Request, sandbox: Sandbox) -> Response:
+    """Open or close the market; ``half_day`` makes today close early (HIST-04) or not."""
+    body = await _body(request)
+    clock = sandbox.broker.clock
+    if "half_day" in body:
+        if not isinstance(body["half_day"], bool):
+            raise bad_request("half_day must be true or false")
+        today = now().date()
+        if body["half_day"]:
+            clock.half_days.add(today)
+        else:
+            clock.half_days.discard(today)
+    if "is_open" in body or "half_day" not in body:
+        if not isinstance(body.get("is_open"), bool):
+            raise bad_request("is_open must be true or false")
+        sandbox.broker.set_market_open(body["is_open"])
+    return JSONResponse({"is_open": clock.is_open, "half_day": clock.closes_early(now().date())})
 
 
 async def force_outcome(request: Request, sandbox: Sandbox) -> Response:

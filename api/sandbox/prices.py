@@ -36,6 +36,7 @@ class PriceBook:
     """Current price of every known symbol plus the previous close used for day P/L."""
 
     def __init__(self, seed: int) -> None:
+        self.seed = seed
         self._rng = random.Random(seed)
         self._prices: dict[str, Decimal] = {s: a.base_price for s, a in CATALOG.items()}
         self._lastday: dict[str, Decimal] = dict(self._prices)

@@ -65,6 +65,39 @@ class SandboxOrder:
         return moment
 
 
+@dataclass(frozen=True, slots=True)
+class EquitySample:
+    at: datetime
+    equity: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxActivity:
+    """A fill (``FILL``) or a dividend (``DIV``), as the activities endpoint lists it."""
+
+    id: str  # Alpaca's "<time>::<uuid>" form, which is also the page token
+    kind: str
+    at: datetime
+    symbol: str
+    qty: Decimal
+    price: Decimal  # the fill price, or the dividend per share
+    net_amount: Decimal
+    side: str | None = None
+    order_id: uuid.UUID | None = None
+    cum_qty: Decimal | None = None
+    leaves_qty: Decimal | None = None
+    order_status: str | None = None
+
+
+@dataclass(slots=True)
+class SandboxWatchlist:
+    id: uuid.UUID
+    name: str
+    symbols: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
 @dataclass(slots=True)
 class SandboxAccount:
     id: uuid.UUID
@@ -80,6 +113,10 @@ class SandboxAccount:
     client_order_ids: dict[str, uuid.UUID] = field(default_factory=dict)
     orders_received: int = 0
     rest_calls: int = 0
+    # HIST-01, HIST-02: what the account was worth over time and what happened to it.
+    equity_samples: list[EquitySample] = field(default_factory=list)
+    activities: list[SandboxActivity] = field(default_factory=list)
+    watchlists: dict[uuid.UUID, SandboxWatchlist] = field(default_factory=dict)
 
     @property
     def may_short(self) -> bool:

@@ -105,7 +105,7 @@ def trading_routes(environment: str) -> list[Route]:
     ]
 
 
-async def _json_body(request: Request) -> Any:
+async def json_body(request: Request) -> Any:
     try:
         return await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -128,7 +128,7 @@ async def get_configurations(
 async def patch_configurations(
     request: Request, sandbox: Sandbox, account: SandboxAccount
 ) -> Response:
-    account.configuration = patched(account.configuration, await _json_body(request))
+    account.configuration = patched(account.configuration, await json_body(request))
     return JSONResponse(configuration_json(account.configuration))
 
 
@@ -184,7 +184,7 @@ async def close_all_positions(
 
 
 async def create_order(request: Request, sandbox: Sandbox, account: SandboxAccount) -> Response:
-    order = sandbox.broker.orders.submit(account, parse_order_request(await _json_body(request)))
+    order = sandbox.broker.orders.submit(account, parse_order_request(await json_body(request)))
     account.orders_received += 1
     hold = sandbox.faults.take_accept_then_timeout(request.headers.get("apca-api-key-id"))
     if hold:
@@ -221,8 +221,8 @@ def _order_filter(request: Request) -> OrderFilter:
         status=status,
         limit=limit,
         direction=direction,
-        after=_timestamp(params.get("after"), "after"),
-        until=_timestamp(params.get("until"), "until"),
+        after=timestamp_param(params.get("after"), "after"),
+        until=timestamp_param(params.get("until"), "until"),
         symbols=frozenset(s.strip().upper() for s in symbols.split(",") if s.strip())
         if symbols
         else None,
@@ -230,7 +230,7 @@ def _order_filter(request: Request) -> OrderFilter:
     )
 
 
-def _timestamp(value: str | None, name: str) -> datetime | None:
+def timestamp_param(value: str | None, name: str) -> datetime | None:
     if not value:
         return None
     try:

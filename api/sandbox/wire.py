@@ -13,10 +13,20 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from api.sandbox.assets import CATALOG, Asset
+from api.sandbox.bars import Bar
+from api.sandbox.calendar import TradingDay
 from api.sandbox.clock import MarketClock, now
 from api.sandbox.configurations import AccountConfiguration
+from api.sandbox.history import PortfolioHistory
 from api.sandbox.prices import CENT, PriceBook, SandboxQuote
-from api.sandbox.records import SandboxAccount, SandboxOrder, SandboxPosition, TradeEvent
+from api.sandbox.records import (
+    SandboxAccount,
+    SandboxActivity,
+    SandboxOrder,
+    SandboxPosition,
+    SandboxWatchlist,
+    TradeEvent,
+)
 from api.sandbox.valuation import Valuation
 
 _RATIO = Decimal("0.0000000001")
@@ -244,3 +254,91 @@ def _tape(symbol: str) -> str:
     # Tape C carries Nasdaq listings, A NYSE, B the rest; only cosmetic here.
     exchange = CATALOG[symbol].exchange
     return {"NASDAQ": "C", "NYSE": "A"}.get(exchange, "B")
+
+
+def portfolio_history_json(history: PortfolioHistory) -> dict[str, Any]:
+    # Alpaca sends these as JSON numbers; clients read them with a Decimal parser.
+    return {
+        "timestamp": history.timestamps,
+        "equity": [float(e) for e in history.equity],
+        "profit_loss": [float(p) for p in history.profit_loss()],
+        "profit_loss_pct": [float(p) for p in history.profit_loss_pct()],
+        "base_value": float(history.base_value),
+        "timeframe": history.timeframe,
+        "cashflow": {},
+    }
+
+
+def activity_json(account: SandboxAccount, activity: SandboxActivity) -> dict[str, Any]:
+    if activity.kind == "FILL":
+        return {
+            "id": activity.id,
+            "account_id": str(account.id),
+            "activity_type": "FILL",
+            "transaction_time": ts(activity.at),
+            "type": "fill" if activity.leaves_qty == 0 else "partial_fill",
+            "price": num(activity.price),
+            "qty": num(activity.qty),
+            "side": activity.side,
+            "symbol": activity.symbol,
+            "leaves_qty": num(activity.leaves_qty),
+            "order_id": str(activity.order_id),
+            "cum_qty": num(activity.cum_qty),
+            "order_status": activity.order_status,
+        }
+    return {
+        "id": activity.id,
+        "account_id": str(account.id),
+        "activity_type": activity.kind,
+        "activity_sub_type": "CDIV",
+        "date": activity.at.date().isoformat(),
+        "created_at": ts(activity.at),
+        "net_amount": money(activity.net_amount),
+        "description": f"Cash DIV @ {num(activity.price)}, Pos QTY: {num(activity.qty)}",
+        "symbol": activity.symbol,
+        "qty": num(activity.qty),
+        "per_share_amount": num(activity.price),
+        "currency": "USD",
+        "status": "executed",
+    }
+
+
+def watchlist_json(
+    account: SandboxAccount, watchlist: SandboxWatchlist, with_assets: bool = True
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": str(watchlist.id),
+        "account_id": str(account.id),
+        "name": watchlist.name,
+        "created_at": ts(watchlist.created_at),
+        "updated_at": ts(watchlist.updated_at),
+    }
+    if with_assets:
+        body["assets"] = [asset_json(CATALOG[s]) for s in watchlist.symbols]
+    return body
+
+
+def calendar_json(day: TradingDay) -> dict[str, Any]:
+    close = day.close.replace(":", "")
+    return {
+        "date": day.day.isoformat(),
+        "open": day.open,
+        "close": day.close,
+        "session_open": "0400",
+        "session_close": "2000" if close == "1600" else "1700",
+        "settlement_date": day.settlement.isoformat(),
+    }
+
+
+def bar_json(bar: Bar) -> dict[str, Any]:
+    vwap = (bar.high + bar.low + bar.close) / 3
+    return {
+        "t": bar.at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "o": float(bar.open),
+        "h": float(bar.high),
+        "l": float(bar.low),
+        "c": float(bar.close),
+        "v": bar.volume,
+        "n": bar.trades,
+        "vw": float(vwap.quantize(Decimal("0.0001"), ROUND_HALF_UP)),
+    }

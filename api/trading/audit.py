@@ -12,12 +12,15 @@ order body only.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Literal
+from uuid import UUID
 
 import asyncpg
 
-from api.broker.errors import BrokerError, bad_input
+from api.broker.errors import BrokerError, ErrorCode
 from api.broker.models import AccountRef
 from api.db import Database
 
@@ -32,16 +35,30 @@ class Attempt:
     attempts: int
     outcome: AuditOutcome
     broker_order_id: str | None
+    detail: str | None = None
 
     @property
     def seen_before(self) -> bool:
         return self.attempts > 1
 
 
+# Runs in the transaction that writes the ATTEMPTED row, before it: placement's last
+# word on whether the order may go (the halt, the day's count: RISK-02, RISK-04).
+Admission = Callable[[asyncpg.Connection], Awaitable[None]]
+
+
 async def record_attempt(
-    database: Database, ref: AccountRef, client_order_id: str, request: dict[str, Any]
+    database: Database,
+    ref: AccountRef,
+    client_order_id: str,
+    request: dict[str, Any],
+    *,
+    admit: Admission,
 ) -> Attempt:
     """Insert the ATTEMPTED row, or count one more attempt on the existing one.
+
+    `admit` runs first in the same transaction and may refuse (raise): then
+    nothing is written and nothing may be sent.
 
     The same client order id may only ever mean the same order on the same
     account: a different body or account under a used id is refused, and so is
@@ -50,6 +67,7 @@ async def record_attempt(
     failure: BrokerError | None = None
     try:
         async with database.tenant(ref.owner_id) as conn:
+            await admit(conn)
             row = await conn.fetchrow(
                 """insert into app.order_audit
                        (owner_id, account_id, client_order_id, request, outcome)
@@ -58,7 +76,7 @@ async def record_attempt(
                        set attempts = app.order_audit.attempts + 1, updated_at = now()
                        where app.order_audit.account_id = excluded.account_id
                          and app.order_audit.request = excluded.request
-                   returning attempts, outcome, broker_order_id""",
+                   returning attempts, outcome, broker_order_id, detail""",
                 ref.owner_id,
                 ref.id,
                 client_order_id,
@@ -70,7 +88,7 @@ async def record_attempt(
         raise failure
     if row is None:
         raise _id_in_use()
-    return Attempt(row["attempts"], row["outcome"], row["broker_order_id"])
+    return Attempt(row["attempts"], row["outcome"], row["broker_order_id"], row["detail"])
 
 
 async def record_outcome(
@@ -95,8 +113,14 @@ async def record_outcome(
         )
 
 
+class ClientOrderIdInUse(BrokerError):
+    """BAD_USER_INPUT: the client order id already stands for another order."""
+
+
 def _id_in_use() -> BrokerError:
-    return bad_input("this client order id was already used for a different order")
+    return ClientOrderIdInUse(
+        ErrorCode.BAD_USER_INPUT, "this client order id was already used for a different order"
+    )
 
 
 async def stored_request(
@@ -114,3 +138,59 @@ async def stored_request(
         return None
     stored: dict[str, Any] = json.loads(raw)
     return stored
+
+
+@dataclass(frozen=True, slots=True)
+class Unfinished:
+    """An attempt whose outcome was never learned; ``updated_at`` is its version."""
+
+    owner_id: UUID
+    account_id: UUID
+    client_order_id: str
+    updated_at: datetime
+
+
+async def unfinished(database: Database, older_than: timedelta, limit: int) -> list[Unfinished]:
+    """ATTEMPTED and UNKNOWN rows of every tenant untouched for ``older_than``, oldest first.
+
+    Ids and owners only, through the one definer function that reads across
+    tenants (app.unfinished_order_audits); each row is then settled in its
+    owner's own tenant scope (`settle_unfinished`).
+    """
+    async with database.anonymous() as conn:
+        rows = await conn.fetch(
+            """select owner_id, account_id, client_order_id, updated_at
+                 from app.unfinished_order_audits($1, $2)""",
+            older_than,
+            limit,
+        )
+    return [
+        Unfinished(r["owner_id"], r["account_id"], r["client_order_id"], r["updated_at"])
+        for r in rows
+    ]
+
+
+async def settle_unfinished(
+    conn: asyncpg.Connection,
+    row: Unfinished,
+    outcome: AuditOutcome,
+    *,
+    broker_order_id: str | None,
+    detail: str,
+) -> bool:
+    """Write ``outcome`` unless the row moved on since it was listed (a retry in progress
+    owns it then); True when it was written. Runs in the owner's tenant scope."""
+    written = await conn.fetchval(
+        """update app.order_audit
+              set outcome = $2, broker_order_id = coalesce($3, broker_order_id),
+                  detail = $4, updated_at = now()
+            where client_order_id = $1 and outcome in ('ATTEMPTED', 'UNKNOWN')
+              and updated_at = $5
+        returning true""",
+        row.client_order_id,
+        outcome,
+        broker_order_id,
+        detail[:_DETAIL_LIMIT],
+        row.updated_at,
+    )
+    return bool(written)

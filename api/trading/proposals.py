@@ -3,7 +3,8 @@
 Live orders (always) and chat orders (unless a paper account lets them through)
 become proposals. A proposal's id is the client order id of the order it
 becomes, so confirming twice can never send two orders (TRADE-05); proposals
-expire after two minutes and are validated again on confirmation.
+expire after two minutes and are validated again on confirmation. A live
+proposal is announced on the event bus, for the owner's notifications (PUSH-01).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from piccolo.query.methods.select import SelectRaw
 
 from api.accounts import AccountRecord
 from api.db.tables import OrderProposal
+from api.realtime import AccountAlertEvent, publish
+from api.realtime.events import ALERT_PROPOSAL_WAITING
 from api.trading.orders import OrderIntent
 from api.trading.validation import CheckedOrder
 
@@ -59,6 +62,8 @@ class Proposal:
     created_at: datetime
     expires_at: datetime
     message_id: UUID | None = None
+    # What the limits leave after this order, when it was just proposed (RISK-01); not stored.
+    headroom: tuple[str, ...] = ()
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any] | asyncpg.Record) -> Proposal:
@@ -106,6 +111,22 @@ async def store(
     )
     found = await load(proposal_id)
     assert found is not None
+    if account.environment == "LIVE":
+        # Delivered at commit: the owner's devices hear of it even with the app closed
+        # (PUSH-01); the notification opens the proposal, it never confirms it.
+        intent = checked.intent
+        alert = AccountAlertEvent(
+            account.id,
+            account.owner_id,
+            ALERT_PROPOSAL_WAITING,
+            found.created_at,
+            proposal_id=proposal_id,
+            symbol=intent.symbol,
+            side=intent.side.value,
+            qty=intent.qty,
+            notional=intent.notional,
+        )
+        await publish(conn, alert)
     return found
 
 
@@ -144,3 +165,19 @@ async def set_status(proposal_id: UUID, status: str, broker_order_id: str | None
     if broker_order_id is not None:
         values[OrderProposal.broker_order_id] = broker_order_id
     await OrderProposal.update(values).where(OrderProposal.id == proposal_id)
+
+
+async def settle_unfinished(proposal_id: UUID, broker_order_id: str | None) -> None:
+    """After a placement that never finished (api/trading/reconcile.py): the order the broker
+    has under this proposal's id is its order, whatever the proposal says (CONFIRMED, linked);
+    with none at the broker a claimed, unlinked proposal is PENDING again, as `confirm`
+    leaves it when placing fails. Dismissed proposals and linked ones are left alone."""
+    unlinked = (OrderProposal.id == proposal_id) & OrderProposal.broker_order_id.is_null()
+    if broker_order_id is None:
+        await OrderProposal.update({OrderProposal.status: "PENDING"}).where(
+            unlinked & (OrderProposal.status == "CONFIRMED")
+        )
+    else:
+        await OrderProposal.update(
+            {OrderProposal.status: "CONFIRMED", OrderProposal.broker_order_id: broker_order_id}
+        ).where(unlinked & OrderProposal.status.is_in(["PENDING", "CONFIRMED"]))

@@ -16,6 +16,7 @@ from decimal import Decimal
 from api.accounts import AccountRecord
 from api.broker import AccountRef, Asset, BrokerGateway, Position, Quote, Snapshot
 from api.errors import BadUserInput
+from api.trading.guards import Market
 from api.trading.orders import OrderIntent, Side, check_shape, same_symbol
 
 _CENT = Decimal("0.01")
@@ -23,9 +24,16 @@ _CENT = Decimal("0.01")
 
 @dataclass(frozen=True, slots=True)
 class CheckedOrder:
+    """An order that fits the account, and what the broker said while checking it.
+
+    `market` is handed on to the limits check (api/trading/guards.py), so
+    judging an order costs no second round trip to the broker.
+    """
+
     intent: OrderIntent
     estimated_cost: Decimal
     summary: str
+    market: Market
 
 
 def _reference_price(intent: OrderIntent, quote: Quote) -> Decimal:
@@ -89,11 +97,12 @@ async def check_order(
     gateway: BrokerGateway, ref: AccountRef, account: AccountRecord, intent: OrderIntent
 ) -> CheckedOrder:
     check_shape(intent)
-    snapshot, asset, positions, quote = await asyncio.gather(
+    snapshot, asset, positions, quote, last = await asyncio.gather(
         gateway.snapshot(ref),
         gateway.asset(ref, intent.symbol),
         gateway.positions(ref),
         gateway.latest_quote(ref, intent.symbol),
+        gateway.latest_trade_price(ref, intent.symbol),
         return_exceptions=True,
     )
     # An unknown symbol also fails the quote: report the symbol first, it is the cause.
@@ -105,4 +114,12 @@ async def check_order(
             raise result
     _check_account(snapshot)  # type: ignore[arg-type]
     cost = _check_funds(intent, snapshot, positions, _reference_price(intent, quote))  # type: ignore[arg-type]
-    return CheckedOrder(intent, cost, intent.describe(account.nickname, account.environment))
+    # No last trade is no reason to refuse here; the limits price the order without it.
+    market = Market(
+        snapshot,  # type: ignore[arg-type]
+        positions,  # type: ignore[arg-type]
+        quote,  # type: ignore[arg-type]
+        None if isinstance(last, BaseException) else last,
+    )
+    summary = intent.describe(account.nickname, account.environment)
+    return CheckedOrder(intent, cost, summary, market)

@@ -57,6 +57,16 @@
  *    orders, orders-filter-open, orders-filter-closed, orders-filter-all, orders-list,
  *    order-row (data-order-id, data-status), order-status, order-cancel, orders-empty, new-order
  *
+ *  History and market views
+ *    portfolio-chart, portfolio-chart-plot (data-points), portfolio-chart-plot-summary, portfolio-pl (data-value),
+ *    portfolio-period-1d|1w|1m|1y, portfolio-chart-note, portfolio-chart-empty, open-activity
+ *    activity, activity-list, activity-row (data-kind), activity-csv, activity-empty
+ *    symbol-search, search-results, search-result (data-symbol), symbol-link (data-symbol)
+ *    symbol-page (data-symbol), symbol-name, symbol-quote, symbol-ask, symbol-chart, symbol-chart-summary,
+ *    symbol-period-*, symbol-buy, symbol-sell, symbol-position, symbol-open-orders, watch-toggle (aria-pressed)
+ *    watchlist, watchlist-row (data-symbol), watchlist-empty
+ *    market-clock (data-open), closed-market-notice
+ *
  *  Order ticket
  *    order-ticket, ticket-account (contains account-tag + env-badge), ticket-symbol,
  *    ticket-side-buy, ticket-side-sell, ticket-amount-qty, ticket-amount-notional,
@@ -85,6 +95,8 @@ import { OrdersPage } from './components/orders.js';
 import { ChatPage, resetChats } from './components/chat.js';
 import { AccountsPage, InstallButton } from './components/accounts.js';
 import { TicketPage } from './components/ticket.js';
+import { ActivityPage } from './components/history.js';
+import { SymbolPage } from './components/market.js';
 
 // ── install prompt: capture early, offer a button ──────────────────────────
 addEventListener('beforeinstallprompt', (e) => { e.preventDefault(); store.set({ installPrompt: e }); });
@@ -116,7 +128,7 @@ function trackViewport() {
 trackViewport();
 
 // ── routing (hash, so the static shell needs no server routes) ─────────────
-const ROUTES = ['portfolio', 'orders', 'chat', 'accounts', 'trade'];
+const ROUTES = ['portfolio', 'orders', 'chat', 'accounts', 'trade', 'symbol', 'activity'];
 function parseHash() {
   const raw = location.hash.replace(/^#\/?/, '');
   const [path, query = ''] = raw.split('?');
@@ -140,7 +152,7 @@ const NAV = [
 ];
 
 function Nav({ current }) {
-  const active = current === 'trade' ? 'portfolio' : current;
+  const active = ['trade', 'symbol', 'activity'].includes(current) ? 'portfolio' : current;
   return html`<nav class="nav" aria-label="Main" data-testid="nav">
     <div class="nav-brand"><img src="./icons/icon-192.png" alt="" width="28" height="28" /><span>alpaca-chat</span></div>
     <ul>
@@ -186,6 +198,8 @@ function Shell() {
       ${page === 'chat' && html`<${ChatPage} />`}
       ${page === 'accounts' && html`<${AccountsPage} />`}
       ${page === 'trade' && html`<${TicketPage} params=${route.params} key=${location.hash} />`}
+      ${page === 'symbol' && html`<${SymbolPage} params=${route.params} key=${location.hash} />`}
+      ${page === 'activity' && html`<${ActivityPage} />`}
     </main>
     <${Nav} current=${page} />
     <${Toast} />

@@ -128,6 +128,68 @@ export const SEND_CHAT_MESSAGE = op('SendChatMessage', `mutation SendChatMessage
   }
 }`, MESSAGE, PROPOSAL, ORDER);
 
+// ── history and market views (HIST-01..04) ─────────────────────────────────
+export const PORTFOLIO_HISTORY = op('PortfolioHistory', `query PortfolioHistory($accountId: UUID!, $period: String!) {
+  portfolioHistory(accountId: $accountId, period: $period) {
+    period timeframe baseValue profitLoss profitLossPercent note
+    points { at equity profitLoss }
+  }
+}`);
+
+export const ACTIVITIES = op('Activities', `query Activities($accountId: UUID!, $limit: Int!) {
+  activities(accountId: $accountId, limit: $limit) { id kind symbol side qty price netAmount description at }
+}`);
+
+export const SYMBOL_VIEW = op('SymbolView', `query SymbolView($accountId: UUID!, $symbol: String!, $timeframe: String!, $limit: Int!) {
+  symbols(accountId: $accountId, query: $symbol, limit: 1) { symbol name exchange tradable fractionable }
+  quote(accountId: $accountId, symbol: $symbol) { symbol bidPrice askPrice at }
+  bars(accountId: $accountId, symbol: $symbol, timeframe: $timeframe, limit: $limit) { at close }
+}`);
+
+export const SEARCH_SYMBOLS = op('SearchSymbols', `query SearchSymbols($accountId: UUID!, $query: String!) {
+  symbols(accountId: $accountId, query: $query, limit: 8) { symbol name exchange }
+}`);
+
+const WATCHLIST = `fragment WatchlistFields on Watchlist {
+  name entries { symbol name quote { bidPrice askPrice } }
+}`;
+export const WATCHLIST_QUERY = op('Watchlist', `query Watchlist($accountId: UUID!) {
+  watchlist(accountId: $accountId) { ...WatchlistFields }
+}`, WATCHLIST);
+
+export const ADD_TO_WATCHLIST = op('AddToWatchlist', `mutation AddToWatchlist($accountId: UUID!, $symbol: String!) {
+  addToWatchlist(accountId: $accountId, symbol: $symbol) { ...WatchlistFields }
+}`, WATCHLIST);
+
+export const REMOVE_FROM_WATCHLIST = op('RemoveFromWatchlist', `mutation RemoveFromWatchlist($accountId: UUID!, $symbol: String!) {
+  removeFromWatchlist(accountId: $accountId, symbol: $symbol) { ...WatchlistFields }
+}`, WATCHLIST);
+
+export const MARKET_CLOCK = op('MarketClock', `query MarketClock($accountId: UUID!) {
+  marketClock(accountId: $accountId) { isOpen nextOpen nextClose todayClose closesEarly }
+}`);
+
+// ── notifications (components/notifications.js) ─────────────────────────────
+export const VAPID_PUBLIC_KEY = op('VapidPublicKey', `query VapidPublicKey {
+  vapidPublicKey
+}`);
+
+export const NOTIFICATION_SETTINGS = op('NotificationSettings', `query NotificationSettings {
+  notificationSettings { kinds hideAmounts }
+}`);
+
+export const SET_NOTIFICATION_SETTINGS = op('SetNotificationSettings', `mutation SetNotificationSettings($input: NotificationSettingsInput!) {
+  setNotificationSettings(input: $input) { kinds hideAmounts }
+}`);
+
+export const ADD_PUSH_SUBSCRIPTION = op('AddPushSubscription', `mutation AddPushSubscription($input: PushSubscriptionInput!) {
+  addPushSubscription(input: $input) { id }
+}`);
+
+export const REMOVE_PUSH_SUBSCRIPTION = op('RemovePushSubscription', `mutation RemovePushSubscription($endpoint: String!) {
+  removePushSubscription(endpoint: $endpoint)
+}`);
+
 // ── subscriptions ──────────────────────────────────────────────────────────
 export const ACCOUNT_UPDATES = op('AccountUpdates', `subscription AccountUpdates($accountId: UUID!) {
   accountUpdates(accountId: $accountId) {
@@ -148,5 +210,9 @@ export const ALL = [
   SIGN_IN, SIGN_UP, SIGN_OUT, CREATE_INVITE,
   ADD_ACCOUNT, UPDATE_CREDENTIALS, RENAME_ACCOUNT, REMOVE_ACCOUNT, SET_ACTIVE_ACCOUNT, SET_CHAT_AUTO_EXECUTE,
   PLACE_ORDER, CANCEL_ORDER, CONFIRM_ORDER, DISMISS_PROPOSAL, SEND_CHAT_MESSAGE,
+  PORTFOLIO_HISTORY, ACTIVITIES, SYMBOL_VIEW, SEARCH_SYMBOLS, WATCHLIST_QUERY,
+  ADD_TO_WATCHLIST, REMOVE_FROM_WATCHLIST, MARKET_CLOCK,
+  VAPID_PUBLIC_KEY, NOTIFICATION_SETTINGS, SET_NOTIFICATION_SETTINGS, ADD_PUSH_SUBSCRIPTION,
+  REMOVE_PUSH_SUBSCRIPTION,
   ACCOUNT_UPDATES, ACTIVE_ACCOUNT_CHANGED,
 ];

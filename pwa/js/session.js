@@ -202,10 +202,14 @@ function watchAccount() {
       const ev = data?.accountUpdates;
       if (!ev || ev.accountId !== id) return;
       switch (ev.__typename) {
-        case 'SnapshotEvent': putSnapshot(id, ev.snapshot); break;
+        case 'SnapshotEvent': store.set({ serverStale: false }); putSnapshot(id, ev.snapshot); break;
         case 'OrderEvent': bump('orders'); if (/fill/.test(ev.event)) bump('positions'); break;
         case 'PositionsChangedEvent': bump('positions'); break;
-        case 'ResyncEvent': bump('orders'); bump('positions'); refreshSnapshot().catch(() => {}); break;
+        case 'ResyncEvent':
+          // "unavailable": the server lost its database, nothing is live until the next resync
+          store.set({ serverStale: ev.reason === 'unavailable' });
+          if (ev.reason !== 'unavailable') { bump('orders'); bump('positions'); refreshSnapshot().catch(() => {}); }
+          break;
         default: break;
       }
     },

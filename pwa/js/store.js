@@ -29,6 +29,7 @@ export const store = createStore({
   activeId: null,
   snapshots: {},          // accountId -> { snapshot, at }  (at = ms when received)
   conn: 'idle',           // realtime connection: idle | connecting | open | reconnecting | unauthorized
+  serverStale: false,     // the server said its data is not live (ResyncEvent "unavailable")
   online: typeof navigator === 'undefined' ? true : navigator.onLine,
   fromCache: false,       // accounts/snapshot shown were restored from the device, not yet confirmed
   rev: { orders: 0, positions: 0 }, // bumped when the server says these changed

@@ -6,6 +6,7 @@ from uuid import UUID
 
 import strawberry
 
+from schema.accounts.limits import AccountLimitsInput, BrokerConfiguration, BrokerConfigurationInput
 from schema.accounts.types import AddAccountInput, BrokerAccount
 from schema.context import Info
 from schema.permissions import IsAuthenticated
@@ -80,3 +81,49 @@ class AccountsMutation:
         user_id = info.context.require_principal().user_id
         account = await info.context.services.accounts.set_chat_auto_execute(user_id, id, enabled)
         return BrokerAccount.of(account)
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated],
+        description="Replace the account's limits (null: no limit). Loosening a live account's "
+        "limits needs a sign-in within 5 minutes, else FORBIDDEN with reason "
+        "FRESH_SIGN_IN_REQUIRED.",
+    )
+    async def set_account_limits(
+        self, info: Info, account_id: UUID, input: AccountLimitsInput
+    ) -> BrokerAccount:
+        principal = info.context.require_principal()
+        wanted = input.limits()
+        account = await info.context.services.risk.set_limits(principal, account_id, wanted)
+        return BrokerAccount.of(account)
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated],
+        description="Stop all trading on the account: new orders are refused (ACCOUNT_HALTED), "
+        "suspend_trade is set at the broker, every open order is cancelled. Positions can "
+        "still be closed.",
+    )
+    async def halt_account(self, info: Info, account_id: UUID) -> BrokerAccount:
+        user_id = info.context.require_principal().user_id
+        return BrokerAccount.of(await info.context.services.risk.halt(user_id, account_id))
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated],
+        description="Lift a halt and the broker's suspend_trade; on a live account only within "
+        "5 minutes of signing in.",
+    )
+    async def resume_account(self, info: Info, account_id: UUID) -> BrokerAccount:
+        principal = info.context.require_principal()
+        return BrokerAccount.of(await info.context.services.risk.resume(principal, account_id))
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated],
+        description="Change the account's own settings at the broker (only the fields given). "
+        "Loosening them on a live account needs a sign-in within 5 minutes.",
+    )
+    async def set_broker_configuration(
+        self, info: Info, account_id: UUID, input: BrokerConfigurationInput
+    ) -> BrokerConfiguration:
+        principal = info.context.require_principal()
+        risk = info.context.services.risk
+        updated = await risk.set_broker_configuration(principal, account_id, input.changes())
+        return BrokerConfiguration.of(updated)

@@ -11,6 +11,7 @@ import strawberry
 
 from api.accounts import Account
 from api.broker import Snapshot
+from schema.accounts.limits import AccountLimits, BrokerConfiguration
 from schema.context import Info
 
 
@@ -84,6 +85,23 @@ class BrokerAccount:
     @strawberry.field(description="Fetched from the broker when asked for.")
     async def snapshot(self, info: Info) -> AccountSnapshot:
         return AccountSnapshot.of(await info.context.services.accounts.snapshot(self.account))
+
+    @strawberry.field(description="What the owner allows on this account (RISK-01).")
+    async def limits(self, info: Info) -> AccountLimits:
+        controls = await info.context.services.risk.controls(self.account)
+        return AccountLimits.of(controls.limits)
+
+    @strawberry.field(
+        description="Halted by the owner: new orders are refused until resumeAccount; "
+        "positions can still be closed."
+    )
+    async def halted(self, info: Info) -> bool:
+        return (await info.context.services.risk.controls(self.account)).halted
+
+    @strawberry.field(description="The account's own settings at the broker, fetched when asked.")
+    async def broker_configuration(self, info: Info) -> BrokerConfiguration:
+        configuration = await info.context.services.risk.broker_configuration(self.account)
+        return BrokerConfiguration.of(configuration)
 
     @classmethod
     def of(cls, account: Account) -> BrokerAccount:

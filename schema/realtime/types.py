@@ -44,7 +44,8 @@ class PositionsChangedEvent(SharedPayload):
 
 
 @strawberry.type(
-    description="Events may have been missed (reason: reconnected, overflow): refetch everything."
+    description="Events may have been missed (reason: reconnected, overflow): refetch everything; "
+    "reason unavailable: nothing is live until a resync with another reason follows."
 )
 class ResyncEvent(SharedPayload):
     account_id: UUID

@@ -130,6 +130,10 @@ class OrderProposal:
     expires_at: datetime
     status: str = strawberry.field(description="PENDING, CONFIRMED, DISMISSED or EXPIRED")
     order_id: str | None
+    headroom: list[str] = strawberry.field(
+        description="What the account's limits leave, e.g. \"$1,200.00 of $5,000.00 daily loss "
+        'left today"; given when the proposal is made, empty when read back later.'
+    )
 
     @classmethod
     def of(cls, p: Proposal) -> OrderProposal:
@@ -151,6 +155,7 @@ class OrderProposal:
             expires_at=p.expires_at,
             status=p.status,
             order_id=p.broker_order_id,
+            headroom=list(p.headroom),
         )
 
 
@@ -166,6 +171,11 @@ class PlaceOrderInput:
     stop_price: Decimal | None = None
     time_in_force: TimeInForce = TimeInForce.DAY
     extended_hours: bool = False
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="One per submission (e.g. a random UUID), sent again on every retry of "
+        "it: the same key never places a second order and answers with the first outcome.",
+    )
 
     def intent(self) -> OrderIntent:
         """The order in shape, or BAD_USER_INPUT naming the input field (ORD-05)."""

@@ -103,7 +103,7 @@ async def test_the_same_answers_through_both_paths(
     vault = Vault(services.settings.credentials_keys)
     await store_account(services.database, vault, UUID(user_id), *fake_credentials())
     # (body, bearer token, taken by the prepared path)
-    documents: list[tuple[dict[str, Any], str | None, bool]] = [
+    documents: list[tuple[dict[str, Any], str | None, bool | None]] = [
         (
             {"query": "{ accounts { id nickname environment keyHint isActive createdAt } }"},
             token,
@@ -132,15 +132,16 @@ async def test_the_same_answers_through_both_paths(
         ({"query": "{ me { nope } }"}, token, False),
         ({"query": "{ me { id }"}, token, False),
         ({"query": "{ " + "__typename " * 2100 + "}"}, token, False),
-        ({"query": "{ " + "me { id } " * 40 + "}"}, token, True),  # merged, no aliases
+        ({"query": "{ " + "me { id } " * 30 + "}"}, token, True),  # merged, no aliases
+        ({"query": "{ " + "me { id } " * 40 + "}"}, token, False),  # too many (schema/cost.py)
         ({"query": "subscription { sessionEvents { user { id } } }"}, token, False),
-        ({"query": "{ me { id } }", "variables": [1]}, token, False),
+        ({"query": "{ me { id } }", "variables": [1]}, token, None),  # 400 before either
         ({"query": "{ me { id } }", "extensions": {"tag": 1}}, token, True),
     ]
     for body, auth, fast in documents:
         prepared_runs.clear()
         prepared, strawberry = await _both(client, monkeypatch, body, headers=_bearer(auth))
-        assert prepared_runs == [fast], body
+        assert prepared_runs == ([] if fast is None else [fast]), body
         assert prepared.status_code == strawberry.status_code, body
         assert prepared.headers.get("cache-control") == strawberry.headers.get("cache-control")
         assert ("x-request-id" in prepared.headers) == ("x-request-id" in strawberry.headers)

@@ -53,7 +53,10 @@ def test_bearer_and_cookie_both_authenticate_AUTH_03(server: RunningServer) -> N
     assert server.gql(ME, token="not-a-token")["data"]["me"] is None
 
 
-def test_secure_cookie_behind_https_proxy_AUTH_03(server: RunningServer) -> None:
+def test_secure_cookie_behind_https_proxy_AUTH_03(start_server: StartServer) -> None:
+    # the proxy's headers are believed only from the proxies named (README, "Limits")
+    server = start_server(env={"FORWARDED_ALLOW_IPS": "127.0.0.1"})
+    signed_up_user(server, unique_email("first"))
     email, code = unique_email("a"), invite_code(server)
     variables = {"email": email, "password": PASSWORD, "inviteCode": code}
     response = httpx.post(

@@ -24,6 +24,7 @@ from api.broker import AccountRef, BrokerError, BrokerGateway, OrderRequest
 from api.trading.placement import Placement
 from tests.broker.conftest import READ_TIMEOUT
 from tests.fixtures.sandbox import SandboxHandle
+from tests.fixtures.verdicts import judged
 
 Account = tuple[AccountRef, dict[str, Any]]
 LIBRARIES = ("api.broker", "alpaca", "requests", "urllib3", "http.client")
@@ -109,7 +110,7 @@ async def test_no_plaintext_secret_outlives_a_gateway_call(
     await gateway.snapshot(ref)
     await gateway.positions(ref)
     await gateway.latest_quote(ref, "AAPL")
-    await placement.place(ref, OrderRequest("AAPL", "buy", qty=Decimal(1)))
+    await placement.place(ref, *judged(ref, OrderRequest("AAPL", "buy", qty=Decimal(1))))
     await gateway.verify("PAPER", key_id, secret)
     with pytest.raises(BrokerError):
         await gateway.verify("LIVE", key_id, secret)  # 401, then the probe on paper
@@ -117,7 +118,7 @@ async def test_no_plaintext_secret_outlives_a_gateway_call(
     with pytest.raises(BrokerError):
         await gateway.clock(ref)  # a read timeout: requests' exception carried the request
     sandbox.set_faults(accept_then_timeout_seconds=READ_TIMEOUT + 1)
-    await placement.place(ref, OrderRequest("KO", "buy", qty=Decimal(1)))  # recovered
+    await placement.place(ref, *judged(ref, OrderRequest("KO", "buy", qty=Decimal(1))))  # recovered
     sandbox.set_faults(error_status=500, error_count=5)
     with pytest.raises(BrokerError):
         await gateway.snapshot(ref)

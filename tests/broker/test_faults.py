@@ -16,6 +16,7 @@ from api.db import Database
 from api.trading.placement import Placement
 from tests.broker.conftest import READ_TIMEOUT, MakeGateway
 from tests.fixtures.sandbox import SandboxHandle
+from tests.fixtures.verdicts import judged
 
 Account = tuple[AccountRef, dict[str, Any]]
 
@@ -108,7 +109,7 @@ async def test_4xx_is_rejected_with_the_brokers_message(
     assert caught.value.message == "error"
     assert rest_calls(sandbox, minted) - before == 1
     with pytest.raises(BrokerError) as caught:
-        await placement.place(ref, OrderRequest("TWTR", "buy", qty=Decimal(1)))
+        await placement.place(ref, *judged(ref, OrderRequest("TWTR", "buy", qty=Decimal(1))))
     assert caught.value.code is ErrorCode.BROKER_REJECTED
     assert "not" in caught.value.message  # the sandbox's words about the delisted asset
 
@@ -128,7 +129,7 @@ async def test_unreachable_broker_is_unavailable(
     assert caught.value.code is ErrorCode.BROKER_UNAVAILABLE
     assert "cannot reach" in caught.value.message
     with pytest.raises(BrokerError) as caught:
-        await placement.place(ref, OrderRequest("AAPL", "buy", qty=Decimal(1)))
+        await placement.place(ref, *judged(ref, OrderRequest("AAPL", "buy", qty=Decimal(1))))
     assert "not sent" in caught.value.message
     row = await owner.fetchrow("select * from app.order_audit where account_id = $1", ref.id)
     assert row is not None and row["outcome"] == "NOT_PLACED"

@@ -21,6 +21,7 @@ from api.db import Database
 from api.trading.placement import Placement
 from tests.broker.conftest import READ_TIMEOUT, MakeAccount, MakeGateway
 from tests.fixtures.sandbox import SandboxHandle
+from tests.fixtures.verdicts import judged
 
 Account = tuple[AccountRef, dict[str, Any]]
 
@@ -44,14 +45,14 @@ async def test_accept_then_timeout_twice_places_one_order(
     ref, minted = paper
     request = OrderRequest("AAPL", "buy", qty=Decimal(2), client_order_id="proposal-42")
     sandbox.set_faults(accept_then_timeout_seconds=READ_TIMEOUT + 1.5)
-    first = await placement.place(ref, request)
+    first = await placement.place(ref, *judged(ref, request))
     assert first.client_order_id == "proposal-42"
     row = await audit_row(owner, "proposal-42")
     assert (row["outcome"], row["attempts"], row["broker_order_id"]) == ("RECOVERED", 1, first.id)
     assert "timed out" in row["detail"]
 
     sandbox.set_faults(accept_then_timeout_seconds=READ_TIMEOUT + 1.5)
-    second = await placement.place(ref, request)
+    second = await placement.place(ref, *judged(ref, request))
     assert second.id == first.id
     assert stats(sandbox, minted)["orders_received"] == 1
     assert stats(sandbox, minted)["orders"] == 1
@@ -71,7 +72,7 @@ async def test_failed_attempt_then_timeout_still_one_order(
     request = OrderRequest("KO", "buy", qty=Decimal(1), client_order_id="retry-me")
     sandbox.set_faults(error_status=500, error_count=1, key_id=minted["api_key_id"])
     with pytest.raises(BrokerError) as caught:
-        await placement.place(ref, request)
+        await placement.place(ref, *judged(ref, request))
     assert caught.value.code is ErrorCode.BROKER_UNAVAILABLE
     assert "not placed" in caught.value.message
     row = await audit_row(owner, "retry-me")
@@ -79,7 +80,7 @@ async def test_failed_attempt_then_timeout_still_one_order(
     assert stats(sandbox, minted)["orders_received"] == 0
 
     sandbox.set_faults(accept_then_timeout_seconds=READ_TIMEOUT + 1.5)
-    order = await placement.place(ref, request)
+    order = await placement.place(ref, *judged(ref, request))
     assert order.client_order_id == "retry-me"
     row = await audit_row(owner, "retry-me")
     assert (row["outcome"], row["attempts"], row["broker_order_id"]) == ("RECOVERED", 2, order.id)
@@ -93,10 +94,10 @@ async def test_broker_duplicate_refusal_returns_the_existing_order(
     order that id already names instead of an error (audit: RECOVERED)."""
     ref, minted = paper
     request = OrderRequest("PEP", "buy", qty=Decimal(1), client_order_id="dup-1")
-    first = await placement.place(ref, request)
+    first = await placement.place(ref, *judged(ref, request))
     # Forget the audit row (as the owner can), so the next attempt goes straight to the broker.
     await owner.execute("delete from app.order_audit where client_order_id = 'dup-1'")
-    again = await placement.place(ref, request)
+    again = await placement.place(ref, *judged(ref, request))
     assert again.id == first.id
     row = await audit_row(owner, "dup-1")
     assert row["outcome"] == "RECOVERED" and "already had" in row["detail"]
@@ -118,7 +119,7 @@ async def test_ambiguous_failure_with_the_broker_unreachable_is_unknown(
     sandbox.set_faults(accept_then_timeout_seconds=READ_TIMEOUT + 1.5)
     gateway = make_gateway(retry=RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02))
     placement = Placement(db, gateway)
-    place = placement.place(ref, request)
+    place = placement.place(ref, *judged(ref, request))
     # The 503s must start after the POST has passed the fault gate and while the broker
     # holds its answer: set them half-way through the read timeout.
 
@@ -134,7 +135,7 @@ async def test_ambiguous_failure_with_the_broker_unreachable_is_unknown(
     assert (row["outcome"], row["attempts"]) == ("UNKNOWN", 1)
 
     sandbox.clear_faults()
-    order = await placement.place(ref, request)
+    order = await placement.place(ref, *judged(ref, request))
     row = await audit_row(owner, "unknown-1")
     assert (row["outcome"], row["attempts"], row["broker_order_id"]) == ("RECOVERED", 2, order.id)
     assert stats(sandbox, minted)["orders_received"] == 1
@@ -147,7 +148,7 @@ async def test_rate_limited_order_is_not_placed(
     ref, minted = paper
     sandbox.set_faults(force_429=1, key_id=minted["api_key_id"])
     with pytest.raises(BrokerError) as caught:
-        await placement.place(ref, OrderRequest("BAC", "buy", qty=Decimal(1)))
+        await placement.place(ref, *judged(ref, OrderRequest("BAC", "buy", qty=Decimal(1))))
     assert caught.value.code is ErrorCode.RATE_LIMITED and caught.value.retry_after == 1.0
     row = await owner.fetchrow("select * from app.order_audit where account_id = $1", ref.id)
     assert row is not None and row["outcome"] == "NOT_PLACED"
@@ -160,19 +161,21 @@ async def test_a_client_order_id_means_one_order_only(
     """TRADE-05, ISO-01: reusing an id for a different order, another account or another
     tenant is refused (the audit's unique id, RLS on the existing row)."""
     ref, _ = await make_account()
-    await placement.place(ref, OrderRequest("V", "buy", qty=Decimal(1), client_order_id="mine-1"))
+    await placement.place(
+        ref, *judged(ref, OrderRequest("V", "buy", qty=Decimal(1), client_order_id="mine-1"))
+    )
     different = OrderRequest("V", "buy", qty=Decimal(2), client_order_id="mine-1")
     with pytest.raises(BrokerError) as caught:
-        await placement.place(ref, different)
+        await placement.place(ref, *judged(ref, different))
     assert caught.value.code is ErrorCode.BAD_USER_INPUT
     sibling, _ = await make_account(owner_id=ref.owner_id)
     same = OrderRequest("V", "buy", qty=Decimal(1), client_order_id="mine-1")
     with pytest.raises(BrokerError) as caught:
-        await placement.place(sibling, same)
+        await placement.place(sibling, *judged(sibling, same))
     assert caught.value.code is ErrorCode.BAD_USER_INPUT
     stranger, _ = await make_account()
     with pytest.raises(BrokerError) as caught:
-        await placement.place(stranger, same)
+        await placement.place(stranger, *judged(stranger, same))
     assert caught.value.code is ErrorCode.BAD_USER_INPUT
     row = await owner.fetchrow("select * from app.order_audit where client_order_id = 'mine-1'")
     assert row is not None and row["attempts"] == 1 and row["account_id"] == ref.id

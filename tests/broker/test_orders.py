@@ -9,10 +9,11 @@ from uuid import UUID
 import asyncpg
 import pytest
 
-from api.broker import AccountRef, BrokerError, BrokerGateway, ErrorCode, OrderRequest
+from api.broker import AccountRef, BrokerError, BrokerGateway, ErrorCode, Order, OrderRequest
 from api.trading.placement import Placement
 from tests.broker.conftest import MakeAccount
 from tests.fixtures.sandbox import SandboxHandle
+from tests.fixtures.verdicts import judged
 
 Account = tuple[AccountRef, dict[str, Any]]
 
@@ -30,33 +31,44 @@ async def test_every_order_type_is_placed_with_a_client_order_id_and_audited(
     client order id (new uuid4 or the caller's) and has an ACCEPTED audit row."""
     ref, _ = paper
     sandbox.set_market_open(False)
-    market = await placement.place(ref, OrderRequest("AAPL", "buy", qty=Decimal("1.5")))
-    notional = await placement.place(ref, OrderRequest("AAPL", "buy", notional=Decimal("100.25")))
+    market = await placement.place(
+        ref, *judged(ref, OrderRequest("AAPL", "buy", qty=Decimal("1.5")))
+    )
+    notional = await placement.place(
+        ref, *judged(ref, OrderRequest("AAPL", "buy", notional=Decimal("100.25")))
+    )
     limit = await placement.place(
         ref,
-        OrderRequest(
-            "MSFT",
-            "buy",
-            "limit",
-            qty=Decimal(2),
-            limit_price=Decimal("401.17"),
-            time_in_force="gtc",
-            client_order_id="proposal-123",
+        *judged(
+            ref,
+            OrderRequest(
+                "MSFT",
+                "buy",
+                "limit",
+                qty=Decimal(2),
+                limit_price=Decimal("401.17"),
+                time_in_force="gtc",
+                client_order_id="proposal-123",
+            ),
         ),
     )
     stop = await placement.place(
-        ref, OrderRequest("KO", "buy", "stop", qty=Decimal(1), stop_price=Decimal("70"))
+        ref,
+        *judged(ref, OrderRequest("KO", "buy", "stop", qty=Decimal(1), stop_price=Decimal("70"))),
     )
     stop_limit = await placement.place(
         ref,
-        OrderRequest(
-            "KO",
-            "buy",
-            "stop_limit",
-            qty=Decimal(1),
-            stop_price=Decimal("70"),
-            limit_price=Decimal("70.50"),
-            extended_hours=False,
+        *judged(
+            ref,
+            OrderRequest(
+                "KO",
+                "buy",
+                "stop_limit",
+                qty=Decimal(1),
+                stop_price=Decimal("70"),
+                limit_price=Decimal("70.50"),
+                extended_hours=False,
+            ),
         ),
     )
     assert UUID(market.client_order_id).version == 4
@@ -99,7 +111,7 @@ async def test_impossible_orders_are_user_input_and_never_sent(
     ]
     for request in bad:
         with pytest.raises(BrokerError) as caught:
-            await placement.place(ref, request)
+            await placement.place(ref, *judged(ref, request))
         assert caught.value.code is ErrorCode.BAD_USER_INPUT, request
     assert await audit_rows(owner, ref.id) == []
     assert sandbox.stats()[minted["account_number"]]["orders_received"] == 0
@@ -112,7 +124,7 @@ async def test_broker_refusal_is_rejected_with_its_message_and_audited(
     REJECTED in the audit."""
     ref, _ = paper
     with pytest.raises(BrokerError) as caught:
-        await placement.place(ref, OrderRequest("AAPL", "buy", qty=Decimal(100_000)))
+        await placement.place(ref, *judged(ref, OrderRequest("AAPL", "buy", qty=Decimal(100_000))))
     assert caught.value.code is ErrorCode.BROKER_REJECTED
     assert caught.value.message == "insufficient buying power"
     assert caught.value.status == 403
@@ -126,13 +138,18 @@ async def test_cancel_order(
     """TRADE-04: cancel an open order; cancelling it again is the broker's refusal."""
     ref, _ = paper
     sandbox.set_market_open(False)
-    order = await placement.place(ref, OrderRequest("INTC", "buy", qty=Decimal(3)))
+    order = await placement.place(ref, *judged(ref, OrderRequest("INTC", "buy", qty=Decimal(3))))
     await gateway.cancel_order(ref, order.id)
     assert (await gateway.order(ref, order.id)).status == "canceled"
     with pytest.raises(BrokerError) as caught:
         await gateway.cancel_order(ref, order.id)
     assert caught.value.code is ErrorCode.BROKER_REJECTED
     assert "not cancelable" in caught.value.message
+
+
+async def _close(placement: Placement, ref: AccountRef, ticker: str, **amount: Any) -> Order:
+    request = await placement.closing_request(ref, ticker, **amount)
+    return await placement.place(ref, *judged(ref, request))
 
 
 async def test_close_position_whole_and_in_part(
@@ -145,23 +162,23 @@ async def test_close_position_whole_and_in_part(
     ref, _ = await make_account(
         positions=[{"symbol": "AAPL", "qty": "10"}, {"symbol": "MSFT", "qty": "4"}]
     )
-    half = await placement.close_position(ref, "aapl", percentage=Decimal(50))
+    half = await _close(placement, ref, "aapl", percentage=Decimal(50))
     assert (half.side, half.qty, half.type) == ("sell", Decimal(5), "market")
-    some = await placement.close_position(ref, "AAPL", qty=Decimal(2))
+    some = await _close(placement, ref, "AAPL", qty=Decimal(2))
     assert some.qty == Decimal(2)
     remaining = {p.symbol: p.qty for p in await gateway.positions(ref)}
     assert remaining == {"AAPL": Decimal(3), "MSFT": Decimal(4)}
-    whole = await placement.close_position(ref, "MSFT", client_order_id="close-msft-1")
+    whole = await _close(placement, ref, "MSFT", client_order_id="close-msft-1")
     assert (whole.qty, whole.client_order_id) == (Decimal(4), "close-msft-1")
     # The same close asked again is answered with the same order, not a second sell.
-    again = await placement.close_position(ref, "MSFT", client_order_id="close-msft-1")
+    again = await _close(placement, ref, "MSFT", client_order_id="close-msft-1")
     assert again.id == whole.id
     assert {p.symbol for p in await gateway.positions(ref)} == {"AAPL"}
     rows = await audit_rows(owner, ref.id)
     assert len(rows) == 3 and rows[-1]["attempts"] == 2
     with pytest.raises(BrokerError) as caught:
-        await placement.close_position(ref, "MSFT")
+        await _close(placement, ref, "MSFT")
     assert caught.value.code is ErrorCode.BAD_USER_INPUT
     with pytest.raises(BrokerError) as caught:
-        await placement.close_position(ref, "AAPL", qty=Decimal(4))
+        await _close(placement, ref, "AAPL", qty=Decimal(4))
     assert caught.value.code is ErrorCode.BAD_USER_INPUT

@@ -20,6 +20,7 @@ from api.vault import VaultError
 from tests.broker.conftest import MakeAccount
 from tests.broker.helpers import sign_up
 from tests.fixtures.sandbox import SandboxHandle
+from tests.fixtures.verdicts import judged
 
 Account = tuple[AccountRef, dict[str, Any]]
 
@@ -127,7 +128,8 @@ async def test_orders_newest_first_with_status_and_limit(
     ref, _ = paper
     sandbox.set_market_open(False)  # market orders rest, so the three stay open
     placed = [
-        await placement.place(ref, OrderRequest("AAPL", "buy", qty=Decimal(n))) for n in (1, 2, 3)
+        await placement.place(ref, *judged(ref, OrderRequest("AAPL", "buy", qty=Decimal(n))))
+        for n in (1, 2, 3)
     ]
     newest_first = [o.id for o in reversed(placed)]
     assert [o.id for o in await gateway.orders(ref, "open")] == newest_first
@@ -151,7 +153,9 @@ async def test_another_accounts_order_is_not_found(
     mine, _ = await make_account()
     theirs, _ = await make_account()
     sandbox.set_market_open(False)
-    order = await placement.place(theirs, OrderRequest("KO", "buy", qty=Decimal(1)))
+    order = await placement.place(
+        theirs, *judged(theirs, OrderRequest("KO", "buy", qty=Decimal(1)))
+    )
     with pytest.raises(BrokerError) as caught:
         await gateway.order(mine, order.id)
     assert caught.value.code is ErrorCode.BROKER_REJECTED and caught.value.status == 404

@@ -18,6 +18,7 @@ from api.errors import NotFound
 from api.trading.orders import OrderIntent, Side, validate_intent
 
 PRICES = {"AAPL": Decimal("190.12"), "TSLA": Decimal("250.00"), "NVDA": Decimal("120.50")}
+NAMES = {"AAPL": "Apple Inc.", "TSLA": "Tesla, Inc.", "NVDA": "NVIDIA Corporation"}
 
 
 @dataclass
@@ -83,6 +84,16 @@ class RecordingActions:
                 for order_id in self.open_orders
             ]
         }
+
+    async def find_symbol(self, query: str) -> dict[str, Any]:
+        # Not recorded: a look-up reads public reference data, nothing of the account.
+        wanted = query.upper()
+        matches = [
+            {"symbol": symbol, "name": name}
+            for symbol, name in NAMES.items()
+            if symbol == wanted or name.upper().startswith(wanted)
+        ]
+        return {"query": query, "matches": matches}
 
     async def quote(self, symbol: str) -> dict[str, Any]:
         self.calls.append(("quote", {"symbol": symbol}))

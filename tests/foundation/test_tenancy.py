@@ -26,6 +26,12 @@ TENANT_TABLES = {
     "chat_messages": "owner_id",
     "order_proposals": "owner_id",
     "order_audit": "owner_id",
+    "account_limits": "owner_id",
+    "guard_audit": "owner_id",
+    "push_subscriptions": "owner_id",
+    "notification_settings": "owner_id",
+    "push_deliveries": "owner_id",
+    "stream_marks": "owner_id",
 }
 
 
@@ -69,6 +75,40 @@ async def _two_tenants(db: Database) -> tuple:
                 user,
                 account.id,
                 f"coid-{user}",
+            )
+            await conn.execute(
+                "insert into app.account_limits (account_id, owner_id, max_orders_per_day)"
+                " values ($1, $2, 5)",
+                account.id,
+                user,
+            )
+            await conn.execute(
+                "insert into app.guard_audit (owner_id, account_id, event, source)"
+                " values ($1, $2, 'HALTED', 'owner')",
+                user,
+                account.id,
+            )
+            subscription = await conn.fetchval(
+                "insert into app.push_subscriptions (owner_id, endpoint, p256dh, auth)"
+                " values ($1, $2, 'fake-p256dh', 'fake-auth') returning id",
+                user,
+                f"https://fcm.googleapis.com/fcm/send/fake-{user}",
+            )
+            await conn.execute(
+                "insert into app.notification_settings (owner_id, hide_amounts) values ($1, true)",
+                user,
+            )
+            await conn.execute(
+                "insert into app.push_deliveries (owner_id, subscription_id, event_id, kind)"
+                " values ($1, $2, 'fake-event', 'fill')",
+                user,
+                subscription,
+            )
+            await conn.execute(
+                "insert into app.stream_marks (account_id, owner_id, reported_through)"
+                " values ($1, $2, now())",
+                account.id,
+                user,
             )
     return alice, bob, accounts
 

@@ -210,7 +210,10 @@ async def test_reconnects_after_the_listening_backend_is_terminated_and_tells_su
     ):
         first_pid = bus.listener_pid
         assert await owner.fetchval("select pg_terminate_backend($1)", first_pid)
+        # told at once that nothing is live, then (once listening again) to resync
+        assert await next_event(events, within=10) == ResyncEvent("unavailable")
         assert await next_event(events, within=10) == ResyncEvent("reconnected")
+        # a subscriber that read nothing meanwhile holds only the newest resync
         assert await next_event(other, within=1) == ResyncEvent("reconnected")
         assert bus.connected and bus.listener_pid != first_pid and bus.reconnects == 1
 

@@ -32,6 +32,7 @@ from tests.broker.helpers import sign_up, store_account
 from tests.broker.test_credentials import holders_of
 from tests.fixtures.postgres import TEST_CREDENTIALS_KEY
 from tests.fixtures.sandbox import SandboxHandle
+from tests.fixtures.verdicts import judged
 from tests.realtime_api.conftest import stream_connections, wait_until
 
 LIBRARIES = ("api.broker", "api.realtime", "alpaca", "websockets", "requests", "urllib3")
@@ -159,7 +160,9 @@ async def test_rt01_trade_updates_are_published_as_order_events(
     ):
         await wait_until(lambda: stream_connections(sandbox, minted["account_number"]) == 1)
         placement = Placement(db, running.gateway)
-        order = await placement.place(ref, OrderRequest("AAPL", "buy", qty=Decimal(2)))
+        order = await placement.place(
+            ref, *judged(ref, OrderRequest("AAPL", "buy", qty=Decimal(2)))
+        )
         seen: list[OrderEvent] = []
         async for event in events:
             if isinstance(event, OrderEvent) and event.order.id == order.id:

@@ -27,8 +27,11 @@ from tests.sandbox.clients import auth_headers
 DOCUMENT = json.loads(
     (Path(__file__).resolve().parents[1] / "data" / "alpaca-trading-api.json").read_text()
 )
-# The sandbox names path parameters more briefly than the document does.
-PARAMETER_NAMES = {"{symbol}": "{symbol_or_asset_id}"}
+# The sandbox names some path parameters more briefly than the document does.
+DOCUMENTED_TEMPLATES = {
+    "/v2/positions/{symbol}": "/v2/positions/{symbol_or_asset_id}",
+    "/v2/assets/{symbol}": "/v2/assets/{symbol_or_asset_id}",
+}
 
 
 def _validate(schema: dict[str, Any], body: Any) -> None:
@@ -64,6 +67,18 @@ class Caller:
             client_order_id=self.client_order_id,
         )  # fmt: skip
         self.filled = self.order(symbol="MSFT", notional=250)
+        sandbox.pay_dividend(self.keys["account_number"], "KO", "0.485")
+        self._watchlist: dict[str, Any] | None = None
+
+    @property
+    def watchlist(self) -> dict[str, Any]:
+        """A watchlist of the account with one symbol in it, made on first use."""
+        if self._watchlist is None:
+            body = {"name": "Primary Watchlist", "symbols": ["AAPL"]}
+            response = self.http.post("/v2/watchlists", json=body)
+            assert response.status_code == 200, response.text
+            self._watchlist = response.json()
+        return self._watchlist
 
     def order(self, **fields: Any) -> dict[str, Any]:
         body = {"side": "buy", "type": "market", "time_in_force": "day", "qty": 1, **fields}
@@ -160,6 +175,65 @@ ENDPOINTS: list[tuple[str, str, int, Call]] = [
     ("GET", "/v2/assets", 200, lambda c: c.http.get("/v2/assets")),
     ("GET", "/v2/assets/{symbol_or_asset_id}", 200, lambda c: c.http.get("/v2/assets/AAPL")),
     ("GET", "/v2/clock", 200, lambda c: c.http.get("/v2/clock")),
+    (
+        "GET",
+        "/v2/account/portfolio/history",
+        200,
+        lambda c: c.http.get(
+            "/v2/account/portfolio/history", params={"period": "1W", "timeframe": "1H"}
+        ),
+    ),
+    (
+        "GET",
+        "/v2/account/activities",
+        200,
+        lambda c: c.http.get("/v2/account/activities", params={"page_size": 10}),
+    ),
+    ("GET", "/v2/watchlists", 200, lambda c: (c.watchlist, c.http.get("/v2/watchlists"))[1]),
+    (
+        "POST",
+        "/v2/watchlists",
+        200,
+        lambda c: c.http.post("/v2/watchlists", json={"name": "Tech", "symbols": ["NVDA"]}),
+    ),
+    (
+        "GET",
+        "/v2/watchlists/{watchlist_id}",
+        200,
+        lambda c: c.http.get(f"/v2/watchlists/{c.watchlist['id']}"),
+    ),
+    (
+        "POST",
+        "/v2/watchlists/{watchlist_id}",
+        200,
+        lambda c: c.http.post(f"/v2/watchlists/{c.watchlist['id']}", json={"symbol": "TSLA"}),
+    ),
+    (
+        "PUT",
+        "/v2/watchlists/{watchlist_id}",
+        200,
+        lambda c: c.http.put(
+            f"/v2/watchlists/{c.watchlist['id']}", json={"name": "Mine", "symbols": ["KO", "V"]}
+        ),
+    ),
+    (
+        "DELETE",
+        "/v2/watchlists/{watchlist_id}",
+        204,
+        lambda c: c.http.delete(f"/v2/watchlists/{c.watchlist['id']}"),
+    ),
+    (
+        "DELETE",
+        "/v2/watchlists/{watchlist_id}/{symbol}",
+        200,
+        lambda c: c.http.delete(f"/v2/watchlists/{c.watchlist['id']}/AAPL"),
+    ),
+    (
+        "GET",
+        "/v2/calendar",
+        200,
+        lambda c: c.http.get("/v2/calendar", params={"start": "2025-11-24", "end": "2025-12-01"}),
+    ),
 ]
 
 
@@ -209,6 +283,17 @@ ERRORS: list[tuple[str, int, Call]] = [
         lambda c: c.http.patch("/v2/account/configurations", json={"suspend_trade": "yes"}),
     ),
     ("bad keys", 401, lambda c: httpx.get(str(c.http.base_url).rstrip("/") + "/v2/account")),
+    (
+        "unknown period",
+        422,
+        lambda c: c.http.get("/v2/account/portfolio/history", params={"period": "1Q"}),
+    ),
+    ("unknown watchlist", 404, lambda c: c.http.get(f"/v2/watchlists/{uuid.uuid4()}")),
+    (
+        "unknown watchlist symbol",
+        422,
+        lambda c: c.http.post("/v2/watchlists", json={"name": "X", "symbols": ["XYZQ"]}),
+    ),
 ]
 
 
@@ -229,9 +314,7 @@ def test_ops03_every_served_trading_endpoint_is_checked() -> None:
     served = set()
     for route in paper.routes:
         assert isinstance(route, Route)
-        template = route.path
-        for short, documented in PARAMETER_NAMES.items():
-            template = template.replace(short, documented)
+        template = DOCUMENTED_TEMPLATES.get(route.path, route.path)
         served |= {(method, template) for method in route.methods or () if method != "HEAD"}
     checked = {(method, template) for method, template, _, _ in ENDPOINTS}
     assert served == checked

@@ -9,6 +9,7 @@ import { useStore, toast, store } from '../store.js';
 import { setActive, upsertAccount, dropAccount, refreshAccounts, signOut } from '../session.js';
 import * as fmt from '../format.js';
 import { Dialog, ConfirmDialog, EnvBadge, Field, ErrorText, Segmented, fieldErrors } from './ui.js';
+import { NotificationsSection } from './notifications.js';
 
 export function AccountsPage() {
   const accounts = useStore((s) => s.accounts);
@@ -54,6 +55,7 @@ export function AccountsPage() {
 
     <${InviteSection} disabled=${!online} />
     <${AppSection} me=${me} />
+    <${NotificationsSection} disabled=${!online} />
 
     ${dialog?.kind === 'add' && html`<${AccountForm} mode="add" onClose=${close} />`}
     ${dialog?.kind === 'keys' && html`<${AccountForm} mode="keys" account=${dialog.account} onClose=${close} />`}

@@ -12,6 +12,7 @@ import { ErrorText, AccountTag } from './ui.js';
 import { NoAccount } from './portfolio.js';
 import { ProposalCard } from './proposal.js';
 import { OrderRow } from './orders.js';
+import { LinkedText } from './market.js';
 
 // accountId -> { messages, loaded, pending, error }
 const chats = createStore({});
@@ -130,11 +131,24 @@ export function ChatPage() {
 // Tools whose result is an order proposal: the proposal card already shows it.
 const PROPOSING = new Set(['propose_order', 'close_position']);
 
+/** The symbols a message's tools and proposals were about: the words worth linking. */
+function symbolsOf(m) {
+  const found = new Set((m.proposals || []).map((p) => p.symbol));
+  for (const t of m.toolCalls || []) {
+    const args = parseMaybe(t.arguments);
+    if (args?.symbol) found.add(String(args.symbol));
+    for (const item of parseMaybe(t.result)?.positions || parseMaybe(t.result)?.matches || []) {
+      if (item?.symbol) found.add(String(item.symbol));
+    }
+  }
+  return found;
+}
+
 function Message({ m }) {
   const mine = m.role === 'USER';
   const calls = (m.toolCalls || []).filter((t) => !(m.proposals?.length && PROPOSING.has(t.name) && !parseMaybe(t.result)?.error));
   return html`<li class=${`msg ${mine ? 'msg-user' : 'msg-assistant'} ${m.failed ? 'is-failed' : ''}`} data-testid="chat-message" data-role=${m.role}>
-    ${m.text && html`<div class="msg-text">${m.text}</div>`}
+    ${m.text && html`<div class="msg-text"><${LinkedText} text=${m.text} symbols=${symbolsOf(m)} /></div>`}
     ${calls.map((t, i) => html`<${ToolResult} key=${i} call=${t} />`)}
     ${m.orders?.length > 0 && html`<ul class="rows">${m.orders.map((o) => html`<${OrderRow} key=${o.id} o=${o} compact=${true} />`)}</ul>`}
     ${m.proposals?.map((p) => html`<${ProposalCard} key=${p.id} proposal=${p} />`)}

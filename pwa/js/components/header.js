@@ -8,6 +8,7 @@ import { ws } from '../session.js';
 import * as fmt from '../format.js';
 import { EnvBadge, LiveValue } from './ui.js';
 import { AccountSwitcher } from './switcher.js';
+import { MarketClockBadge } from './market.js';
 
 export function LiveBanner() {
   const acc = useStore(activeAccount);
@@ -18,9 +19,9 @@ export function LiveBanner() {
 
 /** True when the figures on screen may not be current. */
 export function useIsStale() {
-  const s = useStore((st) => `${st.fromCache}|${st.online}|${st.conn}|${st.phase}`);
-  const [fromCache, online, conn, phase] = s.split('|');
-  return phase === 'ready' && (fromCache === 'true' || online === 'false' || conn === 'reconnecting' || conn === 'unauthorized');
+  const s = useStore((st) => `${st.fromCache}|${st.online}|${st.conn}|${st.phase}|${st.serverStale}`);
+  const [fromCache, online, conn, phase, serverStale] = s.split('|');
+  return phase === 'ready' && (fromCache === 'true' || online === 'false' || conn === 'reconnecting' || conn === 'unauthorized' || serverStale === 'true');
 }
 
 export function AccountHeader() {
@@ -59,6 +60,7 @@ export function AccountHeader() {
         <dd>${snap ? html`<${LiveValue} testid="buying-power" value=${snap.buyingPower} text=${fmt.money(snap.buyingPower, { currency: cur })} stale=${stale} />` : html`<span class="skeleton" data-testid="buying-power">—</span>`}</dd>
       </div>
     </dl>`}
+    <${MarketClockBadge} />
     ${open && html`<${AccountSwitcher} anchor=${btn} onClose=${() => setOpen(false)} />`}
   </header>`;
 }
@@ -74,7 +76,7 @@ export function StaleIndicator() {
     return () => clearInterval(t);
   }, [stale]);
   if (!stale) return null;
-  const why = !s.online ? 'Offline' : s.fromCache ? 'Connecting' : s.conn === 'unauthorized' ? 'Session check' : 'Reconnecting';
+  const why = !s.online ? 'Offline' : s.fromCache ? 'Connecting' : s.conn === 'unauthorized' ? 'Session check' : s.serverStale ? 'Server unavailable' : 'Reconnecting';
   return html`<div class="stale" role="status" data-testid="stale-indicator" data-conn=${s.conn}>
     <span class="stale-dot" aria-hidden="true"></span>
     <span>${why}… figures are not live${entry?.at ? ` (last update ${fmt.ago(entry.at)})` : ''}.</span>

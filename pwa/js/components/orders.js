@@ -9,6 +9,7 @@ import { useStore, activeAccount, toast } from '../store.js';
 import * as fmt from '../format.js';
 import { ConfirmDialog, ErrorText, usePullToRefresh, AccountTag } from './ui.js';
 import { NoAccount, useAccountList } from './portfolio.js';
+import { SymbolLink } from './market.js';
 
 const FILTERS = [['OPEN', 'Open'], ['CLOSED', 'Closed'], ['ALL', 'All']];
 
@@ -65,7 +66,7 @@ export function OrderRow({ o, canCancel, onCancel, compact = false }) {
   const filled = fmt.sign(o.filledQty) > 0;
   return html`<li class="row order-row" data-testid="order-row" data-order-id=${o.id} data-status=${o.status}>
     <div class="row-main">
-      <span class="symbol">${o.symbol} <span class=${`side side-${o.side.toLowerCase()}`}>${fmt.SIDE[o.side]}</span></span>
+      <span class="symbol"><${SymbolLink} symbol=${o.symbol} /> <span class=${`side side-${o.side.toLowerCase()}`}>${fmt.SIDE[o.side]}</span></span>
       <span class="muted small">${describeOrder(o)} · ${o.timeInForce}</span>
     </div>
     <div class="row-value">

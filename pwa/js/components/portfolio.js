@@ -9,6 +9,8 @@ import { useStore, activeAccount, loadLastKnown, saveLastKnownList } from '../st
 import { refreshSnapshot } from '../session.js';
 import * as fmt from '../format.js';
 import { ErrorText, useLoader, usePullToRefresh, AccountTag } from './ui.js';
+import { PortfolioChart } from './history.js';
+import { SymbolLink, SymbolSearch, WatchlistCard } from './market.js';
 
 export function NoAccount() {
   return html`<div class="empty" data-testid="no-account">
@@ -61,9 +63,12 @@ export function PortfolioPage({ scrollRef }) {
       <div class="head-actions">
         <button type="button" class="btn" data-testid="refresh" onClick=${refresh} disabled=${loading && !!data} aria-label="Refresh positions and balances">
           <span aria-hidden="true">↻</span> Refresh</button>
+        <a class="btn" href="#/activity" data-testid="open-activity">Activity</a>
         <a class="btn btn-primary" href="#/trade" data-testid="open-ticket">Trade</a>
       </div>
     </div>
+    <${PortfolioChart} account=${acc} key=${acc.id} />
+    <${SymbolSearch} account=${acc} />
     ${snap && html`<div class="summary-row">
       <span>Portfolio value <strong data-testid="portfolio-value">${fmt.money(snap.portfolioValue, { currency: cur })}</strong></span>
       <span class="muted">Status ${fmt.statusLabel(snap.status)} · as of ${fmt.time(snap.asOf)}</span>
@@ -78,6 +83,7 @@ export function PortfolioPage({ scrollRef }) {
     ${data && data.length > 0 && html`<ul class="rows" data-testid="positions-list" aria-label=${`Positions of ${acc.nickname}`}>
       ${data.map((p) => html`<${PositionRow} key=${p.symbol} p=${p} currency=${cur} />`)}
     </ul>`}
+    <${WatchlistCard} account=${acc} key=${`w-${acc.id}`} />
   </section>`;
 }
 
@@ -87,7 +93,7 @@ function PositionRow({ p, currency }) {
   const short = (p.side || '').toLowerCase() === 'short';
   return html`<li class="row position-row" data-testid="position-row" data-symbol=${p.symbol}>
     <div class="row-main">
-      <span class="symbol">${p.symbol}</span>
+      <${SymbolLink} symbol=${p.symbol} className="symbol symbol-link" />
       <span class="muted small">${fmt.qty(p.qty)} ${short ? 'short' : 'sh'} @ ${fmt.price(p.avgEntryPrice, { currency })}</span>
     </div>
     <div class="row-value">

@@ -3,7 +3,7 @@
 // CONFIRMATION_REQUIRED with a proposal, which the user confirms or dismisses.
 
 import { html } from '../html.js';
-import { useEffect, useState } from '../../vendor/hooks.module.js';
+import { useEffect, useRef, useState } from '../../vendor/hooks.module.js';
 import { request } from '../graphql.js';
 import * as ops from '../operations.js';
 import { useStore, activeAccount, toast, store } from '../store.js';
@@ -12,8 +12,12 @@ import { Field, Segmented, ErrorText, fieldErrors, AccountTag } from './ui.js';
 import { ProposalCard } from './proposal.js';
 import { NoAccount } from './portfolio.js';
 import { OrderRow } from './orders.js';
+import { ClosedMarketNotice, symbolHref } from './market.js';
 
 const DECIMAL = /^\d+(\.\d+)?$/;
+// randomUUID needs a secure context; getRandomValues works on a plain-http LAN address too
+const newKey = () => crypto.randomUUID?.()
+  ?? Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 
 export function TicketPage({ params }) {
   const acc = useStore(activeAccount);
@@ -31,6 +35,9 @@ export function TicketPage({ params }) {
   const [err, setErr] = useState({});
   const [result, setResult] = useState(null); // {order} | {proposal}
   const [accountAtStart, setAccountAtStart] = useState(acc?.id);
+  // One idempotency key per submission: pressing Place again after a failure sends the
+  // same order with the same key, so the server answers with the first order, never a second.
+  const submission = useRef(null); // {body, key}
 
   useEffect(() => { setResult(null); }, [acc?.id]);
   if (!acc) return html`<${NoAccount} />`;
@@ -57,14 +64,17 @@ export function TicketPage({ params }) {
       qty: mode === 'QTY' ? amount : null, notional: mode === 'NOTIONAL' ? amount : null,
       limitPrice: needsLimit ? limitPrice : null, stopPrice: needsStop ? stopPrice : null,
     };
+    const body = JSON.stringify(input);
+    if (submission.current?.body !== body) submission.current = { body, key: newKey() };
     setBusy(true); setResult(null); setAccountAtStart(acc.id);
     try {
-      const order = (await request(ops.PLACE_ORDER, { input })).placeOrder;
+      const order = (await request(ops.PLACE_ORDER, { input: { ...input, idempotencyKey: submission.current.key } })).placeOrder;
+      submission.current = null;
       setResult({ order });
       toast(`Order ${fmt.statusLabel(order.status)} on ${acc.nickname}.`, 'ok');
       bumpOrders();
     } catch (ex) {
-      if (ex.code === 'CONFIRMATION_REQUIRED' && ex.proposal) setResult({ proposal: ex.proposal });
+      if (ex.code === 'CONFIRMATION_REQUIRED' && ex.proposal) { submission.current = null; setResult({ proposal: ex.proposal }); }
       else setErr(fieldErrors(ex, ['symbol', 'qty', 'notional', 'limitPrice', 'stopPrice', 'timeInForce', 'side', 'type']));
     }
     setBusy(false);
@@ -86,6 +96,7 @@ export function TicketPage({ params }) {
     : result?.order ? html`<div class="ticket-result" data-testid="ticket-result" role="status">
         <p><strong>Order ${fmt.statusLabel(result.order.status)}</strong> on <${AccountTag} account=${acc} />.</p>
         <ul class="rows"><${OrderRow} o=${result.order} compact=${true} /></ul>
+        <${ClosedMarketNotice} order=${result.order} />
         <div class="card-actions"><a class="btn" href="#/orders">See orders</a><button type="button" class="btn btn-primary" onClick=${reset}>New order</button></div>
       </div>`
     : html`<form class="form" onSubmit=${submit} novalidate>
@@ -93,6 +104,7 @@ export function TicketPage({ params }) {
         <input id=${id} type="text" autocomplete="off" autocapitalize="characters" spellcheck="false" required class="mono upper"
           data-testid="ticket-symbol" aria-describedby=${describedBy} value=${symbol} placeholder="AAPL"
           onInput=${(e) => setSymbol(e.target.value.toUpperCase().trim())} />`}<//>
+      ${symbol && html`<p class="small"><a href=${symbolHref(symbol)} data-testid="ticket-symbol-page">${symbol}: price and chart</a></p>`}
       <${Segmented} legend="Side" name="side" value=${side} onChange=${setSide} testidPrefix="ticket-side"
         options=${[{ value: 'BUY', label: 'Buy', tone: 'buy' }, { value: 'SELL', label: 'Sell', tone: 'sell' }]} />
       <${Segmented} legend="Amount in" name="amount-mode" value=${mode} onChange=${(m) => { setMode(m); if (m === 'NOTIONAL') setTif('DAY'); }} testidPrefix="ticket-amount"

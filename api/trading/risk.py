@@ -1,0 +1,194 @@
+"""The owner's brakes on an account: limits, the halt, the broker's own configuration.
+
+Guarantees (RISK-01, RISK-03, RISK-04, RISK-05, ISO-01):
+
+* the account is read in the owner's tenant scope first, so another user's id
+  is NOT_FOUND and changes nothing;
+* every write runs under the account-row lock (`limits.lock_account`) in one
+  transaction with its audit row; limits are replaced by one upsert, so
+  concurrent writes apply one after the other and the last one wins;
+* loosening anything on a LIVE account (a limit, a broker brake, resuming)
+  needs a fresh sign-in, checked in that same transaction (FORBIDDEN with
+  reason FRESH_SIGN_IN_REQUIRED, nothing changed);
+* a halt is recorded before anything else happens, so orders being admitted
+  from that moment are refused (`limits.admit`); then `suspend_trade` is set
+  at the broker, so an order already on its way is refused there too; then
+  every open order is cancelled. If the broker cannot be reached the halt
+  still stands here and the call may be repeated;
+* the chat has no way in: nothing in `api/chat` calls this service (docs/
+  architecture.md, decision 4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from api.accounts import Account, AccountService
+from api.auth.freshness import require_fresh_sign_in
+from api.auth.sessions import Principal
+from api.broker import BrokerConfiguration, BrokerGateway
+from api.db import Database
+from api.errors import BadUserInput
+from api.trading import guard_audit, limits
+from api.trading.guards import Limits
+from api.trading.limits import Controls
+from api.trading.service import TradingService
+
+# The broker brakes a person may set here; `suspend_trade` belongs to halt and resume.
+_MARGIN_MULTIPLIERS = ("1", "2", "4")
+_CHECK_MODES = ("both", "entry", "exit")
+_CONFIRM_EMAILS = ("all", "none")
+_OPTIONS_LEVELS = (0, 1, 2, 3)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigurationChanges:
+    """Fields to change at the broker; None leaves a field as it is."""
+
+    no_shorting: bool | None = None
+    fractional_trading: bool | None = None
+    max_margin_multiplier: str | None = None
+    trade_confirm_email: str | None = None
+    dtbp_check: str | None = None
+    pdt_check: str | None = None
+    max_options_trading_level: int | None = None
+
+    def fields(self) -> dict[str, bool | str | int]:
+        """The changes as Alpaca names them, each checked; BAD_USER_INPUT names the field."""
+        choices: dict[str, tuple[object, ...]] = {
+            "max_margin_multiplier": _MARGIN_MULTIPLIERS,
+            "trade_confirm_email": _CONFIRM_EMAILS,
+            "dtbp_check": _CHECK_MODES,
+            "pdt_check": _CHECK_MODES,
+            "max_options_trading_level": _OPTIONS_LEVELS,
+        }
+        changes: dict[str, bool | str | int] = {}
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            allowed = choices.get(name)
+            if allowed is not None and value not in allowed:
+                field = _camel(name)
+                shown = ", ".join(map(str, allowed))
+                raise BadUserInput(f"{field} must be one of: {shown}", field=field)
+            changes[name] = value
+        if not changes:
+            raise BadUserInput("Give at least one setting to change")
+        return changes
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def configuration_loosens(current: BrokerConfiguration, changes: dict[str, object]) -> bool:
+    """Whether the changes take off a brake: shorting on, more margin or options, fewer checks."""
+
+    def rises(name: str, order: tuple[object, ...]) -> bool:
+        new = changes.get(name)
+        old = getattr(current, name)
+        return new is not None and old in order and order.index(new) > order.index(old)
+
+    return (
+        (changes.get("no_shorting") is False and current.no_shorting)
+        or rises("max_margin_multiplier", _MARGIN_MULTIPLIERS)
+        or rises("max_options_trading_level", _OPTIONS_LEVELS)
+        or (changes.get("dtbp_check", "both") != "both" and current.dtbp_check == "both")
+        or (changes.get("pdt_check", "both") != "both" and current.pdt_check == "both")
+    )
+
+
+class RiskService:
+    """Limits, halt and broker brakes of the caller's own accounts; one per process."""
+
+    def __init__(
+        self,
+        database: Database,
+        gateway: BrokerGateway,
+        accounts: AccountService,
+        trading: TradingService,
+    ) -> None:
+        self._database = database
+        self._gateway = gateway
+        self._accounts = accounts
+        self._trading = trading
+
+    async def controls(self, account: Account) -> Controls:
+        async with self._database.tenant(account.owner_id) as conn:
+            return await limits.load(conn, account.id)
+
+    async def set_limits(self, principal: Principal, account_id: UUID, new: Limits) -> Account:
+        """Replace the account's limits (RISK-01); loosening a live one needs a fresh sign-in."""
+        account = await self._accounts.get(principal.user_id, account_id)
+        async with self._database.tenant(principal.user_id) as conn:
+            await limits.lock_account(conn, account.id)
+            current = await limits.load(conn, account.id)
+            if account.environment == "LIVE" and limits.loosens(current.limits, new):
+                await require_fresh_sign_in(conn, principal, "loosen limits")
+            await limits.save(conn, account.id, account.owner_id, new)
+            await guard_audit.record_event(
+                conn, account.owner_id, account.id, "LIMITS_SET", repr(new)
+            )
+        return account
+
+    async def halt(self, user_id: UUID, account_id: UUID) -> Account:
+        """RISK-04: halt here first, then suspend at the broker, then cancel every open order."""
+        account = await self._accounts.get(user_id, account_id)
+        async with self._database.tenant(user_id) as conn:
+            await limits.lock_account(conn, account.id)
+            await limits.set_halted(conn, account.id, account.owner_id, True)
+            await guard_audit.record_event(
+                conn, account.owner_id, account.id, "HALTED", "halted by the owner"
+            )
+        await self._gateway.set_configuration(account.broker, {"suspend_trade": True})
+        canceled = await self._trading.cancel_all(account)
+        async with self._database.tenant(user_id) as conn:
+            await guard_audit.record_event(
+                conn,
+                account.owner_id,
+                account.id,
+                "HALTED",
+                f"suspend_trade set at the broker; {len(canceled)} open orders cancelled",
+            )
+        return account
+
+    async def resume(self, principal: Principal, account_id: UUID) -> Account:
+        """RISK-04: lift the broker's suspension, then the halt; live needs a fresh sign-in.
+
+        The broker goes first: if it cannot be reached, the account stays halted.
+        """
+        account = await self._accounts.get(principal.user_id, account_id)
+        if account.environment == "LIVE":
+            async with self._database.tenant(principal.user_id) as conn:
+                await require_fresh_sign_in(conn, principal, "resume trading")
+        await self._gateway.set_configuration(account.broker, {"suspend_trade": False})
+        async with self._database.tenant(principal.user_id) as conn:
+            await limits.lock_account(conn, account.id)
+            await limits.set_halted(conn, account.id, account.owner_id, False)
+            await guard_audit.record_event(
+                conn, account.owner_id, account.id, "RESUMED", "resumed by the owner"
+            )
+        return account
+
+    async def broker_configuration(self, account: Account) -> BrokerConfiguration:
+        return await self._gateway.configuration(account.broker)
+
+    async def set_broker_configuration(
+        self, principal: Principal, account_id: UUID, changes: ConfigurationChanges
+    ) -> BrokerConfiguration:
+        """Change the broker's own brakes, only the fields given (RISK-03 for live accounts)."""
+        account = await self._accounts.get(principal.user_id, account_id)
+        fields = changes.fields()
+        current = await self._gateway.configuration(account.broker)
+        if account.environment == "LIVE" and configuration_loosens(current, dict(fields)):
+            async with self._database.tenant(principal.user_id) as conn:
+                await require_fresh_sign_in(conn, principal, "loosen the broker's settings")
+        updated = await self._gateway.set_configuration(account.broker, fields)
+        async with self._database.tenant(principal.user_id) as conn:
+            await guard_audit.record_event(
+                conn, account.owner_id, account.id, "BROKER_CONFIGURATION_SET", repr(fields)
+            )
+        return updated

@@ -1,0 +1,160 @@
+"""Notifications in the browser (PUSH-01, PUSH-02): turning them on, showing a push, a tap.
+
+Offline, `PushManager.subscribe` cannot reach a real push service, so an init
+script gives the page a stand-in subscription made of test keys (a browser's
+P-256 key and auth secret, tests/fixtures/push.py) at a loopback endpoint (the
+test-only flag); nothing is sent to it. The service worker's push handler runs for
+real: the DevTools protocol delivers a push (`ServiceWorker.deliverPushMessage`),
+`registration.getNotifications()` shows the notification, and the handler a tap
+runs (`openPage`, what `notificationclick` calls) is called in the worker, since
+a headless browser has no notification to click.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, expect
+
+from tests.fixtures.postgres import Cluster
+from tests.fixtures.push import PUSH_ENV, BrowserKeys
+from tests.fixtures.sandbox import SandboxHandle
+from tests.fixtures.server import RunningServer, launch_server
+from tests.fixtures.trading import broker_env
+from tests.pwa.conftest import off_thread
+from tests.pwa.helpers import VIEWPORTS, by_id, gql, new_context, open_app, seed_user, sign_in, tap
+
+# nothing listens there: the test-only loopback flag admits it, and no push leaves the machine
+ENDPOINT = "http://127.0.0.1:9/push/browser-test-device"
+DEVICES = "query { pushDevices { endpoint } }"
+SETTINGS = "query { notificationSettings { kinds hideAmounts } }"
+
+# Replaces the browser's push service: subscribe() answers with the test's keys.
+FAKE_PUSH = """
+(() => {
+  const made = %s;
+  let current = null;
+  const subscription = {
+    endpoint: made.endpoint,
+    toJSON: () => ({ endpoint: made.endpoint, keys: { p256dh: made.p256dh, auth: made.auth } }),
+    unsubscribe: async () => { current = null; return true; },
+  };
+  if (self.PushManager) {
+    PushManager.prototype.subscribe = async function () { current = subscription; return current; };
+    PushManager.prototype.getSubscription = async function () { return current; };
+  }
+})();
+"""
+
+
+@pytest.fixture(scope="module")
+def push_server(
+    pg_cluster: Cluster, sandbox: SandboxHandle, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    """A server with push on (a test VAPID key), on a fresh database of its own."""
+    database_url = off_thread(pg_cluster.create_database)
+    home: Path = tmp_path_factory.mktemp("push-home")
+    running = launch_server(database_url, home, {**broker_env(sandbox), **PUSH_ENV})
+    yield running
+    running.stop()
+    off_thread(pg_cluster.drop_database, database_url)
+
+
+@pytest.fixture
+def phone(browser: Browser, push_server: RunningServer) -> Iterator[BrowserContext]:
+    keys = BrowserKeys()
+    context = new_context(browser, VIEWPORTS["phone"])
+    context.grant_permissions(["notifications"], origin=push_server.url)
+    context.add_init_script(FAKE_PUSH % json.dumps(keys.subscription(ENDPOINT)))
+    yield context
+    context.close()
+
+
+def _service_worker(page: Page, origin: str) -> tuple[CDPSession, str]:
+    """A DevTools session with the ServiceWorker domain on, and the app's registration id."""
+    cdp = page.context.new_cdp_session(page)
+    found: list[str] = []
+
+    def seen(params: dict[str, Any]) -> None:
+        for registration in params["registrations"]:
+            if registration["scopeURL"].startswith(origin) and not registration["isDeleted"]:
+                found.append(registration["registrationId"])
+
+    cdp.on("ServiceWorker.workerRegistrationUpdated", seen)
+    cdp.send("ServiceWorker.enable")
+    deadline = time.monotonic() + 10
+    while not found and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert found, "no service worker registration for the app"
+    return cdp, found[0]
+
+
+def _notifications(page: Page) -> list[dict[str, Any]]:
+    shown: list[dict[str, Any]] = page.evaluate(
+        """navigator.serviceWorker.ready
+             .then((r) => r.getNotifications())
+             .then((ns) => ns.map((n) => ({
+               title: n.title, body: n.body, tag: n.tag, data: n.data })))"""
+    )
+    return shown
+
+
+def test_push01_turn_on_show_a_push_and_open_its_order(
+    phone: BrowserContext, push_server: RunningServer, sandbox: SandboxHandle
+) -> None:
+    """PUSH-01, PUSH-02: a tap turns notifications on; a push shows; a tap opens the order."""
+    user = seed_user(push_server, sandbox, "push-phone@example.com")
+    sign_in(phone, push_server, user.email)
+    page = phone.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    open_app(page, push_server, "accounts")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()  # now controlled by the service worker, as an installed app is
+    expect(by_id(page, "notifications")).to_be_visible()
+
+    tap(VIEWPORTS["phone"], by_id(page, "push-enable"))
+    expect(by_id(page, "push-on")).to_be_visible()
+    assert gql(phone, push_server, DEVICES)["pushDevices"] == [{"endpoint": ENDPOINT}]
+
+    tap(VIEWPORTS["phone"], by_id(page, "push-hide-amounts"))
+    expect(by_id(page, "push-hide-amounts")).to_be_checked()
+    page.wait_for_timeout(300)
+    assert gql(phone, push_server, SETTINGS)["notificationSettings"]["hideAmounts"] is True
+
+    order_url = f"/#/orders?account={user.paper_id}&order=test-order-1"
+    payload = {
+        "kind": "FILLS",
+        "title": "Filled: Buy AAPL",
+        "body": "Main (PAPER)",
+        "url": order_url,
+        "tag": "order-test-order-1",
+    }
+    cdp, registration = _service_worker(page, push_server.url)
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {"origin": push_server.url, "registrationId": registration, "data": json.dumps(payload)},
+    )
+    deadline = time.monotonic() + 10
+    shown = _notifications(page)
+    while not shown and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+        shown = _notifications(page)
+    assert len(shown) == 1, shown
+    assert shown[0]["title"] == payload["title"] and shown[0]["tag"] == payload["tag"]
+    assert shown[0]["data"]["url"] == push_server.url + order_url
+
+    (worker,) = phone.service_workers
+    worker.evaluate("(url) => openPage(url)", shown[0]["data"]["url"])
+    expect(page).to_have_url(push_server.url + order_url)
+    expect(by_id(page, "nav-orders")).to_have_attribute("aria-current", "page")
+
+    # a link to another origin never leaves the app: its start page opens instead
+    worker.evaluate("(url) => openPage(url)", "https://evil.example/#/orders")
+    expect(page).to_have_url(push_server.url + "/")
+    assert not errors, errors
