@@ -71,10 +71,18 @@ def _describe(error: BaseException) -> str:
     return str(error)
 
 
-async def _open(settings: Settings) -> tuple[Database, EmbeddedPostgres | None]:
+async def _open(
+    settings: Settings, *, serve: bool = False
+) -> tuple[Database, EmbeddedPostgres | None]:
+    """The migrated database; `serve` also connects the runtime pool requests use."""
     try:
         async with asyncio.timeout(30):
-            return await open_database(settings)
+            database, server = await open_database(settings)
+            if serve:
+                await database.connect()
+            return database, server
+    except ConfigError as error:
+        raise CommandError(str(error)) from None
     except START_UP_ERRORS as error:
         raise CommandError(_describe(error)) from None
 
@@ -118,7 +126,7 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
     sandbox = None
     if args.sandbox:
         settings, sandbox = await _start_sandbox(settings, args.sandbox_port)
-    database, server = await _open(settings)
+    database, server = await _open(settings, serve=True)
     metrics_port = args.metrics_port if args.metrics_port is not None else settings.metrics_port
     forwarded_allow_ips = args.forwarded_allow_ips or settings.forwarded_allow_ips
     stop_metrics = None

@@ -72,6 +72,14 @@ class Settings:
     order_reconcile_seconds: float = 60.0
     # /readyz reports "disk" below this much free space for the embedded database's data.
     disk_free_min_mb: int = 200
+    # How long each person's security log keeps an event (ADM-02, api/auth/security_log.py).
+    security_log_days: int = 365
+    # A limit price further than this percent from the market asks the person to confirm
+    # the price, paper orders too (ORD-01, api/trading/validation.py).
+    price_check_percent: float = 10.0
+    # With DATABASE_URL (the owner: migrations, operator commands), the login of the runtime
+    # role that serving requests uses (CRED-04); `serve` refuses to start without it.
+    runtime_database_url: str | None = field(default=None, repr=False)
 
     @property
     def push_enabled(self) -> bool:
@@ -250,6 +258,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     database_url = env.get("DATABASE_URL") or None
     if database_url and not database_url.startswith(("postgres://", "postgresql://")):
         raise ConfigError("DATABASE_URL must be a postgresql:// URL")
+    runtime_database_url = env.get("RUNTIME_DATABASE_URL") or None
+    if runtime_database_url and not database_url:
+        raise ConfigError(
+            "RUNTIME_DATABASE_URL goes with DATABASE_URL: the embedded database needs neither"
+        )
+    if runtime_database_url and not runtime_database_url.startswith(
+        ("postgres://", "postgresql://")
+    ):
+        raise ConfigError("RUNTIME_DATABASE_URL must be a postgresql:// URL")
     home = Path(env.get("ALPACA_CHAT_HOME") or "./.alpaca-chat").expanduser().resolve()
 
     raw_keys = env.get("CREDENTIALS_KEY", "")
@@ -312,6 +329,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         order_reconcile_seconds=_positive_float(env, "ORDER_RECONCILE_SECONDS", 60.0),
         disk_free_min_mb=_positive_int(env, "DISK_FREE_MIN_MB", 200),
+        security_log_days=_positive_int(env, "SECURITY_LOG_DAYS", 365),
+        price_check_percent=_positive_float(env, "PRICE_CHECK_PERCENT", 10.0),
+        runtime_database_url=runtime_database_url,
     )
 
 

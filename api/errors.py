@@ -29,6 +29,7 @@ class ErrorCode(StrEnum):
     BROKER_UNAVAILABLE = "BROKER_UNAVAILABLE"
     RATE_LIMITED = "RATE_LIMITED"
     CONFIRMATION_REQUIRED = "CONFIRMATION_REQUIRED"
+    PASSKEY_REQUIRED = "PASSKEY_REQUIRED"
     FORBIDDEN = "FORBIDDEN"
     LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
     ACCOUNT_HALTED = "ACCOUNT_HALTED"
@@ -89,6 +90,14 @@ class RateLimited(AppError):
 class ConfirmationRequired(AppError):
     def __init__(self, message: str, *, proposal: dict[str, Any]) -> None:
         super().__init__(ErrorCode.CONFIRMATION_REQUIRED, message, proposal=proposal)
+
+
+class PasskeyRequired(AppError):
+    """Approve this with a passkey (KEY-02): `options` are the assertion options to sign,
+    in the standard JSON form; send the answer back as the mutation's `passkey`."""
+
+    def __init__(self, message: str, *, options: dict[str, Any]) -> None:
+        super().__init__(ErrorCode.PASSKEY_REQUIRED, message, options=options)
 
 
 class Forbidden(AppError):

@@ -8,9 +8,13 @@ starts and stops the ones that run in the background.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from api.accounts import AccountService
 from api.auth import AuthService
+from api.auth.passkeys import PasskeyService
+from api.auth.relying_party import relying_party
+from api.auth.security_log import SecurityLogPruner
 from api.broker import BrokerGateway
 from api.chat import ChatEngine
 from api.chat.service import ChatService
@@ -46,13 +50,21 @@ class Services:
     auth: AuthService
     notify: NotifyService
     reconciler: OrderReconciler
+    security_log: SecurityLogPruner
 
     @classmethod
     def build(cls, settings: Settings, database: Database) -> Services:
         vault = Vault(settings.credentials_keys)
         gateway = BrokerGateway(settings, vault)
         accounts = AccountService(database, vault, gateway)
-        trading = TradingService(database, gateway, accounts)
+        passkeys = PasskeyService(database, relying_party(settings.public_origin))
+        trading = TradingService(
+            database,
+            gateway,
+            accounts,
+            passkeys,
+            price_check_percent=Decimal(str(settings.price_check_percent)),
+        )
         markets = MarketService(gateway)
         engine = ChatEngine.from_settings(settings)
         chat = ChatService(database, accounts, trading, gateway, engine, markets)
@@ -69,13 +81,14 @@ class Services:
             accounts=accounts,
             trading=trading,
             markets=markets,
-            risk=RiskService(database, gateway, accounts, trading),
+            risk=RiskService(database, gateway, accounts, trading, passkeys),
             chat=chat,
-            auth=AuthService(database, bus),
+            auth=AuthService(database, bus, passkeys),
             notify=NotifyService.from_settings(settings, database, bus, streams),
             reconciler=OrderReconciler(
                 database, gateway, accounts, every=settings.order_reconcile_seconds
             ),
+            security_log=SecurityLogPruner(database, days=settings.security_log_days),
         )
 
     async def start(self) -> None:
@@ -84,8 +97,10 @@ class Services:
         await self.auth.start()
         await self.notify.start()
         await self.reconciler.start()
+        await self.security_log.start()
 
     async def stop(self) -> None:
+        await self.security_log.stop()
         await self.reconciler.stop()
         await self.notify.stop()
         await self.auth.stop()

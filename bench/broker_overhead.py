@@ -35,6 +35,7 @@ from cryptography.fernet import Fernet
 from api.broker import AccountRef, BrokerGateway
 from api.config import load_settings
 from api.db import Database
+from api.db.database import RUNTIME_ROLE, with_user
 from api.db.embedded import EmbeddedPostgres
 from api.db.migrations import migrate
 from api.vault import Vault, key_hint
@@ -124,7 +125,7 @@ async def run(latency_ms: int, calls: int, workdir: Path) -> None:
                 "ALPACA_DATA_URL": f"{base}/data",
             }
         )
-        db = Database(dsn, login_as_runtime_role=True)
+        db = Database(dsn, with_user(dsn, RUNTIME_ROLE))
         await db.connect(min_size=1, max_size=2)
         vault = Vault([key])
         ref = await store_account(db, vault, minted)

@@ -346,10 +346,13 @@ async def drive(
 def run_one(n: int, events: int, client_count: int, dsn: str, work: Path, sandbox: str) -> dict:
     from cryptography.fernet import Fernet
 
+    from api.db.database import RUNTIME_ROLE, with_user
+
     port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": dsn,
+        "RUNTIME_DATABASE_URL": with_user(dsn, RUNTIME_ROLE),
         "CREDENTIALS_KEY": Fernet.generate_key().decode(),
         "ALPACA_CHAT_HOME": str(work / f"home-{n}"),
         "ALPACA_PAPER_URL": f"{sandbox}/paper",

@@ -46,6 +46,7 @@ import psutil
 
 from api.broker.models import Order
 from api.db import Database
+from api.db.database import RUNTIME_ROLE, with_user
 from api.db.migrations import migrate
 from api.realtime import EventBus, Subscription, account_key, publish
 from api.realtime.events import OrderEvent
@@ -173,7 +174,7 @@ async def _latency(
 
 
 async def _worker(dsn: str, n: int, events: int, freeze: bool) -> dict[str, float]:
-    database = Database(dsn, login_as_runtime_role=False)
+    database = Database(dsn, with_user(dsn, RUNTIME_ROLE))
     await database.connect(min_size=1, max_size=2)
     bus = EventBus(database)
     await bus.start()

@@ -184,13 +184,14 @@ def _store_accounts(home: str, user: str, count: int) -> None:
 
     from api.config import load_settings
     from api.db import Database
+    from api.db.database import RUNTIME_ROLE, with_user
     from api.db.embedded import EmbeddedPostgres
     from api.vault import Vault, key_hint
 
     async def main() -> None:
         settings = load_settings({"ALPACA_CHAT_HOME": home})
         server = EmbeddedPostgres(settings.home)
-        database = Database(server.dsn(), login_as_runtime_role=False)
+        database = Database(server.dsn(), with_user(server.dsn(), RUNTIME_ROLE))
         await database.connect(min_size=1, max_size=1)
         vault = Vault(settings.credentials_keys)
         for n in range(count):
@@ -230,7 +231,8 @@ def main() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CREDENTIALS_KEY")}
+    own = ("DATABASE_URL", "RUNTIME_DATABASE_URL", "CREDENTIALS_KEY")
+    env = {k: v for k, v in os.environ.items() if k not in own}
     server = subprocess.Popen(
         [sys.executable, __file__, "--serve", str(port), "--home", home], cwd=ROOT, env=env
     )

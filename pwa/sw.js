@@ -15,7 +15,7 @@
 //
 // Bump CACHE_VERSION whenever the list below changes or a vendored file is upgraded.
 
-const CACHE_VERSION = 'v3';
+const CACHE_VERSION = 'v5';
 const CACHE = `alpaca-chat-shell-${CACHE_VERSION}`;
 
 const SHELL = [
@@ -26,6 +26,7 @@ const SHELL = [
   './js/app.js',
   './js/html.js',
   './js/format.js',
+  './js/refusals.js',
   './js/graphql.js',
   './js/ws.js',
   './js/operations.js',
@@ -36,6 +37,11 @@ const SHELL = [
   './js/components/switcher.js',
   './js/components/auth.js',
   './js/components/accounts.js',
+  './js/components/limits.js',
+  './js/components/security.js',
+  './js/components/passkeys.js',
+  './js/passkeys.js',
+  './js/components/admin.js',
   './js/components/notifications.js',
   './js/components/portfolio.js',
   './js/components/orders.js',

@@ -28,6 +28,7 @@ from strawberry.types import ExecutionContext
 
 from schema import limits
 from schema.accounts import AccountsMutation, AccountsQuery
+from schema.admin import AdminMutation, AdminQuery
 from schema.auth import AuthMutation, AuthQuery, AuthSubscription
 from schema.chat import ChatMutation, ChatQuery
 from schema.errors import CodedErrors, log_errors
@@ -42,13 +43,21 @@ from schema.trading import TradingMutation, TradingQuery
 
 
 @strawberry.type
-class Query(AuthQuery, AccountsQuery, TradingQuery, HistoryQuery, ChatQuery, NotifyQuery):
+class Query(
+    AuthQuery, AccountsQuery, TradingQuery, HistoryQuery, ChatQuery, NotifyQuery, AdminQuery
+):
     pass
 
 
 @strawberry.type
 class Mutation(
-    AuthMutation, AccountsMutation, TradingMutation, HistoryMutation, ChatMutation, NotifyMutation
+    AuthMutation,
+    AccountsMutation,
+    TradingMutation,
+    HistoryMutation,
+    ChatMutation,
+    NotifyMutation,
+    AdminMutation,
 ):
     pass
 

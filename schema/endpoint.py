@@ -13,7 +13,7 @@ Before anything runs (AUTH-04):
   after `Settings.websocket_sign_in_seconds` (schema/sockets.py).
 - WebSockets speak graphql-transport-ws only; the legacy graphql-ws protocol
   has had authentication bypasses and is not offered.
-Then the context is built once: one `app.session_user_id` call when a token is
+Then the context is built once: one `app.session_of` call when a token is
 present (bearer header first, then cookie).
 """
 

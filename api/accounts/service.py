@@ -15,11 +15,15 @@ from __future__ import annotations
 from uuid import UUID, uuid4
 
 import asyncpg
+from piccolo.columns.combination import And, WhereRaw
+from piccolo.querystring import QueryString
 
 from api.accounts.records import SELECT, Account
+from api.auth.security_log import SecurityEventKind, record
 from api.broker import BrokerGateway, Snapshot, Verification
 from api.broker.models import ENVIRONMENTS, Environment
 from api.db import Database
+from api.db.tables import BrokerAccount, User
 from api.errors import BadUserInput, NotFound
 from api.realtime.events import AccountRemovedEvent, ActiveAccountChangedEvent
 from api.realtime.publish import publish
@@ -27,6 +31,26 @@ from api.text import refuse_control_characters
 from api.vault import Vault, key_hint
 
 NICKNAME_MAX = 40
+
+
+def _now() -> QueryString:
+    """The database's clock, as the defaults use, not this process's."""
+    return QueryString("now()")
+
+
+def _key_detail(account_id: UUID, nickname: str, environment: str, hint: str) -> dict[str, str]:
+    """What the security log says of an account's keys (ADM-02): the hint, never a key."""
+    return {
+        "accountId": str(account_id),
+        "nickname": nickname,
+        "environment": environment,
+        "keyHint": hint,
+    }
+
+
+def _owned(user_id: UUID, account_id: UUID) -> And:
+    """This account of this owner: RLS hides others' rows, this is the second lock."""
+    return (BrokerAccount.id == account_id) & (BrokerAccount.owner_id == user_id)
 
 
 def clean_nickname(raw: str) -> str:
@@ -120,7 +144,7 @@ class AccountService:
         account_id = uuid4()
         try:
             async with self._database.tenant(user_id) as conn:
-                await self._ensure_not_connected(conn, env, verification)
+                await self._ensure_not_connected(env, verification)
                 await conn.execute(
                     """insert into app.broker_accounts
                        (id, owner_id, nickname, environment, key_id_encrypted, secret_encrypted,
@@ -143,6 +167,12 @@ class AccountService:
                 )
                 if became_active:
                     await publish(conn, ActiveAccountChangedEvent(user_id, account_id))
+                await record(
+                    conn,
+                    user_id,
+                    SecurityEventKind.BROKER_KEYS_ADDED,
+                    _key_detail(account_id, nickname, env, key_hint(key_id)),
+                )
         except asyncpg.UniqueViolationError as error:
             raise self._duplicate(error) from None
         return await self.get(user_id, account_id)
@@ -160,71 +190,88 @@ class AccountService:
                 field="apiKeyId",
             )
         async with self._database.tenant(user_id) as conn:
-            await conn.execute(
-                """update app.broker_accounts
-                   set key_id_encrypted = $2, secret_encrypted = $3, key_hint = $4,
-                       last_verified_at = now(), updated_at = now()
-                   where id = $1""",
-                account_id,
-                self._vault.encrypt(key_id, account_id=account_id, owner_id=user_id),
-                self._vault.encrypt(secret, account_id=account_id, owner_id=user_id),
-                key_hint(key_id),
+            await BrokerAccount.update(
+                {
+                    BrokerAccount.key_id_encrypted: self._vault.encrypt(
+                        key_id, account_id=account_id, owner_id=user_id
+                    ),
+                    BrokerAccount.secret_encrypted: self._vault.encrypt(
+                        secret, account_id=account_id, owner_id=user_id
+                    ),
+                    BrokerAccount.key_hint: key_hint(key_id),
+                    BrokerAccount.last_verified_at: _now(),
+                    BrokerAccount.updated_at: _now(),
+                }
+            ).where(BrokerAccount.id == account_id)
+            await record(
+                conn,
+                user_id,
+                SecurityEventKind.BROKER_KEYS_REPLACED,
+                _key_detail(
+                    account_id, account.record.nickname, account.environment, key_hint(key_id)
+                ),
             )
         return await self.get(user_id, account_id)
 
     async def rename(self, user_id: UUID, account_id: UUID, nickname: str) -> Account:
         nickname = clean_nickname(nickname)
         try:
-            async with self._database.tenant(user_id) as conn:
-                updated = await conn.execute(
-                    """update app.broker_accounts set nickname = $2, updated_at = now()
-                       where id = $1 and owner_id = $3""",
-                    account_id,
-                    nickname,
-                    user_id,
+            async with self._database.tenant(user_id):
+                updated = (
+                    await BrokerAccount.update(
+                        {BrokerAccount.nickname: nickname, BrokerAccount.updated_at: _now()}
+                    )
+                    .where(_owned(user_id, account_id))
+                    .returning(BrokerAccount.id)
                 )
         except asyncpg.UniqueViolationError as error:
             raise self._duplicate(error) from None
-        if updated != "UPDATE 1":
+        if not updated:
             raise NotFound("No such account")
         return await self.get(user_id, account_id)
 
     async def remove(self, user_id: UUID, account_id: UUID) -> None:
         """ACCT-05: the row and its secrets go; another account (or none) becomes active."""
         async with self._database.tenant(user_id) as conn:
-            was_active = await conn.fetchval(
-                "select active_account_id = $2 from app.users where id = $1", user_id, account_id
+            # column-listed: the runtime role may not read every column of users
+            was_active = bool(
+                await User.select(User.id).where(
+                    (User.id == user_id) & (User.active_account_id == account_id)
+                )
             )
-            deleted = await conn.fetchval(
-                "delete from app.broker_accounts where id = $1 and owner_id = $2 returning id",
-                account_id,
-                user_id,
+            deleted = (
+                await BrokerAccount.delete()
+                .where(_owned(user_id, account_id))
+                .returning(
+                    BrokerAccount.nickname, BrokerAccount.environment, BrokerAccount.key_hint
+                )
             )
-            if deleted is None:
+            if not deleted:
                 raise NotFound("No such account")
+            gone = deleted[0]
+            await record(
+                conn,
+                user_id,
+                SecurityEventKind.BROKER_KEYS_REMOVED,
+                _key_detail(account_id, gone["nickname"], gone["environment"], gone["key_hint"]),
+            )
             await publish(conn, AccountRemovedEvent(account_id, user_id))
             if was_active:
-                replacement = await conn.fetchval(
-                    """update app.users set active_account_id = (
-                           select id from app.broker_accounts order by created_at, id limit 1)
-                       where id = $1 returning active_account_id""",
-                    user_id,
+                remaining = (
+                    await BrokerAccount.select(BrokerAccount.id)
+                    .order_by(BrokerAccount.created_at, BrokerAccount.id)
+                    .first()
                 )
+                replacement = None if remaining is None else remaining["id"]
+                await User.update({User.active_account_id: replacement}).where(User.id == user_id)
                 await publish(conn, ActiveAccountChangedEvent(user_id, replacement))
 
     async def set_active(self, user_id: UUID, account_id: UUID) -> Account:
         """ACCT-03: stored on the user, so every device agrees, and told to them live."""
         async with self._database.tenant(user_id) as conn:
-            exists = await conn.fetchval(
-                "select 1 from app.broker_accounts where id = $1 and owner_id = $2",
-                account_id,
-                user_id,
-            )
-            if not exists:
+            if not await BrokerAccount.exists().where(_owned(user_id, account_id)):
                 raise NotFound("No such account")
-            await conn.execute(
-                "update app.users set active_account_id = $1 where id = $2", account_id, user_id
-            )
+            await User.update({User.active_account_id: account_id}).where(User.id == user_id)
             await publish(conn, ActiveAccountChangedEvent(user_id, account_id))
         return await self.get(user_id, account_id)
 
@@ -235,11 +282,9 @@ class AccountService:
         account = await self.get(user_id, account_id)
         if enabled and account.environment == "LIVE":
             raise BadUserInput("Orders on a live account always need confirmation")
-        async with self._database.tenant(user_id) as conn:
-            await conn.execute(
-                "update app.broker_accounts set chat_auto_execute = $2 where id = $1",
-                account_id,
-                enabled,
+        async with self._database.tenant(user_id):
+            await BrokerAccount.update({BrokerAccount.chat_auto_execute: enabled}).where(
+                _owned(user_id, account_id)
             )
         return await self.get(user_id, account_id)
 
@@ -247,23 +292,25 @@ class AccountService:
 
     async def _ensure_nickname_free(self, user_id: UUID, nickname: str) -> None:
         """Checked before the broker call so a typo costs no verification round trip."""
-        async with self._database.tenant(user_id) as conn:
-            taken = await conn.fetchval(
-                "select 1 from app.broker_accounts where lower(nickname) = lower($1)", nickname
+        async with self._database.tenant(user_id):
+            taken = await BrokerAccount.exists().where(
+                WhereRaw("lower(nickname) = lower({})", nickname)
             )
         if taken:
             raise BadUserInput("You already have an account with this nickname", field="nickname")
 
     @staticmethod
-    async def _ensure_not_connected(
-        conn: asyncpg.Connection, environment: Environment, verification: Verification
-    ) -> None:
-        nickname = await conn.fetchval(
-            """select nickname from app.broker_accounts
-               where environment = $1 and broker_account_number = $2""",
-            environment,
-            verification.account_number,
+    async def _ensure_not_connected(environment: Environment, verification: Verification) -> None:
+        """Inside the inserting unit of work: the same Alpaca account is connected once."""
+        found = (
+            await BrokerAccount.select(BrokerAccount.nickname)
+            .where(
+                (BrokerAccount.environment == environment)
+                & (BrokerAccount.broker_account_number == verification.account_number)
+            )
+            .first()
         )
+        nickname = None if found is None else found["nickname"]
         if nickname is not None:
             raise BadUserInput(
                 f"This Alpaca account is already connected as “{nickname}”", field="apiKeyId"

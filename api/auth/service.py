@@ -14,16 +14,19 @@ import logging
 from dataclasses import dataclass
 from uuid import UUID
 
-from api.auth import invites, sessions, users
+from api.auth import directory, invites, security_log, sessions, users
+from api.auth.directory import DirectoryInvite, DirectoryUser
 from api.auth.invites import IssuedInvite
+from api.auth.passkeys import PasskeyService
 from api.auth.passwords import Passwords, check_password_rules
 from api.auth.rate_limits import AuthLimits
+from api.auth.security_log import SecurityEvent, SecurityEventKind, device_detail
 from api.auth.sessions import Principal
 from api.auth.tokens import SessionToken, parse_session_token
 from api.auth.users import UserInfo, check_email, normalise_email
 from api.auth.websockets import LiveSessions
 from api.db import Database
-from api.errors import BadUserInput, Unauthenticated
+from api.errors import Unauthenticated
 from api.realtime import EventBus
 from api.text import refuse_control_characters
 
@@ -40,10 +43,11 @@ class SignedIn:
 
 
 class AuthService:
-    def __init__(self, database: Database, bus: EventBus) -> None:
+    def __init__(self, database: Database, bus: EventBus, passkeys: PasskeyService) -> None:
         self.database = database
+        self.passkeys = passkeys
         self.passwords = Passwords()
-        self.limits = AuthLimits()
+        self.limits = AuthLimits(database)
         self.live_sessions = LiveSessions(database)
         bus.watch_sessions(self.live_sessions)
         self._watcher: asyncio.Task[None] | None = None
@@ -70,45 +74,54 @@ class AuthService:
     ) -> SignedIn:
         """AUTH-01: the first user needs no invite; later ones spend an unused, unexpired one."""
         email = normalise_email(email)
-        self.limits.sign_up_address.check(client)
-        self.limits.sign_up_email.check(email)
         check_email(email)
         check_password_rules(password)
-        self.limits.sign_up_address.hit(client)
-        self.limits.sign_up_email.hit(email)
+        await self.limits.sign_up_attempt(client, email)
         password_hash = await self.passwords.hash(password)
         user_id = await users.insert_user(self.database, email, password_hash, invite_code)
         log.info("user %s signed up", user_id)
-        return await self._open_session(user_id, user_agent)
+        return await self._open_session(user_id, user_agent, client)
 
     async def sign_in(
         self, email: str, password: str, *, client: str, user_agent: str | None
     ) -> SignedIn:
         """AUTH-02: one answer for a wrong password and an unknown email, after the same work."""
         email = normalise_email(email)
-        self.limits.sign_in_email.check(email)
-        self.limits.sign_in_address.check(client)
-        try:
-            refuse_control_characters(email, field="email")
-        except BadUserInput:
-            # refused before the lookup, yet counted like any failed attempt
-            self.limits.sign_in_email.hit(email)
-            self.limits.sign_in_address.hit(client)
-            raise
+        # counted before anything is checked (a failure until it succeeds), so refused
+        # input counts too and parallel guesses cannot all pass (api/auth/rate_limits.py)
+        await self.limits.sign_in_attempt(client, email)
+        refuse_control_characters(email, field="email")
         found = await users.password_hash_of(self.database, email)
         ok = await self.passwords.verify(found[1] if found else None, password)
         if found is None or not ok:
-            self.limits.sign_in_email.hit(email)
-            self.limits.sign_in_address.hit(client)
+            # for the email's owner, if any, a disabled one too (ADM-02)
+            await security_log.record_failed_sign_in(
+                self.database, email, device_detail(user_agent, client)
+            )
             raise Unauthenticated("Wrong email or password")
-        self.limits.sign_in_email.reset(email)
-        return await self._open_session(found[0], user_agent)
+        await self.limits.signed_in(client, email)
+        return await self._open_session(found[0], user_agent, client)
 
-    async def _open_session(self, user_id: UUID, user_agent: str | None) -> SignedIn:
+    async def passkey_sign_in(
+        self, credential: object, *, client: str, user_agent: str | None
+    ) -> SignedIn:
+        """KEY-01: a passkey answer instead of an email and password, counted against the
+        same per-address limit as password sign-in (AUTH-02); there is no email to count."""
+        await self.limits.sign_in_attempt(client)
+        user_id = await self.passkeys.verify_sign_in(credential)
+        await self.limits.signed_in(client)
+        return await self._open_session(user_id, user_agent, client)
+
+    async def _open_session(
+        self, user_id: UUID, user_agent: str | None, client: str | None = None
+    ) -> SignedIn:
         new = await sessions.create_session(self.database, user_id, user_agent)
         user = await users.get_user(self.database, user_id)
-        if user is None:  # deleted between the two statements
+        if user is None:  # deleted or disabled (ADM-01) meanwhile: the session never works
             raise Unauthenticated()
+        async with self.database.tenant(user_id) as conn:
+            detail = device_detail(user_agent, client)
+            await security_log.record(conn, user_id, SecurityEventKind.SIGNED_IN, detail)
         max_age = int(sessions.SESSION_LIFETIME.total_seconds())
         return SignedIn(new.token, user, max_age)
 
@@ -130,3 +143,26 @@ class AuthService:
 
     async def current_user(self, principal: Principal) -> UserInfo | None:
         return await users.get_user(self.database, principal.user_id)
+
+    async def security_events(self, principal: Principal, limit: int) -> list[SecurityEvent]:
+        return await security_log.recent(self.database, principal.user_id, limit)
+
+    # The admin's directory (ADM-01); FORBIDDEN for everyone else.
+
+    async def users(self, principal: Principal, limit: int) -> list[DirectoryUser]:
+        return await directory.users(self.database, principal.user_id, limit)
+
+    async def set_user_disabled(self, principal: Principal, user_id: UUID, disabled: bool) -> None:
+        """Disabling ends every session of the user at once: here now, and in every other
+        process when the revocations' events arrive (AUTH-03, api.auth.websockets)."""
+        revoked = await directory.set_user_disabled(
+            self.database, principal.user_id, user_id, disabled
+        )
+        for session_id in revoked:
+            await self.live_sessions.end(session_id)
+
+    async def invites(self, principal: Principal, limit: int) -> list[DirectoryInvite]:
+        return await directory.invites(self.database, principal.user_id, limit)
+
+    async def revoke_invite(self, principal: Principal, invite_id: UUID) -> None:
+        await directory.revoke_invite(self.database, principal.user_id, invite_id)

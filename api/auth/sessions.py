@@ -1,9 +1,12 @@
 """Session rows: create, authenticate by token, revoke (AUTH-03).
 
 Authentication is one call of the SECURITY DEFINER function
-`app.session_user_id(token_hash)` per request, outside any transaction (one
-round trip). It returns the user only while the session is unrevoked and
-unexpired, so revocation and expiry take effect on the next request.
+`app.session_of(token_hash)` per request, outside any transaction (one round
+trip). It answers the session the secret belongs to and its user, only while
+`app.session_user_id` says the session still authenticates, so revocation and
+expiry take effect on the next request. The session is the database's answer,
+never the token's claim: a token naming another session is refused, and
+sign-out, revocation events and open WebSockets all key on the true session.
 Revocation is also announced on the event bus, for open WebSockets.
 """
 
@@ -15,7 +18,6 @@ from uuid import UUID
 
 from api.auth.tokens import SessionToken, new_secret, secret_hash
 from api.db import Database
-from api.errors import Unauthenticated
 from api.realtime import SessionRevokedEvent, publish
 
 SESSION_LIFETIME = timedelta(days=30)
@@ -24,10 +26,10 @@ MAX_USER_AGENT = 200
 
 @dataclass(frozen=True)
 class Principal:
-    """Who a request acts as: the user, and the session the token names."""
+    """Who a request acts as: the user, and the session the token's secret belongs to."""
 
     user_id: UUID
-    session_id: UUID  # claimed by the token; proven only by revoke_session
+    session_id: UUID  # as the database says, never as the token claims
     token_hash: bytes
 
 
@@ -53,26 +55,21 @@ async def create_session(database: Database, user_id: UUID, user_agent: str | No
 
 
 async def authenticate(database: Database, token: SessionToken) -> Principal | None:
-    user_id = await database.pool.fetchval("select app.session_user_id($1)", token.hash)
-    if user_id is None:
+    """The principal of a token whose secret and session id both match a live session."""
+    row = await database.pool.fetchrow(
+        "select session_id, user_id from app.session_of($1)", token.hash
+    )
+    if row is None or row["session_id"] != token.session_id:
         return None
-    return Principal(user_id, token.session_id, token.hash)
+    return Principal(row["user_id"], row["session_id"], token.hash)
 
 
 async def revoke_session(database: Database, principal: Principal) -> None:
-    """Revoke the session that `principal`'s token belongs to.
-
-    The session id comes from the token and could name another session of the
-    same user; after the update, the token's own hash must no longer
-    authenticate in the same transaction, or nothing is changed.
-    """
+    """Revoke the session `principal` authenticated with (its id is the database's own)."""
     async with database.tenant(principal.user_id) as conn:
         await conn.execute(
             "update app.sessions set revoked_at = now() where id = $1 and revoked_at is null",
             principal.session_id,
         )
-        still_valid = await conn.fetchval("select app.session_user_id($1)", principal.token_hash)
-        if still_valid is not None:
-            raise Unauthenticated("This session token is not valid")
         # delivered at commit to every process: they close the session's sockets
         await publish(conn, SessionRevokedEvent(principal.session_id, principal.user_id))

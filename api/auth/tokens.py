@@ -4,10 +4,10 @@ Only SHA-256 hashes reach the database (AUTH-03): a database dump hands out no
 working session or invite. The secrets carry 256 bits, so a fast hash is
 enough; there is nothing to brute-force.
 
-A session token reads `<session id hex>.<secret>`. The runtime role may not
-select `token_hash`, so the id tells sign-out which row to revoke; the id is a
-claim only, and sign-out proves it against the secret's hash in the same
-transaction (api.auth.sessions.revoke_session). Authentication never trusts it.
+A session token reads `<session id hex>.<secret>`. The secret alone finds the
+session (the runtime role may not select `token_hash`; a definer function
+answers for it), and authentication refuses a token whose id is not that
+session's (api.auth.sessions.authenticate): the id is checked, never trusted.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ class UserInfo:
     id: UUID
     email: str
     created_at: datetime
+    is_admin: bool  # the install's first user (ADM-01)
 
 
 def normalise_email(raw: str) -> str:
@@ -76,9 +77,11 @@ async def password_hash_of(database: Database, email: str) -> tuple[UUID, str] |
 
 
 async def get_user(database: Database, user_id: UUID) -> UserInfo | None:
-    """The user's own row; RLS shows no other."""
+    """The user's own row, unless an admin disabled them (ADM-01); RLS shows no other."""
     async with database.tenant(user_id) as conn:
         row = await conn.fetchrow(
-            "select id, email, created_at from app.users where id = $1", user_id
+            "select id, email, created_at, is_admin from app.users"
+            " where id = $1 and disabled_at is null",
+            user_id,
         )
-    return None if row is None else UserInfo(row["id"], row["email"], row["created_at"])
+    return None if row is None else UserInfo(**dict(row))

@@ -20,6 +20,7 @@ from api.broker.models import (
     OrderRequest,
     Position,
     Quote,
+    ReplaceRequest,
     Snapshot,
     Verification,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "Position",
     "Quote",
     "Refused",
+    "ReplaceRequest",
     "RetryPolicy",
     "Snapshot",
     "Submission",

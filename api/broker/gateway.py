@@ -21,7 +21,12 @@ from urllib.parse import quote as quote_path
 from uuid import UUID
 
 from alpaca.common.enums import Sort
-from alpaca.data.requests import StockLatestQuoteRequest, StockLatestTradeRequest
+from alpaca.data.requests import (
+    CryptoLatestQuoteRequest,
+    CryptoLatestTradeRequest,
+    StockLatestQuoteRequest,
+    StockLatestTradeRequest,
+)
 from alpaca.trading.enums import QueryOrderStatus
 from alpaca.trading.requests import GetOrdersRequest
 
@@ -40,16 +45,19 @@ from api.broker.models import (
     OrderStatusFilter,
     Position,
     Quote,
+    ReplaceRequest,
     Snapshot,
     Verification,
 )
-from api.broker.orders import client_order_id, symbol
+from api.broker.orders import client_order_id, replace_body, symbol
 from api.broker.submission import Submission, submission
 from api.broker.transport import RetryPolicy, Transport
 from api.config import Settings
 from api.vault import Vault
 
 _MAX_ORDERS = 500
+# Crypto market data lives apart from stocks' (ORD-04); a pair is written BASE/QUOTE.
+_CRYPTO_DATA = "/v1beta3/crypto/us/latest"
 _CONFIGURATIONS = "/v2/account/configurations"
 CONFIGURATION_FIELDS = frozenset(BrokerConfiguration.__dataclass_fields__)
 
@@ -144,7 +152,7 @@ class BrokerGateway:
 
     async def position(self, ref: AccountRef, ticker: str) -> Position | None:
         """This account's open position in one symbol, or None when it holds none."""
-        path = f"/v2/positions/{quote_path(symbol(ticker), safe='')}"
+        path = f"/v2/positions/{_path_symbol(ticker)}"
         answer = await self._transport.read(ref, self._base(ref), path, accept={404})
         if answer.status == 404:
             return None
@@ -159,14 +167,19 @@ class BrokerGateway:
         until: datetime | None = None,
     ) -> list[Order]:
         """This account's orders, newest first (TRADE-04); with ``until``, only those
-        submitted before it (the next page back)."""
+        submitted before it (the next page back). A bracket's exits come nested under
+        their parent (``legs``), not as orders of their own (ORD-01)."""
         if status not in ("open", "closed", "all"):
             raise bad_input("order status must be open, closed or all")
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= _MAX_ORDERS:
             raise bad_input(f"limit must be between 1 and {_MAX_ORDERS}")
         params = _plain(
             GetOrdersRequest(
-                status=QueryOrderStatus(status), limit=limit, direction=Sort.DESC, until=until
+                status=QueryOrderStatus(status),
+                limit=limit,
+                direction=Sort.DESC,
+                until=until,
+                nested=True,
             ).to_request_fields()
         )
         answer = await self._transport.read(ref, self._base(ref), "/v2/orders", params)
@@ -191,10 +204,13 @@ class BrokerGateway:
     async def latest_quote(self, ref: AccountRef, ticker: str) -> Quote:
         """The latest bid/ask; an unknown symbol is BAD_USER_INPUT."""
         sym = symbol(ticker)
-        params = _plain(StockLatestQuoteRequest(symbol_or_symbols=sym).to_request_fields())
-        answer = await self._transport.read(
-            ref, self._data, "/v2/stocks/quotes/latest", params, parse_float=Decimal
-        )
+        if "/" in sym:
+            params = _plain(CryptoLatestQuoteRequest(symbol_or_symbols=sym).to_request_fields())
+            path = f"{_CRYPTO_DATA}/quotes"
+        else:
+            params = _plain(StockLatestQuoteRequest(symbol_or_symbols=sym).to_request_fields())
+            path = "/v2/stocks/quotes/latest"
+        answer = await self._transport.read(ref, self._data, path, params, parse_float=Decimal)
         quotes = answer.body.get("quotes") if isinstance(answer.body, dict) else None
         raw = quotes.get(sym) if isinstance(quotes, dict) else None
         if raw is None:
@@ -204,10 +220,13 @@ class BrokerGateway:
     async def latest_trade_price(self, ref: AccountRef, ticker: str) -> Decimal | None:
         """The price of the latest trade, or None when the broker knows none."""
         sym = symbol(ticker)
-        params = _plain(StockLatestTradeRequest(symbol_or_symbols=sym).to_request_fields())
-        answer = await self._transport.read(
-            ref, self._data, "/v2/stocks/trades/latest", params, parse_float=Decimal
-        )
+        if "/" in sym:
+            params = _plain(CryptoLatestTradeRequest(symbol_or_symbols=sym).to_request_fields())
+            path = f"{_CRYPTO_DATA}/trades"
+        else:
+            params = _plain(StockLatestTradeRequest(symbol_or_symbols=sym).to_request_fields())
+            path = "/v2/stocks/trades/latest"
+        answer = await self._transport.read(ref, self._data, path, params, parse_float=Decimal)
         trades = answer.body.get("trades") if isinstance(answer.body, dict) else None
         raw = trades.get(sym) if isinstance(trades, dict) else None
         return parse.parsed(lambda: parse.trade_price(raw))
@@ -219,7 +238,7 @@ class BrokerGateway:
 
     async def asset(self, ref: AccountRef, ticker: str) -> Asset | None:
         """Whether a symbol is tradable, fractionable, shortable (TRADE-02); None if unknown."""
-        path = f"/v2/assets/{quote_path(symbol(ticker), safe='')}"
+        path = f"/v2/assets/{_path_symbol(ticker)}"
         answer = await self._transport.read(ref, self._base(ref), path, accept={404})
         if answer.status == 404:
             return None
@@ -261,7 +280,7 @@ class BrokerGateway:
         new order but this one (RISK-04). It cannot carry a client order id,
         so the broker's own id is what the audit learns of it.
         """
-        path = f"/v2/positions/{quote_path(symbol(str(body.get('symbol', ''))), safe='')}"
+        path = f"/v2/positions/{_path_symbol(str(body.get('symbol', '')))}"
         params = {"qty": str(body.get("qty", ""))}
         sent = await self._transport.send(ref, "DELETE", self._base(ref), path, params=params)
         return submission(sent)
@@ -277,6 +296,23 @@ class BrokerGateway:
             raise bad_input("an order is sent only with its client order id")
         client_order_id(coid)
         sent = await self._transport.send(ref, "POST", self._base(ref), "/v2/orders", json=body)
+        return submission(sent)
+
+    async def replace_order(
+        self, ref: AccountRef, order_id: str, change: ReplaceRequest
+    ) -> Submission:
+        """PATCH one open order, once, never retried (ORD-02, TRADE-05).
+
+        Alpaca answers with a new order (a new id, ``replaces`` the old one) and
+        marks the old one ``replaced``; the change must carry the new order's client
+        order id, the only way to learn afterwards whether an unconfirmed replace
+        took effect.
+        """
+        if change.client_order_id is None:
+            raise bad_input("a replacement is sent only with its client order id")
+        path = f"/v2/orders/{_order_id(order_id)}"
+        body = replace_body(change)
+        sent = await self._transport.send(ref, "PATCH", self._base(ref), path, json=body)
         return submission(sent)
 
     def _base(self, ref: AccountRef) -> str:
@@ -298,6 +334,12 @@ def _credential(raw: str, what: str) -> str:
     if not value or len(value) > 256 or not shaped:
         raise bad_input(f"the API {what} is not valid")
     return value
+
+
+def _path_symbol(ticker: str) -> str:
+    """A symbol inside a URL path: a crypto pair without its slash (BTC/USD is BTCUSD
+    there, which Alpaca accepts for assets and positions alike)."""
+    return quote_path(symbol(ticker).replace("/", ""), safe="")
 
 
 def _order_id(raw: str) -> str:

@@ -106,6 +106,15 @@ class Order:
     submitted_at: datetime
     filled_at: datetime | None
     canceled_at: datetime | None
+    # ORD-01, ORD-02: the class, its legs (a bracket's exits), a trailing stop's trail and
+    # its high/low water mark, and the orders a replacement links.
+    order_class: str = "simple"
+    legs: tuple[Order, ...] = ()
+    trail_price: Decimal | None = None
+    trail_percent: Decimal | None = None
+    hwm: Decimal | None = None
+    replaced_by: str | None = None
+    replaces: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,4 +189,24 @@ class OrderRequest:
     stop_price: Decimal | None = None
     extended_hours: bool = False
     order_class: str = "simple"
+    client_order_id: str | None = None
+    trail_price: Decimal | None = None
+    trail_percent: Decimal | None = None
+    take_profit_limit_price: Decimal | None = None
+    stop_loss_stop_price: Decimal | None = None
+    stop_loss_limit_price: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceRequest:
+    """A PATCH /v2/orders/{id} body in Alpaca's names (ORD-02); None leaves a field as it is.
+
+    ``client_order_id`` names the new order the replacement creates (TRADE-05).
+    """
+
+    qty: Decimal | None = None
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    trail: Decimal | None = None
+    time_in_force: str | None = None
     client_order_id: str | None = None

@@ -12,6 +12,7 @@ fields are floats, so the body sent keeps our exact Decimal strings instead.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -19,25 +20,36 @@ from alpaca.trading.enums import OrderClass, OrderSide, TimeInForce
 from alpaca.trading.requests import (
     LimitOrderRequest,
     MarketOrderRequest,
+    ReplaceOrderRequest,
     StopLimitOrderRequest,
+    StopLossRequest,
     StopOrderRequest,
+    TakeProfitRequest,
+    TrailingStopOrderRequest,
 )
 from alpaca.trading.requests import OrderRequest as AlpacaOrderRequest
 from pydantic import ValidationError
 
 from api.broker.errors import BrokerError, bad_input
-from api.broker.models import OrderRequest
+from api.broker.models import OrderRequest, ReplaceRequest
 
 _REQUESTS: dict[str, type[AlpacaOrderRequest]] = {
     "market": MarketOrderRequest,
     "limit": LimitOrderRequest,
     "stop": StopOrderRequest,
     "stop_limit": StopLimitOrderRequest,
+    "trailing_stop": TrailingStopOrderRequest,
 }
 # Text that goes into URL paths, query strings and logs: printable ASCII, no spaces,
 # at most Alpaca's 128 characters for a client order id.
 _WIRE_TEXT = re.compile(r"^[\x21-\x7e]{1,128}$")
-_AMOUNTS = ("qty", "notional", "limit_price", "stop_price")
+_AMOUNTS = ("qty", "notional", "limit_price", "stop_price", "trail_price", "trail_percent")
+# Leg prices: (field of OrderRequest, leg object in the body, its field there).
+_LEGS = (
+    ("take_profit_limit_price", "take_profit", "limit_price"),
+    ("stop_loss_stop_price", "stop_loss", "stop_price"),
+    ("stop_loss_limit_price", "stop_loss", "limit_price"),
+)
 
 
 def symbol(raw: str) -> str:
@@ -61,13 +73,15 @@ def order_body(request: OrderRequest, coid: str) -> dict[str, Any]:
     if model is None:
         raise bad_input(f"order type {request.type!r} cannot be sent")
     amounts = {name: getattr(request, name) for name in _AMOUNTS}
+    legs = {name: getattr(request, name) for name, _, _ in _LEGS}
     # A NaN or an infinity has no decimal string to send.
-    if any(v is not None and not v.is_finite() for v in amounts.values()):
+    if any(v is not None and not v.is_finite() for v in (*amounts.values(), *legs.values())):
         raise bad_input("amounts and prices must be finite numbers")
     # alpaca-py's fields are floats; the body gets the exact strings back below.
     floats: dict[str, Any] = {k: float(v) for k, v in amounts.items() if v is not None}
     failure: BrokerError | None = None
     try:
+        floats.update(_leg_requests(request))
         validated = model(
             symbol=ticker,
             side=OrderSide(request.side),
@@ -90,7 +104,61 @@ def order_body(request: OrderRequest, coid: str) -> dict[str, Any]:
     for name, value in amounts.items():
         if value is not None and name in body:
             body[name] = format(value, "f")
+    for name, leg, key in _LEGS:
+        value = legs[name]
+        if value is not None and isinstance(body.get(leg), dict):
+            body[leg][key] = format(value, "f")
     return body
+
+
+def _leg_requests(request: OrderRequest) -> dict[str, Any]:
+    """alpaca-py's take_profit and stop_loss objects for the legs that are set."""
+    legs: dict[str, Any] = {}
+    if request.take_profit_limit_price is not None:
+        legs["take_profit"] = TakeProfitRequest(limit_price=float(request.take_profit_limit_price))
+    if request.stop_loss_stop_price is not None:
+        limit = request.stop_loss_limit_price
+        legs["stop_loss"] = StopLossRequest(
+            stop_price=float(request.stop_loss_stop_price),
+            limit_price=float(limit) if limit is not None else None,
+        )
+    return legs
+
+
+def replace_body(change: ReplaceRequest) -> dict[str, Any]:
+    """The PATCH /v2/orders/{id} body; only the fields that change, as exact strings."""
+    amounts = {
+        name: getattr(change, name) for name in ("qty", "limit_price", "stop_price", "trail")
+    }
+    if any(v is not None and not v.is_finite() for v in amounts.values()):
+        raise bad_input("amounts and prices must be finite numbers")
+    if change.qty is not None and change.qty != change.qty.to_integral_value():
+        raise bad_input("a replaced order takes whole shares only")
+    failure: BrokerError | None = None
+    try:
+        ReplaceOrderRequest(
+            qty=int(change.qty) if change.qty is not None else None,
+            time_in_force=TimeInForce(change.time_in_force) if change.time_in_force else None,
+            limit_price=_float(change.limit_price),
+            stop_price=_float(change.stop_price),
+            trail=_float(change.trail),
+        )
+    except ValidationError as error:
+        failure = bad_input(_first_problem(error))
+    except ValueError:
+        failure = bad_input("time in force cannot be sent")
+    if failure is not None:
+        raise failure
+    body: dict[str, Any] = {k: format(v, "f") for k, v in amounts.items() if v is not None}
+    if change.time_in_force is not None:
+        body["time_in_force"] = change.time_in_force
+    if change.client_order_id is not None:
+        body["client_order_id"] = client_order_id(change.client_order_id)
+    return body
+
+
+def _float(value: Decimal | None) -> float | None:
+    return float(value) if value is not None else None
 
 
 def _first_problem(error: ValidationError) -> str:

@@ -126,7 +126,10 @@ def positions(raw: Any) -> list[Position]:
 
 
 def order(raw: Any) -> Order:
-    item = AlpacaOrder(**raw)
+    return _order(AlpacaOrder(**raw))
+
+
+def _order(item: AlpacaOrder) -> Order:
     return Order(
         id=str(item.id),
         client_order_id=item.client_order_id,
@@ -148,6 +151,13 @@ def order(raw: Any) -> Order:
         submitted_at=item.submitted_at,
         filled_at=item.filled_at,
         canceled_at=item.canceled_at,
+        order_class=_maybe_text(item.order_class) or "simple",
+        legs=tuple(_order(leg) for leg in item.legs or ()),
+        trail_price=dec(item.trail_price),
+        trail_percent=dec(item.trail_percent),
+        hwm=dec(item.hwm),
+        replaced_by=_maybe_text(item.replaced_by),
+        replaces=_maybe_text(item.replaces),
     )
 
 

@@ -10,9 +10,11 @@ tool registry validated, `close_position` makes one with the same validator
 (ORD-05), and both call `TradingService.propose`, which runs `check_order`
 before anything is stored.
 
-Orders become proposals. Only a PAPER account whose owner turned
-`chat_auto_execute` on has its proposals confirmed at once (the environment is
-checked here too, not only where the flag is set). Whatever a turn proposed
+Orders become proposals, and so do "cancel all" and "close all"
+(api/trading/bulk.py): they change many orders at once. Only a PAPER account
+whose owner turned `chat_auto_execute` on has its proposals confirmed at once
+(the environment is checked here too, not only where the flag is set).
+Cancelling one order by its id is done at once. Whatever a turn proposed
 or sent is recorded (`made`, `proposal_ids`), so the chat service can link it
 to the reply, even when the model fails half-way through the turn.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 from uuid import UUID
 
@@ -29,6 +32,7 @@ from api.broker import BrokerGateway
 from api.chat.actions import OrderStatusFilter
 from api.chat.shapes import (
     order_json,
+    outcome_json,
     position_json,
     proposal_json,
     quote_json,
@@ -36,7 +40,7 @@ from api.chat.shapes import (
 )
 from api.errors import AppError, BadUserInput
 from api.markets import MarketService
-from api.trading import TradingService
+from api.trading import Proposal, TradingService
 from api.trading.orders import (
     OrderIntent,
     OrderType,
@@ -53,6 +57,9 @@ log = logging.getLogger(__name__)
 SYMBOLS_FOUND = 5
 # The `orders` tool shows at most this many (the AccountActions contract).
 ORDERS_SHOWN = 50
+
+
+_QTY_STEP = Decimal("0.000000001")
 
 
 @dataclass(frozen=True)
@@ -106,15 +113,20 @@ class ServiceActions:
 
     async def cancel_order(self, order_id: str | None, all: bool) -> dict[str, Any]:
         if all:
-            canceled = await self.trading.cancel_all(self.account)
-            return {"canceled": canceled}
+            everything = await self.trading.bulk.propose_cancel_all(self.account)
+            if everything is None:
+                return {"canceled": []}
+            return await self._offer("cancel_order", {"all": True}, everything)
         if not order_id:
             raise BadUserInput("Say which order to cancel, or cancel all", field="order_id")
         await self.trading.cancel_order(self.account, order_id)
         return {"canceled": [order_id]}
 
-    async def close_position(self, symbol: str) -> dict[str, Any]:
-        """A market order for the whole position, proposed like any other order (TRADE-02)."""
+    async def close_position(
+        self, symbol: str, percentage: Decimal | None = None
+    ) -> dict[str, Any]:
+        """A market order for the position or `percentage` of it, proposed like any other
+        order (TRADE-02, ORD-03); a whole-share position closes in whole shares."""
         symbol = parse_symbol(symbol)
         held = [
             p
@@ -124,30 +136,56 @@ class ServiceActions:
         if not held:
             raise BadUserInput(f"There is no open position in {symbol}", field="symbol")
         position = held[0]
+        qty = abs(position.qty)
+        arguments: dict[str, Any] = {"symbol": symbol}
+        if percentage is not None:
+            if percentage > 100:
+                raise BadUserInput("Close at most 100% of a position", field="percentage")
+            part = qty * percentage / 100
+            whole = qty == qty.to_integral_value()
+            step = Decimal(1) if whole else _QTY_STEP
+            qty = part.quantize(step, ROUND_DOWN)
+            if qty <= 0:
+                raise BadUserInput(
+                    "That part of the position is less than one share", field="percentage"
+                )
+            arguments["percentage"] = percentage
         intent = validate_intent(
             symbol=symbol,
             side=Side.BUY if position.side == "short" or position.qty < 0 else Side.SELL,
             type=OrderType.MARKET,
-            qty=abs(position.qty),
+            qty=qty,
             time_in_force=default_time_in_force(symbol),
         )
-        return await self._propose("close_position", {"symbol": symbol}, intent)
+        return await self._propose("close_position", arguments, intent)
+
+    async def close_all(self) -> dict[str, Any]:
+        """Every position closed at market, as one proposal (api/trading/bulk.py)."""
+        everything = await self.trading.bulk.propose_close_all(self.account)
+        if everything is None:
+            return {"positions": []}
+        return await self._offer("close_all_positions", {}, everything)
 
     async def _propose(
         self, name: str, arguments: dict[str, Any], intent: OrderIntent
     ) -> dict[str, Any]:
         proposal = await self.trading.propose(self.account, intent)
+        return await self._offer(name, arguments, proposal)
+
+    async def _offer(
+        self, name: str, arguments: dict[str, Any], proposal: Proposal
+    ) -> dict[str, Any]:
         self.proposal_ids.append(proposal.id)
         result: dict[str, Any] = {}
         if self.auto_execute:
             try:
-                order = await self.trading.confirm(self.user_id, proposal.id)
+                done = await self.trading.confirm(self.user_id, proposal.id)
             except AppError as error:
                 # The proposal stays PENDING: the person can still confirm it by hand.
                 log.info("chat auto-execute refused: %s", error.code)
                 result["auto_execute_failed"] = {"code": str(error.code), "message": error.message}
             else:
-                result["order"] = order_json(order, full=True)
+                result.update(outcome_json(done))
             proposal = await self.trading.proposal(self.user_id, proposal.id)
         result = {"proposal": proposal_json(proposal), **result}
         self.made.append(MadeCall(name, arguments, result))

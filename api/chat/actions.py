@@ -22,8 +22,9 @@ Rules for implementations (the accounts/trading services write the real one):
   with a field, `NotFound`, or the broker's `BrokerError`). The tool
   registry turns them into a tool result ``{"error": {"code", "message"}}`` the
   model can explain; any other exception is a bug and propagates.
-* `propose_order` and `close_position` never send a LIVE order: they store a
-  proposal the user confirms with `confirmOrder` (TRADE-02). A paper account
+* `propose_order`, `close_position`, `close_all` and cancelling all orders
+  never act on a LIVE account: they store a proposal the user confirms with
+  `confirmOrder` (TRADE-02). A paper account
   with chat auto-execute on may place it at once, and then says so in the
   result (proposal status "CONFIRMED", an "order").
 """
@@ -31,6 +32,7 @@ Rules for implementations (the accounts/trading services write the real one):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Literal, Protocol
 
 from api.trading.orders import OrderIntent
@@ -95,7 +97,16 @@ class AccountActions(Protocol):
         "order" is present only when the order was actually sent (paper auto-execute).
 
     ``cancel_order(order_id, all)`` ->
-        {"canceled": [order ids]}   (empty when there was nothing to cancel)
+        {"canceled": [order ids]}   one order cancelled at once (empty: nothing to cancel);
+        with `all`, {"proposal": BULK, "canceled"?: [order ids], "left"?: [...]}, where
+        BULK is {"id", "kind": "cancel_all", "targets": [order ids], "summary",
+        "estimated_cost", "environment", "expires_at", "status"}: a proposal the user
+        confirms, carried out at once only with paper auto-execute ("canceled", "left":
+        [{"target", "reason"}] what was not cancelled)
+
+    ``close_all()`` ->
+        {"proposal": BULK (kind "close_all", targets: symbols), "orders"?: [ORDER],
+         "left"?: [...]}, or {"positions": []} when nothing is held
 
     ``find_symbol(query)`` ->
         {"query": str, "matches": [{"symbol": str, "name"?: str}]}  best first, at most 5
@@ -121,11 +132,19 @@ class AccountActions(Protocol):
         ...
 
     async def cancel_order(self, order_id: str | None, all: bool) -> dict[str, Any]:
-        """Cancel one open order of this account by id, or every open order when `all`."""
+        """Cancel one open order of this account by id, or propose cancelling every open
+        order when `all`."""
         ...
 
-    async def close_position(self, symbol: str) -> dict[str, Any]:
-        """Propose closing this account's whole position in `symbol` (a market order)."""
+    async def close_position(
+        self, symbol: str, percentage: Decimal | None = None
+    ) -> dict[str, Any]:
+        """Propose closing this account's position in `symbol`, all or `percentage` of it
+        (a market order, ORD-03)."""
+        ...
+
+    async def close_all(self) -> dict[str, Any]:
+        """Propose closing every position of this account (market orders), as one proposal."""
         ...
 
     async def find_symbol(self, query: str) -> dict[str, Any]:

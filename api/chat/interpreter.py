@@ -2,7 +2,9 @@
 
 With no ``LLM_MODEL`` the product still trades: plain commands and their
 common phrasings ("buy 10 shares of aapl", "sell 5 TSLA limit 250", "buy $500
-of SPY", "cancel all", "what do I hold", "price of nvda") become the same tool
+of SPY", "buy 10 AAPL with stop 180 and target 210" (a bracket), "trailing stop
+5% on TSLA", "close half my NVDA", "buy 0.01 BTC", "cancel all", "what do I
+hold", "price of nvda") become the same tool
 calls a model would make, run through the same registry (so the same account
 binding and validation apply), and the reply is rendered from the results.
 
@@ -28,13 +30,22 @@ from api.chat.actions import AccountContext, HistoryMessage
 from api.chat.drivers import DriverReply
 from api.chat.render import on_account, render_call
 from api.chat.tools import ToolCall, ToolRegistry
-from api.trading.orders import REQUIRED_PRICES, SYMBOL_PATTERN, Side, TimeInForce
+from api.trading.orders import (
+    REQUIRED_PRICES,
+    SYMBOL_PATTERN,
+    OrderClass,
+    OrderType,
+    Side,
+    TimeInForce,
+    default_time_in_force,
+)
 
 HELP = (
     "I understand plain commands:\n"
     "• buy 10 AAPL · sell 5 TSLA limit 250 · buy 3 MSFT stop 400 · buy $500 of SPY\n"
+    "• buy 10 AAPL with stop 180 and target 210 · trailing stop 5% on TSLA · buy 0.01 BTC\n"
     "• add gtc to keep an order open until canceled\n"
-    "• cancel <order id> · cancel all · close AAPL\n"
+    "• cancel <order id> · cancel all · close AAPL · close half my NVDA · sell everything\n"
     "• positions · orders · balance · quote NVDA\n"
     "Orders become proposals you confirm before anything is sent."
 )
@@ -109,6 +120,13 @@ _CANCEL_ALL_RE = re.compile(
 _CANCEL_ONE_RE = re.compile(r"^cancel (?:my |the )?(?:order )?(?:id )?#?(?P<id>\S+)$")
 ORDER_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{3,63}$", re.IGNORECASE)
 
+# Every position at once; "close all of my AAPL" is one position (_CLOSE_RE).
+_CLOSE_ALL_RE = re.compile(
+    r"^(?:sell|close(?: out)?|exit|flatten|liquidate|dump)"
+    r" (?:everything|all(?: (?:of )?(?:my |the )?(?:open )?(?:positions|holdings|stocks|shares))?"
+    r"|(?:all )?(?:my |the )?(?:open )?(?:positions|holdings))$"
+)
+
 _CLOSE_RE = re.compile(
     r"^(?:close(?: out)?|exit|flatten|sell all(?: of)?|sell everything in|get out of|dump all)"
     r" (?:my |the )?(?:(?:position|positions|holding|stake) (?:in|on|of) )?(?:my )?"
@@ -126,6 +144,22 @@ _ORDER_RE = re.compile(
     + r")(?: shares?| units?| stocks?)?(?: of)?) "
     + SYM
     + r"(?: shares?| stocks?)?(?P<rest>(?: .*)?)$",
+    re.IGNORECASE,
+)
+# A crypto coin named alone is its US dollar pair (ORD-04): "buy 0.01 BTC" is BTC/USD.
+CRYPTO_COINS = frozenset({"BTC", "ETH"})
+_TARGET_RE = re.compile(
+    r"\b(?:target|take[ -]profit|profit target|tp)(?: (?:at|@|of|price))? \$?(?P<n>" + NUM + r")"
+)
+_TRAIL_RE = re.compile(
+    r"^(?:set |place |add |put )?(?:a )?trailing stop(?: loss)?(?: of)? \$?(?P<n>" + NUM + r")"
+    r" ?(?P<pct>%|percent)? (?:on|for) (?:my )?" + SYM + r"(?: position| shares)?$",
+    re.IGNORECASE,
+)
+_PARTS = {"half": "50", "a half": "50", "a third": "33", "a quarter": "25", "all": "100"}
+_CLOSE_PART_RE = re.compile(
+    r"^(?:close|sell|exit|trim) (?P<part>half|a half|a third|a quarter|(?P<pct>" + NUM + r")"
+    r" ?(?:%|percent))(?: of)? (?:my |the )?(?:position in )?" + SYM + r"(?: position)?$",
     re.IGNORECASE,
 )
 _STOP_RE = re.compile(r"\bstop(?: loss)?(?: (?:at|@|price(?: of)?))? \$?(?P<n>" + NUM + r")")
@@ -215,6 +249,16 @@ def parse(text: str) -> Command:
         return _help()
     if t.startswith("cancel"):
         return _parse_cancel(t, text)
+    if _CLOSE_ALL_RE.match(t):
+        return Command("close_all_positions")
+    if m := _CLOSE_PART_RE.match(t):
+        symbol = _symbol(m)
+        part = m.group("pct") or _PARTS[m.group("part")]
+        if symbol is None:
+            return _help(NOT_UNDERSTOOD)
+        return Command("close_position", {"symbol": _pair(symbol), "percentage": part})
+    if m := _TRAIL_RE.match(t):
+        return _parse_trailing(m)
     if m := _CLOSE_RE.match(t):
         symbol = _symbol(m)
         return Command("close_position", {"symbol": symbol}) if symbol else _help(NOT_UNDERSTOOD)
@@ -255,6 +299,7 @@ def _parse_order(m: re.Match[str]) -> Command:
     symbol = _symbol(m)
     if symbol is None:
         return _help(NOT_UNDERSTOOD)
+    symbol = _pair(symbol)
     rest = " " + m.group("rest").strip() + " "
     args: dict[str, Any] = {
         "symbol": symbol,
@@ -267,10 +312,18 @@ def _parse_order(m: re.Match[str]) -> Command:
     else:
         args["qty"] = m.group("qty")
 
+    target = _TARGET_RE.search(rest)
+    if target:
+        args["take_profit_limit_price"] = target.group("n")
+        rest = rest[: target.start()] + " " + rest[target.end() :]
     stop = _STOP_RE.search(rest)
     if stop:
-        args["stop_price"] = stop.group("n")
+        # With a target the stop is the bracket's stop-loss, not the entry's own stop.
+        args["stop_loss_stop_price" if target else "stop_price"] = stop.group("n")
         rest = rest[: stop.start()] + " " + rest[stop.end() :]
+    if target:
+        args["order_class"] = OrderClass.BRACKET if stop else OrderClass.OTO
+        rest = re.sub(r"\b(?:with|and)\b", " ", rest)
     for pattern in _LIMIT_RES:
         if limit := pattern.search(rest):
             args["limit_price"] = limit.group("n")
@@ -279,7 +332,7 @@ def _parse_order(m: re.Match[str]) -> Command:
     market = _MARKET_RE.search(rest)
     if market:
         rest = rest[: market.start()] + " " + rest[market.end() :]
-    args["time_in_force"] = TimeInForce.DAY
+    args["time_in_force"] = default_time_in_force(symbol)
     for pattern, tif in _TIF:
         if found := pattern.search(rest):
             args["time_in_force"] = tif
@@ -293,6 +346,38 @@ def _parse_order(m: re.Match[str]) -> Command:
     prices = {name for name in ("limit_price", "stop_price") if name in args}
     args["type"] = next(kind for kind, needed in REQUIRED_PRICES.items() if needed == prices)
     return Command("propose_order", args)
+
+
+def _pair(symbol: str) -> str:
+    return f"{symbol}/USD" if symbol in CRYPTO_COINS else symbol
+
+
+def _parse_trailing(m: re.Match[str]) -> Command:
+    """A sell trailing stop for the position held (its quantity is looked up in `reply`)."""
+    symbol = _symbol(m)
+    if symbol is None:
+        return _help(NOT_UNDERSTOOD)
+    trail = "trail_percent" if m.group("pct") else "trail_price"
+    args = {
+        "symbol": _pair(symbol),
+        "side": Side.SELL,
+        "type": OrderType.TRAILING_STOP,
+        trail: m.group("n"),
+        "time_in_force": TimeInForce.GTC,
+    }
+    return Command("propose_order", args)
+
+
+async def _position_qty(arguments: dict[str, Any], tools: ToolRegistry) -> dict[str, Any]:
+    """An order with no amount (a trailing stop "on TSLA") is for the whole position held."""
+    if "qty" in arguments or "notional" in arguments:
+        return arguments
+    held = await tools.execute("positions", {})
+    wanted = str(arguments["symbol"]).replace("/", "")
+    for position in held.result.get("positions", []) if held.ok else []:
+        if str(position.get("symbol", "")).replace("/", "") == wanted:
+            return {**arguments, "qty": str(position["qty"]).lstrip("-")}
+    return arguments
 
 
 class Interpreter:
@@ -311,6 +396,8 @@ class Interpreter:
         if command.tool is None:
             return DriverReply(command.answer or HELP)
         arguments, lookup = await _named_symbol(command.tool, command.arguments, tools)
+        if command.tool == "propose_order":
+            arguments = await _position_qty(arguments, tools)
         call = await tools.execute(command.tool, arguments)
         text = render_call(call, account)
         if command.tool == "propose_order" and not call.ok:

@@ -162,11 +162,30 @@ def _proposal(result: dict[str, Any], account: AccountContext) -> str:
 
 def _canceled(result: dict[str, Any], account: AccountContext) -> str:
     canceled = result.get("canceled") or []
+    if "proposal" in result:
+        return _everything(result, account)
     if not canceled:
         return f"There were no open orders to cancel on {on_account(account)}."
     if len(canceled) == 1:
         return f"Canceled order {canceled[0]}."
     return f"Canceled {len(canceled)} open orders on {on_account(account)}."
+
+
+def _everything(result: dict[str, Any], account: AccountContext) -> str:
+    """A cancel-all or close-all proposal, or what it did when it was carried out at once."""
+    proposal = result.get("proposal")
+    if not isinstance(proposal, dict):
+        return f"There are no open positions to close on {on_account(account)}."
+    summary = proposal.get("summary") or "that"
+    if proposal.get("status") != "CONFIRMED":
+        return f"Proposed: {summary} — confirm to go ahead."
+    done = result.get("canceled") or result.get("orders") or []
+    verb = "cancelled" if proposal.get("kind") == "cancel_all" else "closing orders sent"
+    text = f"Done: {summary} ({len(done)} {verb})."
+    left = result.get("left") or []
+    if left:
+        text += " Not done: " + "; ".join(f"{i.get('target')}: {i.get('reason')}" for i in left)
+    return text
 
 
 _RENDERERS = {
@@ -177,4 +196,5 @@ _RENDERERS = {
     "propose_order": _proposal,
     "close_position": _proposal,
     "cancel_order": _canceled,
+    "close_all_positions": _everything,
 }

@@ -20,6 +20,7 @@ from typing import Any
 from api.accounts import AccountRecord
 from api.broker import Order, Position, Quote, Snapshot
 from api.trading import Proposal
+from api.trading.bulk import BulkOutcome
 
 _HUNDRED = Decimal(100)
 _BASIS = Decimal("0.01")
@@ -127,17 +128,21 @@ def order_from_json(data: dict[str, Any]) -> Order:
 def proposal_json(proposal: Proposal) -> dict[str, Any]:
     """The PROPOSAL shape of `AccountActions` (snake_case; no account id)."""
     intent = proposal.intent
-    result: dict[str, Any] = {
-        "id": str(proposal.id),
-        "symbol": intent.symbol,
-        "side": intent.side.value,
-        "type": intent.type.value,
-        "time_in_force": intent.time_in_force.value,
-    }
-    for key in ("qty", "notional", "limit_price", "stop_price"):
-        value = getattr(intent, key)
-        if value is not None:
-            result[key] = _text(value)
+    result: dict[str, Any] = {"id": str(proposal.id)}
+    if intent is None:
+        # cancel_all (order ids) or close_all (symbols)
+        result.update(kind=proposal.kind.value, targets=list(proposal.targets))
+    else:
+        result.update(
+            symbol=intent.symbol,
+            side=intent.side.value,
+            type=intent.type.value,
+            time_in_force=intent.time_in_force.value,
+        )
+        for key in ("qty", "notional", "limit_price", "stop_price"):
+            value = getattr(intent, key)
+            if value is not None:
+                result[key] = _text(value)
     result.update(
         summary=proposal.summary,
         estimated_cost=_text(proposal.estimated_cost),
@@ -147,4 +152,18 @@ def proposal_json(proposal: Proposal) -> dict[str, Any]:
     )
     if proposal.broker_order_id:
         result["order_id"] = proposal.broker_order_id
+    return result
+
+
+def outcome_json(outcome: Order | BulkOutcome) -> dict[str, Any]:
+    """What confirming did: the order sent, or what a cancel-all or close-all did."""
+    if isinstance(outcome, Order):
+        return {"order": order_json(outcome, full=True)}
+    result: dict[str, Any] = {}
+    if outcome.canceled:
+        result["canceled"] = list(outcome.canceled)
+    if outcome.orders:
+        result["orders"] = [order_json(o) for o in outcome.orders]
+    if outcome.left:
+        result["left"] = [{"target": target, "reason": why} for target, why in outcome.left]
     return result

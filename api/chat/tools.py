@@ -45,6 +45,7 @@ from api.trading.orders import (
     MAX_AMOUNT,
     PLACEABLE_TYPES,
     REQUIRED_PRICES,
+    OrderClass,
     OrderIntent,
     Side,
     TimeInForce,
@@ -323,6 +324,22 @@ def build_tools(actions: AccountActions) -> ToolRegistry:
                 Param("notional", "decimal", "Dollar amount to trade (market orders only)"),
                 Param("limit_price", "decimal", "Limit price in USD"),
                 Param("stop_price", "decimal", "Stop price in USD"),
+                Param("trail_price", "decimal", "trailing_stop: trail by this many USD"),
+                Param("trail_percent", "decimal", "trailing_stop: trail by this percent (5 = 5%)"),
+                Param(
+                    "order_class",
+                    "enum",
+                    "simple (default); bracket (entry + take-profit leg + stop-loss leg); "
+                    "oto (entry + one of the legs); oco (both legs only, for a position held)",
+                    choices=_values(tuple(OrderClass)),
+                ),
+                Param("take_profit_limit_price", "decimal", "Take-profit leg: its limit price"),
+                Param("stop_loss_stop_price", "decimal", "Stop-loss leg: its stop price"),
+                Param(
+                    "stop_loss_limit_price",
+                    "decimal",
+                    "Stop-loss leg: a limit price, making it a stop-limit order",
+                ),
                 Param(
                     "time_in_force",
                     "enum",
@@ -336,8 +353,9 @@ def build_tools(actions: AccountActions) -> ToolRegistry:
         ),
         Tool(
             "cancel_order",
-            "Cancel one open order of this account by its id, or all open orders with "
-            "all=true. Cancels at once: use only when the user clearly asked for it.",
+            "Cancel one open order of this account by its id (at once: use only when the user "
+            "clearly asked for it), or, with all=true, propose cancelling every open order "
+            "(the user must confirm; the result's proposal.status says what happened).",
             (
                 Param("order_id", "order_id", "Id of the order to cancel"),
                 Param("all", "boolean", "Cancel every open order of this account"),
@@ -347,10 +365,17 @@ def build_tools(actions: AccountActions) -> ToolRegistry:
         ),
         Tool(
             "close_position",
-            "Propose closing this account's whole position in a symbol (a market order the "
-            "user must confirm).",
-            (symbol,),
-            lambda a: actions.close_position(a["symbol"]),
+            "Propose closing this account's position in a symbol, all of it or a percentage "
+            "(a market order the user must confirm).",
+            (symbol, Param("percentage", "decimal", "Part to close, 1-100 (default 100)")),
+            lambda a: actions.close_position(a["symbol"], a.get("percentage")),
+        ),
+        Tool(
+            "close_all_positions",
+            "Propose closing every position of this account (market orders the user must "
+            "confirm as one proposal).",
+            (),
+            lambda _a: actions.close_all(),
         ),
         Tool(
             "find_symbol",
@@ -380,9 +405,14 @@ _PROPOSE_ORDER = (
     "Propose an order on this account. This does NOT send the order: it creates a proposal "
     "the user must confirm in the app (the result's proposal.status says what happened). "
     "Give exactly one of qty or notional (dollars; market orders only). "
-    f"{_prices_needed().capitalize()}; no other prices. Fractional qty and notional orders "
-    "must be day orders. Crypto pairs are written like BTC/USD; crypto orders are "
-    f"{', '.join(_values(CRYPTO_TYPES))} and last {' or '.join(_values(CRYPTO_TIMES_IN_FORCE))}."
+    f"{_prices_needed().capitalize()}; trailing_stop orders need trail_price or trail_percent; "
+    "no other prices. A bracket (order_class bracket) is a market or limit entry with a "
+    "take-profit leg above and a stop-loss leg below a buy's entry (mirrored for a sell); "
+    "oto has one of the two legs; oco is both legs alone, selling a position held; no "
+    "trailing stop in a bracket. Fractional qty and notional orders "
+    "must be day market or limit orders. Crypto pairs are written like BTC/USD; crypto orders "
+    f"are {', '.join(_values(CRYPTO_TYPES))} and last "
+    f"{' or '.join(_values(CRYPTO_TIMES_IN_FORCE))}."
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 
 from api.config import Settings
-from api.db.database import Database
+from api.db.database import RUNTIME_ROLE, Database, with_user
 from api.db.embedded import DATABASE_NAME, EmbeddedPostgres
 from api.db.migrations import migrate
 
@@ -32,9 +32,12 @@ async def start_database(settings: Settings) -> tuple[str, EmbeddedPostgres | No
 
 
 async def open_database(settings: Settings) -> tuple[Database, EmbeddedPostgres | None]:
-    """Start (or reuse) the database, migrate it, and connect the runtime pool."""
+    """Start (or reuse) the database and migrate it. The runtime pool is not connected:
+    serving connects it (`Database.connect`); operator commands need only the owner."""
     owner_dsn, server = await start_database(settings)
     await migrate(owner_dsn)
-    database = Database(owner_dsn, login_as_runtime_role=server is not None)
-    await database.connect()
-    return database, server
+    if server is not None:  # the embedded server trusts its local users
+        runtime_dsn: str | None = with_user(owner_dsn, RUNTIME_ROLE)
+    else:
+        runtime_dsn = settings.runtime_database_url
+    return Database(owner_dsn, runtime_dsn), server

@@ -3,7 +3,10 @@
 Two identities
 (docs/architecture.md#decision-1-the-database-enforces-tenancy): the owner runs migrations and
 operator commands; requests run as `alpaca_chat_app`, which is neither
-superuser nor owner, so row-level security always applies. Each unit of work
+superuser nor owner, so row-level security always applies. Requests log in as
+that role itself, never as the owner switched to it: a `RESET ROLE` on a
+connection that the owner's credentials opened would hand back the owner's
+rights (often a superuser's, which bypass RLS). Each unit of work
 is one short transaction whose first statement sets `app.user_id` with
 `set_config(..., true)`: the setting dies with the transaction, so a pooled
 connection never carries one tenant into the next request.
@@ -23,6 +26,7 @@ from uuid import UUID
 
 import asyncpg
 
+from api.config import ConfigError
 from api.db.engine import TABLE_ENGINE, running_on
 from api.db.outage import OutageLog, is_outage
 
@@ -30,7 +34,14 @@ RUNTIME_ROLE = "alpaca_chat_app"
 OPS_ROLE = "alpaca_chat_ops"
 
 
-def _with_user(dsn: str, user: str) -> str:
+MISSING_RUNTIME_LOGIN = (
+    "RUNTIME_DATABASE_URL is required with DATABASE_URL to serve: a postgresql:// URL that "
+    f"logs in as {RUNTIME_ROLE} (README, 'Your own PostgreSQL')"
+)
+
+
+def with_user(dsn: str, user: str) -> str:
+    """`dsn` logging in as `user`, without a password (the embedded server trusts local users)."""
     parts = urlsplit(dsn)
     host = parts.netloc.rsplit("@", 1)[-1]
     return urlunsplit(parts._replace(netloc=f"{user}@{host}"))
@@ -43,33 +54,49 @@ async def _nothing_to_reset(conn: asyncpg.Connection) -> None:
 
 
 class Database:
-    """The runtime pool (as the unprivileged role) and the owner's DSN.
+    """The runtime pool (logged in as the unprivileged role) and the owner's DSN.
 
-    `login_as_runtime_role` logs in as the runtime role directly (the embedded
-    server trusts local connections); otherwise the owner's credentials open
-    the connection and the startup packet switches it to the runtime role.
+    `runtime_dsn` logs in as the runtime role: the embedded server's trusted local
+    login, or RUNTIME_DATABASE_URL. Without one, only the owner's operator work is
+    possible (migrations, invites, key rotation); `connect` refuses.
     """
 
-    def __init__(self, owner_dsn: str, *, login_as_runtime_role: bool) -> None:
+    def __init__(self, owner_dsn: str, runtime_dsn: str | None) -> None:
         self.owner_dsn = owner_dsn
-        self._login_as_runtime_role = login_as_runtime_role
+        self._runtime_dsn = runtime_dsn
         self._pool: asyncpg.Pool | None = None
         # one log line when the database goes away and one when it is back
         self.outages = OutageLog()
 
+    @property
+    def runtime_dsn(self) -> str:
+        """The runtime role's own login (connections outside the pool use it too)."""
+        if self._runtime_dsn is None:
+            raise ConfigError(MISSING_RUNTIME_LOGIN)
+        return self._runtime_dsn
+
     async def connect(self, *, min_size: int = 2, max_size: int = 10) -> None:
-        settings = {"application_name": "alpaca-chat", "jit": "off"}
-        if self._login_as_runtime_role:
-            dsn = _with_user(self.owner_dsn, RUNTIME_ROLE)
-        else:
-            dsn, settings["role"] = self.owner_dsn, RUNTIME_ROLE
-        self._pool = await asyncpg.create_pool(
-            dsn,
+        """Open the runtime pool; ConfigError unless it logs in as the runtime role itself."""
+        pool = await asyncpg.create_pool(
+            self.runtime_dsn,
             min_size=min_size,
             max_size=max_size,
-            server_settings=settings,
+            server_settings={"application_name": "alpaca-chat", "jit": "off"},
             reset=_nothing_to_reset,
         )
+        # the login itself must be the role: anything else could RESET ROLE out of it
+        login = await pool.fetchrow(
+            "select session_user as name, rolsuper or rolbypassrls as privileged"
+            " from pg_roles where rolname = session_user"
+        )
+        if login["name"] != RUNTIME_ROLE or login["privileged"]:
+            await pool.close()
+            what = "a privileged role" if login["privileged"] else login["name"]
+            raise ConfigError(
+                f"RUNTIME_DATABASE_URL must log in as {RUNTIME_ROLE}, neither superuser nor "
+                f"BYPASSRLS (it logs in as {what})"
+            )
+        self._pool = pool
 
     async def close(self) -> None:
         if self._pool is not None:

@@ -72,9 +72,23 @@ def sql_script(sql: str) -> Callable[[], Awaitable[None]]:
 
     async def run() -> None:
         async with _engine().transaction() as transaction:
+            await transaction.connection.execute(_OPEN_SCHEMA)
             await transaction.connection.execute(sql)
+            await transaction.connection.execute(_CLOSE_SCHEMA)
 
     return run
+
+
+# `alter function ... owner to <definer role>` needs that role to hold CREATE on the schema,
+# unless the owner running it is a superuser; a managed PostgreSQL's owner is not (OPS-02).
+# CREATE is granted only inside the migration's own transaction and revoked again before it
+# commits, so no other session ever sees it.
+_OPEN_SCHEMA = """do $$ begin
+  if to_regnamespace('app') is not null then grant create on schema app to public; end if;
+end $$"""
+_CLOSE_SCHEMA = """do $$ begin
+  if to_regnamespace('app') is not null then revoke create on schema app from public; end if;
+end $$"""
 
 
 @asynccontextmanager

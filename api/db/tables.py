@@ -18,6 +18,7 @@ from __future__ import annotations
 from piccolo.columns import (
     JSONB,
     UUID,
+    BigInt,
     Boolean,
     Bytea,
     ForeignKey,
@@ -39,6 +40,8 @@ class User(Table, tablename="users", schema=SCHEMA, db=TABLE_ENGINE):
     password_hash = Text(secret=True)
     active_account_id: ForeignKey[BrokerAccount] = ForeignKey("BrokerAccount", null=True)
     created_at = Timestamptz()
+    is_admin = Boolean(default=False)  # the first user only (ADM-01)
+    disabled_at = Timestamptz(null=True, default=None)  # set: no sign-in, no session (ADM-01)
 
 
 class Session(Table, tablename="sessions", schema=SCHEMA, db=TABLE_ENGINE):
@@ -60,6 +63,7 @@ class Invite(Table, tablename="invites", schema=SCHEMA, db=TABLE_ENGINE):
     expires_at = Timestamptz()
     used_by = ForeignKey(User, null=True)
     used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)  # by an admin (ADM-01)
 
 
 class BrokerAccount(Table, tablename="broker_accounts", schema=SCHEMA, db=TABLE_ENGINE):
@@ -99,6 +103,8 @@ class OrderProposal(Table, tablename="order_proposals", schema=SCHEMA, db=TABLE_
     broker_order_id = Text(null=True, default=None)
     created_at = Timestamptz()
     expires_at = Timestamptz()
+    # order | cancel_all | close_all (api/trading/bulk.py)
+    kind = Text(default="order")
 
 
 class OrderAudit(Table, tablename="order_audit", schema=SCHEMA, db=TABLE_ENGINE):
@@ -196,6 +202,61 @@ class StreamMark(Table, tablename="stream_marks", schema=SCHEMA, db=TABLE_ENGINE
     reported_through = Timestamptz()
 
 
+class Passkey(Table, tablename="passkeys", schema=SCHEMA, db=TABLE_ENGINE):
+    """A registered passkey: its public key, the authenticator's count, its name (KEY-01)."""
+
+    id = UUID(primary_key=True)
+    owner_id = ForeignKey(User, null=False)
+    credential_id = Bytea()
+    public_key = Bytea()
+    sign_count = BigInt(default=0)
+    transports = JSONB(default=[])
+    name = Text()
+    created_at = Timestamptz()
+    last_used_at = Timestamptz(null=True, default=None)
+
+
+class PasskeyChallenge(Table, tablename="passkey_challenges", schema=SCHEMA, db=TABLE_ENGINE):
+    """A signed-in person's single-use challenge: registering, or approving one thing (KEY-02)."""
+
+    id = UUID(primary_key=True)
+    owner_id = ForeignKey(User, null=False)
+    purpose = Text()
+    challenge = Bytea()
+    subject = Bytea(null=True, default=None)  # SHA-256 of what an approval approves
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+
+
+class PasskeySignInChallenge(
+    Table, tablename="passkey_sign_in_challenges", schema=SCHEMA, db=TABLE_ENGINE
+):
+    """A sign-in challenge, before anyone is known: reached only by definer functions."""
+
+    challenge = Bytea(primary_key=True)
+    expires_at = Timestamptz()
+
+
+class AuthAttempts(Table, tablename="auth_attempts", schema=SCHEMA, db=TABLE_ENGINE):
+    """Sign-in and sign-up attempts of one hashed key in its window, for every instance
+    (AUTH-02): reached only by definer functions (api/auth/rate_limits.py)."""
+
+    key_hash = Bytea(primary_key=True)
+    bucket = Text()
+    window_start = Timestamptz()
+    attempts = Integer()
+
+
+class SecurityEvent(Table, tablename="security_events", schema=SCHEMA, db=TABLE_ENGINE):
+    """One entry of a person's security log (ADM-02, api/auth/security_log.py)."""
+
+    id = UUID(primary_key=True)
+    user_id = ForeignKey(User, null=False)
+    kind = Text()
+    detail = JSONB(default={})
+    at = Timestamptz()
+
+
 TABLES: tuple[type[Table], ...] = (
     User,
     Session,
@@ -210,4 +271,9 @@ TABLES: tuple[type[Table], ...] = (
     NotificationSettings,
     PushDelivery,
     StreamMark,
+    Passkey,
+    PasskeyChallenge,
+    PasskeySignInChallenge,
+    AuthAttempts,
+    SecurityEvent,
 )

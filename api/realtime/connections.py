@@ -3,10 +3,8 @@
 LISTEN and session-level advisory locks belong to one server session, so the
 bus and the stream-ownership locks each hold a connection of their own rather
 than borrowing from the request pool (which resets sessions and would lose
-both). They run as the unprivileged runtime role like every request does:
-the owner's credentials open them and the startup packet switches the role,
-which works for the embedded server and any DATABASE_URL because migration
-0001 makes the owner a member of that role.
+both). They log in as the unprivileged runtime role like every request does
+(`Database.runtime_dsn`), so no `RESET ROLE` on them reaches the owner's rights.
 """
 
 from __future__ import annotations
@@ -16,7 +14,6 @@ import random
 import asyncpg
 
 from api.db import Database
-from api.db.database import RUNTIME_ROLE
 
 # What a dropped or unreachable database looks like from asyncpg.
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
@@ -33,9 +30,9 @@ CONNECT_TIMEOUT = 10.0
 async def dedicated_connection(database: Database, application_name: str) -> asyncpg.Connection:
     """A connection of its own as the runtime role, named for pg_stat_activity."""
     return await asyncpg.connect(
-        database.owner_dsn,
+        database.runtime_dsn,
         timeout=CONNECT_TIMEOUT,
-        server_settings={"application_name": application_name, "role": RUNTIME_ROLE},
+        server_settings={"application_name": application_name},
     )
 
 

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, ClassVar, get_args, get_type_hints
+from typing import Any, ClassVar, get_args, get_origin, get_type_hints
 from uuid import UUID
 
 import orjson
@@ -339,7 +339,24 @@ def _decoder_for(annotation: Any) -> Decoder:
         return _exact(annotation)
     if dataclasses.is_dataclass(annotation):
         return _dataclass_decoder(annotation)  # type: ignore[arg-type]
+    if get_origin(annotation) is tuple and len(args) == 2 and args[1] is Ellipsis:
+        return _tuple_decoder(args[0])
     raise TypeError(f"no wire decoder for {annotation!r}")
+
+
+def _tuple_decoder(item: Any) -> Decoder:
+    """A tuple of `item`s; the item decoder is built on first use, so a type that holds
+    tuples of itself (an order's legs are orders) needs no endless recursion."""
+    built: list[Decoder] = []
+
+    def decode_items(value: Any) -> tuple[Any, ...]:
+        if not isinstance(value, list):
+            raise TypeError("expected a list")
+        if not built:
+            built.append(_decoder_for(item))
+        return tuple(built[0](v) for v in value)
+
+    return decode_items
 
 
 def _dataclass_decoder(cls: type) -> Decoder:

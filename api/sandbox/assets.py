@@ -34,6 +34,18 @@ class Asset:
     def id(self) -> uuid.UUID:
         return uuid.uuid5(_ASSET_NAMESPACE, self.symbol)
 
+    @property
+    def crypto(self) -> bool:
+        return self.asset_class == CRYPTO
+
+    @property
+    def position_symbol(self) -> str:
+        """How a position lists the asset: Alpaca writes a held BTC/USD as BTCUSD."""
+        return self.symbol.replace("/", "")
+
+
+CRYPTO = "crypto"
+
 
 def _a(symbol: str, name: str, exchange: str, price: str, **flags: bool | str) -> Asset:
     return Asset(symbol, name, exchange, Decimal(price), **flags)  # type: ignore[arg-type]
@@ -102,12 +114,35 @@ CATALOG: dict[str, Asset] = {
             easy_to_borrow=False,
             marginable=False,
         ),
+        # Crypto pairs (ORD-04): fractionable, never shortable, traded around the clock.
+        _a(
+            "BTC/USD",
+            "Bitcoin / US Dollar",
+            "CRYPTO",
+            "60000.00",
+            shortable=False,
+            easy_to_borrow=False,
+            marginable=False,
+            asset_class=CRYPTO,
+        ),
+        _a(
+            "ETH/USD",
+            "Ethereum / US Dollar",
+            "CRYPTO",
+            "3000.00",
+            shortable=False,
+            easy_to_borrow=False,
+            marginable=False,
+            asset_class=CRYPTO,
+        ),
     )
 }
 
 _BY_ID: dict[str, Asset] = {str(a.id): a for a in CATALOG.values()}
+_BY_POSITION_SYMBOL: dict[str, Asset] = {a.position_symbol: a for a in CATALOG.values()}
 
 
 def find_asset(symbol_or_id: str) -> Asset | None:
-    """Look an asset up by symbol (any case) or by asset id, as Alpaca does."""
-    return CATALOG.get(symbol_or_id.upper()) or _BY_ID.get(symbol_or_id.lower())
+    """Look an asset up by symbol (any case, BTC/USD also as BTCUSD) or by asset id."""
+    key = symbol_or_id.upper()
+    return CATALOG.get(key) or _BY_POSITION_SYMBOL.get(key) or _BY_ID.get(symbol_or_id.lower())

@@ -1,4 +1,5 @@
-"""Market-data routes (``/data/v2/stocks/...``): latest quote and trade, historical bars.
+"""Market-data routes (``/data/v2/stocks/...``): latest quote and trade, historical bars;
+the latest crypto quotes and trades (``/data/v1beta3/crypto/us/latest/...``, ORD-04).
 
 They answer in the compact keys of Alpaca's data API (``ap``, ``bp``, ``t`` ...)
 that alpaca-py's ``StockHistoricalDataClient`` maps into its models. Keys of
@@ -38,6 +39,8 @@ def data_routes() -> list[Route]:
         route("/v2/stocks/{symbol}/trades/latest", latest_trade),
         route("/v2/stocks/bars", multi_bars),
         route("/v2/stocks/{symbol}/bars", symbol_bars),
+        route("/v1beta3/crypto/us/latest/quotes", latest_quotes),
+        route("/v1beta3/crypto/us/latest/trades", latest_trades),
     ]
 
 

@@ -2,8 +2,9 @@
 
 Every symbol starts at its catalog price and moves by a seeded, very slow random
 walk, so a run is reproducible and resting orders far from the price stay
-resting. ``set_price`` pins a price exactly, which is how tests make a limit or
-stop order cross. Quotes are a one-or-two-cent-wide bid/ask around the price.
+resting. ``set_price`` pins a price exactly, and the walk leaves a pinned symbol
+where it was put (until it is set again), which is how tests make a limit or
+stop order cross and read back exactly the price they set. Quotes are a one-or-two-cent-wide bid/ask around the price.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class PriceBook:
         self._prices: dict[str, Decimal] = {s: a.base_price for s, a in CATALOG.items()}
         self._lastday: dict[str, Decimal] = dict(self._prices)
         self._updated: dict[str, datetime] = {s: _now() for s in CATALOG}
+        self._pinned: set[str] = set()
         self._trade_ids = 0
 
     def knows(self, symbol: str) -> bool:
@@ -57,11 +59,14 @@ class PriceBook:
             raise ValueError("price must be positive")
         self._prices[symbol] = price.quantize(CENT, ROUND_HALF_UP)
         self._updated[symbol] = _now()
+        self._pinned.add(symbol)
 
     def tick(self) -> list[str]:
-        """Move every price one small random step; returns the symbols that changed."""
+        """Move every unpinned price one small random step; returns the symbols that changed."""
         changed = []
         for symbol, old in self._prices.items():
+            if symbol in self._pinned:
+                continue
             step = Decimal(str(round(self._rng.gauss(0.0, _TICK_SIGMA), 6)))
             new = max(CENT, (old * (1 + step)).quantize(CENT, ROUND_HALF_UP))
             if new != old:

@@ -29,7 +29,7 @@ class SandboxPosition:
     avg_entry_price: Decimal
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # compared by identity: parents and legs point at each other
 class SandboxOrder:
     """An order as the broker keeps it: the request's terms and what has happened since."""
 
@@ -49,10 +49,28 @@ class SandboxOrder:
     filled_qty: Decimal = Decimal(0)
     filled_avg_price: Decimal | None = None
     stop_triggered: bool = False
+    # ORD-01: a bracket's, OTO's or OCO's exits hang under the order that carries them.
+    parent: SandboxOrder | None = field(default=None, repr=False)
+    legs: list[SandboxOrder] = field(default_factory=list)
+    # A trailing stop's high (sell) or low (buy) water mark and the stop it makes now.
+    hwm: Decimal | None = None
+    trail_stop: Decimal | None = None
+    # ORD-02: a replaced order names the order that replaced it, and the other way round.
+    replaced_at: datetime | None = None
+    replaced_by: uuid.UUID | None = None
+    replaces: uuid.UUID | None = None
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def exits(self) -> list[SandboxOrder]:
+        """The orders of which one filling cancels the others: an OCO pair is its parent
+        and its leg, a bracket's (or OTO's) exits are its legs."""
+        root = self.parent or self
+        group = [root, *root.legs] if root.terms.order_class == "oco" else list(root.legs)
+        return group
 
     @property
     def symbol(self) -> str:

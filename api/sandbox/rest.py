@@ -28,7 +28,11 @@ from api.sandbox.faults import rate_limited, retry_after_headers
 from api.sandbox.orders import OrderFilter
 from api.sandbox.records import SandboxAccount
 from api.sandbox.runtime import Sandbox, sandbox_of
-from api.sandbox.validation import parse_close_amount, parse_order_request
+from api.sandbox.validation import (
+    parse_close_amount,
+    parse_order_request,
+    parse_replace_request,
+)
 from api.sandbox.wire import (
     account_json,
     asset_json,
@@ -98,7 +102,10 @@ def trading_routes(environment: str) -> list[Route]:
             "/v2/orders", {"GET": list_orders, "POST": create_order, "DELETE": cancel_all_orders}
         ),
         route("/v2/orders:by_client_order_id", {"GET": get_order_by_client_id}),
-        route("/v2/orders/{order_id}", {"GET": get_order, "DELETE": cancel_order}),
+        route(
+            "/v2/orders/{order_id}",
+            {"GET": get_order, "PATCH": replace_order, "DELETE": cancel_order},
+        ),
         route("/v2/assets", {"GET": list_assets}),
         route("/v2/assets/{symbol}", {"GET": get_asset}),
         route("/v2/clock", {"GET": get_clock}),
@@ -195,8 +202,16 @@ async def create_order(request: Request, sandbox: Sandbox, account: SandboxAccou
 
 
 async def list_orders(request: Request, sandbox: Sandbox, account: SandboxAccount) -> Response:
-    orders = sandbox.broker.orders.matching(account, _order_filter(request))
+    nested = request.query_params.get("nested", "").lower() == "true"
+    orders = sandbox.broker.orders.matching(account, _order_filter(request), nested)
     return JSONResponse([order_json(o) for o in orders])
+
+
+async def replace_order(request: Request, sandbox: Sandbox, account: SandboxAccount) -> Response:
+    change = parse_replace_request(await json_body(request))
+    order = sandbox.broker.orders.replace(account, request.path_params["order_id"], change)
+    account.orders_received += 1
+    return JSONResponse(order_json(order))
 
 
 def _order_filter(request: Request) -> OrderFilter:
@@ -276,7 +291,8 @@ async def cancel_all_orders(
 
 async def list_assets(request: Request, sandbox: Sandbox, account: SandboxAccount) -> Response:
     status = request.query_params.get("status")
-    asset_class = request.query_params.get("asset_class")
+    # As at Alpaca, the list is of US equities unless another class is asked for.
+    asset_class = request.query_params.get("asset_class") or "us_equity"
     assets = [
         a
         for a in CATALOG.values()

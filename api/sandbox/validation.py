@@ -15,9 +15,12 @@ from typing import Any
 from api.sandbox.assets import Asset, find_asset
 from api.sandbox.errors import SandboxError, bad_request, unprocessable
 
-ORDER_TYPES = {"market", "limit", "stop", "stop_limit"}
+ORDER_TYPES = {"market", "limit", "stop", "stop_limit", "trailing_stop"}
 TIME_IN_FORCE = {"day", "gtc", "opg", "cls", "ioc", "fok"}
 SIDES = {"buy", "sell"}
+ORDER_CLASSES = {"simple", "bracket", "oco", "oto"}
+CRYPTO_TYPES = {"market", "limit", "stop_limit"}
+CRYPTO_TIME_IN_FORCE = {"gtc", "ioc"}
 MAX_CLIENT_ORDER_ID = 128
 MIN_NOTIONAL = Decimal("1")
 
@@ -37,6 +40,12 @@ class OrderSubmission:
     client_order_id: str | None = None
     extended_hours: bool = False
     position_intent: str | None = None
+    order_class: str = "simple"
+    trail_price: Decimal | None = None
+    trail_percent: Decimal | None = None
+    take_profit_limit_price: Decimal | None = None
+    stop_loss_stop_price: Decimal | None = None
+    stop_loss_limit_price: Decimal | None = None
 
 
 def parse_order_request(body: Any) -> OrderSubmission:
@@ -45,17 +54,31 @@ def parse_order_request(body: Any) -> OrderSubmission:
         raise bad_request("request body format is invalid")
     asset = _asset(body.get("symbol"))
     side = _choice(body, "side", SIDES)
-    order_type = _choice(body, "type", ORDER_TYPES | {"trailing_stop"})
-    if order_type == "trailing_stop":
-        raise unprocessable("trailing_stop orders are not supported by the sandbox")
+    order_type = _choice(body, "type", ORDER_TYPES)
     tif = _choice(body, "time_in_force", TIME_IN_FORCE)
-    _simple_class_only(body.get("order_class"))
+    order_class = body.get("order_class") or "simple"
+    if order_class not in ORDER_CLASSES:
+        raise unprocessable("invalid order_class")
     qty = _decimal(body, "qty")
     notional = _decimal(body, "notional")
     limit_price = _decimal(body, "limit_price")
     stop_price = _decimal(body, "stop_price")
+    trail_price = _decimal(body, "trail_price")
+    trail_percent = _decimal(body, "trail_percent")
+    take_profit = _leg(body, "take_profit", "limit_price")
+    stop_loss = _leg(body, "stop_loss", "stop_price")
+    stop_loss_limit = _leg(body, "stop_loss", "limit_price")
     _check_amount(qty, notional, order_type, tif, asset)
+    if asset.crypto:
+        _check_crypto(order_type, tif, order_class)
+    if order_class == "oco" and order_type == "limit" and limit_price is None:
+        limit_price = take_profit  # the OCO parent is its take-profit limit order
     _check_prices(order_type, limit_price, stop_price)
+    _check_trail(order_type, trail_price, trail_percent, order_class)
+    _check_legs(order_class, order_type, qty, take_profit, stop_loss)
+    for price in (take_profit, stop_loss, stop_loss_limit):
+        if price is not None and _sub_penny(price):
+            raise unprocessable("sub-penny increment does not fulfill minimum pricing criteria")
     extended = bool(body.get("extended_hours") or False)
     if extended and (order_type != "limit" or tif != "day"):
         raise unprocessable("extended hours order must be DAY limit orders")
@@ -71,7 +94,49 @@ def parse_order_request(body: Any) -> OrderSubmission:
         client_order_id=_client_order_id(body.get("client_order_id")),
         extended_hours=extended,
         position_intent=_optional_str(body.get("position_intent")),
+        order_class=order_class,
+        trail_price=trail_price if order_type == "trailing_stop" else None,
+        trail_percent=trail_percent if order_type == "trailing_stop" else None,
+        take_profit_limit_price=take_profit,
+        stop_loss_stop_price=stop_loss,
+        stop_loss_limit_price=stop_loss_limit if stop_loss is not None else None,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceSubmission:
+    """A validated PATCH /v2/orders/{id} body; None leaves a field as it was."""
+
+    qty: Decimal | None = None
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    trail: Decimal | None = None
+    time_in_force: str | None = None
+    client_order_id: str | None = None
+
+
+def parse_replace_request(body: Any) -> ReplaceSubmission:
+    """Turn a PATCH /v2/orders/{id} body into a ``ReplaceSubmission`` or Alpaca's error."""
+    if not isinstance(body, dict):
+        raise bad_request("request body format is invalid")
+    qty = _decimal(body, "qty")
+    if qty is not None and qty != qty.to_integral_value():
+        raise unprocessable("qty must be a whole number")
+    tif = body.get("time_in_force")
+    if tif is not None and tif not in TIME_IN_FORCE:
+        raise unprocessable("invalid time_in_force")
+    change = ReplaceSubmission(
+        qty=qty,
+        limit_price=_decimal(body, "limit_price"),
+        stop_price=_decimal(body, "stop_price"),
+        trail=_decimal(body, "trail"),
+        time_in_force=tif,
+        client_order_id=_client_order_id(body.get("client_order_id")),
+    )
+    for price in (change.limit_price, change.stop_price):
+        if price is not None and _sub_penny(price):
+            raise unprocessable("sub-penny increment does not fulfill minimum pricing criteria")
+    return change
 
 
 def _asset(symbol: Any) -> Asset:
@@ -94,11 +159,56 @@ def _choice(body: dict[str, Any], field: str, allowed: set[str]) -> str:
     return value
 
 
-def _simple_class_only(order_class: Any) -> None:
-    # Bracket/OCO/OTO and option legs need a second matching engine; refusing them
-    # loudly is better than silently trading a simple order instead.
-    if order_class not in (None, "", "simple"):
-        raise unprocessable(f"order_class {order_class} is not supported by the sandbox")
+def _leg(body: dict[str, Any], leg: str, field: str) -> Decimal | None:
+    value = body.get(leg)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise unprocessable(f"invalid {leg}")
+    return _decimal(value, field)
+
+
+def _check_crypto(order_type: str, tif: str, order_class: str) -> None:
+    if order_type not in CRYPTO_TYPES:
+        raise unprocessable("invalid order type for crypto order")
+    if tif not in CRYPTO_TIME_IN_FORCE:
+        raise unprocessable("invalid crypto time_in_force")
+    if order_class != "simple":
+        raise unprocessable("crypto orders must be simple orders")
+
+
+def _check_trail(
+    order_type: str, trail_price: Decimal | None, trail_percent: Decimal | None, order_class: str
+) -> None:
+    if order_type != "trailing_stop":
+        return
+    if (trail_price is None) == (trail_percent is None):
+        raise unprocessable("trailing stop order requires one of trail_price or trail_percent")
+    if order_class != "simple":
+        raise unprocessable("trailing stop orders must be simple orders")
+
+
+def _check_legs(
+    order_class: str,
+    order_type: str,
+    qty: Decimal | None,
+    take_profit: Decimal | None,
+    stop_loss: Decimal | None,
+) -> None:
+    if order_class == "simple":
+        return
+    if order_class in {"bracket", "oco"} and take_profit is None:
+        raise unprocessable(f"{order_class} orders require take_profit.limit_price")
+    if order_class in {"bracket", "oco"} and stop_loss is None:
+        raise unprocessable(f"{order_class} orders require stop_loss.stop_price")
+    if order_class == "oto" and (take_profit is None) == (stop_loss is None):
+        raise unprocessable("oto orders require either take_profit or stop_loss")
+    if order_class == "oco" and order_type != "limit":
+        raise unprocessable("oco orders must be limit orders")
+    if order_class in {"bracket", "oto"} and order_type not in {"market", "limit"}:
+        raise unprocessable(f"{order_class} orders must be market or limit orders")
+    if qty is None or qty != qty.to_integral_value():
+        raise unprocessable("fractional orders must be simple orders")
 
 
 def _decimal(body: dict[str, Any], field: str) -> Decimal | None:
@@ -125,7 +235,7 @@ def _check_amount(
     if qty is not None and notional is not None:
         raise unprocessable("only one of qty or notional can be specified")
     if notional is not None:
-        if order_type != "market" or tif != "day":
+        if order_type != "market" or (tif != "day" and not asset.crypto):
             raise unprocessable(
                 "notional orders are only supported for market orders with time_in_force day"
             )
@@ -134,7 +244,7 @@ def _check_amount(
     fractional = notional is not None or (qty is not None and qty != qty.to_integral_value())
     if fractional and not asset.fractionable:
         raise unprocessable(f"asset {asset.symbol} is not fractionable")
-    if fractional and tif != "day":
+    if fractional and tif != "day" and not asset.crypto:
         raise unprocessable("fractional orders must be DAY orders")
 
 
@@ -186,4 +296,11 @@ def parse_close_amount(
     return q, p
 
 
-__all__ = ["OrderSubmission", "SandboxError", "parse_close_amount", "parse_order_request"]
+__all__ = [
+    "OrderSubmission",
+    "ReplaceSubmission",
+    "SandboxError",
+    "parse_close_amount",
+    "parse_order_request",
+    "parse_replace_request",
+]

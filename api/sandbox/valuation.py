@@ -66,13 +66,20 @@ class Valuation:
         held = position.qty if position and position.qty > 0 else Decimal(0)
         promised = sum(
             (
-                self._open_qty(o)
+                self._promised(o)
                 for o in account.orders.values()
-                if o.is_open and o.terms.side == "sell" and o.symbol == symbol
+                if o.parent is None and o.symbol == symbol
             ),
             Decimal(0),
         )
         return max(Decimal(0), held - promised)
+
+    def _promised(self, order: SandboxOrder) -> Decimal:
+        """The shares an order and its exits may sell: exits that cancel each other
+        promise the same shares once, and held exits (their entry unfilled) none yet."""
+        sells = [o for o in (order, *order.legs) if o.is_open and o.status != "held"]
+        sells = [o for o in sells if o.terms.side == "sell"]
+        return max((self._open_qty(o) for o in sells), default=Decimal(0))
 
     def _open_qty(self, order: SandboxOrder) -> Decimal:
         terms = order.terms

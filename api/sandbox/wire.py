@@ -51,7 +51,10 @@ def money(value: Decimal) -> str:
 
 
 def order_json(order: SandboxOrder) -> dict[str, Any]:
+    """An order as Alpaca sends it, its legs nested (ORD-01); a trailing stop's
+    ``stop_price`` is the stop its water mark makes now."""
     terms = order.terms
+    stop_price = order.trail_stop if terms.type == "trailing_stop" else terms.stop_price
     return {
         "id": str(order.id),
         "client_order_id": order.client_order_id,
@@ -63,9 +66,9 @@ def order_json(order: SandboxOrder) -> dict[str, Any]:
         "expires_at": ts(order.expires_at),
         "canceled_at": ts(order.canceled_at),
         "failed_at": ts(order.failed_at),
-        "replaced_at": None,
-        "replaced_by": None,
-        "replaces": None,
+        "replaced_at": ts(order.replaced_at),
+        "replaced_by": str(order.replaced_by) if order.replaced_by else None,
+        "replaces": str(order.replaces) if order.replaces else None,
         "asset_id": str(terms.asset.id),
         "symbol": terms.asset.symbol,
         "asset_class": terms.asset.asset_class,
@@ -73,20 +76,20 @@ def order_json(order: SandboxOrder) -> dict[str, Any]:
         "qty": num(terms.qty),
         "filled_qty": num(order.filled_qty),
         "filled_avg_price": num(order.filled_avg_price),
-        "order_class": "simple",
+        "order_class": terms.order_class,
         "order_type": terms.type,
         "type": terms.type,
         "side": terms.side,
         "position_intent": order.position_intent,
         "time_in_force": terms.time_in_force,
         "limit_price": num(terms.limit_price),
-        "stop_price": num(terms.stop_price),
+        "stop_price": num(stop_price),
         "status": order.status,
         "extended_hours": terms.extended_hours,
-        "legs": None,
-        "trail_percent": None,
-        "trail_price": None,
-        "hwm": None,
+        "legs": [order_json(leg) for leg in order.legs] if order.legs else None,
+        "trail_percent": num(terms.trail_percent),
+        "trail_price": num(terms.trail_price),
+        "hwm": num(order.hwm),
     }
 
 
@@ -147,7 +150,7 @@ def position_json(
     available = valuation.qty_available(account, symbol) if position.qty > 0 else abs(position.qty)
     return {
         "asset_id": str(position.asset.id),
-        "symbol": symbol,
+        "symbol": position.asset.position_symbol,
         "exchange": position.asset.exchange,
         "asset_class": position.asset.asset_class,
         "asset_marginable": position.asset.marginable,

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from decimal import ROUND_DOWN, Decimal
 from functools import partial
 from typing import Any
@@ -45,15 +46,16 @@ from api.broker import (
     OrderRequest,
     Placed,
     Refused,
+    ReplaceRequest,
     Submission,
 )
 from api.broker.errors import bad_input, rejected, unavailable
-from api.broker.orders import client_order_id, order_body, symbol
+from api.broker.orders import client_order_id, order_body, replace_body, symbol
 from api.db import Database
 from api.trading import audit, limits
 from api.trading.audit import AuditOutcome, ClientOrderIdInUse
 from api.trading.guards import Verdict
-from api.trading.orders import OrderIntent
+from api.trading.orders import OrderIntent, default_time_in_force
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +130,48 @@ class Placement:
                 raise
             raise bad_input("this idempotency key was used for another order") from None
 
+    async def replace(
+        self,
+        ref: AccountRef,
+        order_id: str,
+        change: ReplaceRequest,
+        request: OrderRequest,
+        verdict: Verdict,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Order:
+        """Replace an open order at most once (ORD-02, TRADE-05), only with its verdict.
+
+        ``request`` is the order as it will be after ``change``, which is what the
+        limits judged (RISK-01). The replacement is a new order at the broker; its
+        client order id (from ``idempotency_key``, else ``request``'s, else new) is
+        audited before the PATCH leaves, and an ambiguous answer is settled by asking
+        the broker for that id, exactly as for a new order.
+        """
+        if idempotency_key is not None:
+            coid = idempotent_client_order_id(ref.id, idempotency_key)
+        else:
+            coid = request.client_order_id or str(uuid4())
+        verdict.admit(ref.id, request, coid)
+        sent = replace(change, client_order_id=client_order_id(coid))
+        body = {"replaces": order_id, **replace_body(sent)}
+        admission = partial(
+            limits.admit, account_id=ref.id, client_order_id=coid, reduces_only=verdict.reduces_only
+        )
+
+        async def patch(account: AccountRef, _body: dict[str, Any]) -> Submission:
+            return await self._gateway.replace_order(account, order_id, sent)
+
+        stable = idempotency_key is not None or request.client_order_id is not None
+        try:
+            return await self._place(
+                ref, coid, body, admission, send=patch, stable=stable, replay=stable
+            )
+        except ClientOrderIdInUse:
+            if idempotency_key is None:
+                raise
+            raise bad_input("this idempotency key was used for another order") from None
+
     def _sender(self, request: OrderRequest, verdict: Verdict) -> _Send:
         """How the order travels: a halted account's close goes by the broker's own close,
         which its ``suspend_trade`` lets through (RISK-04); everything else as an order."""
@@ -168,7 +212,7 @@ class Placement:
             side="sell" if held.side == "long" else "buy",
             type="market",
             qty=_close_amount(abs(held.qty), qty, percentage),
-            time_in_force="day",
+            time_in_force=default_time_in_force(sym).value,
             client_order_id=client_order_id,
         )
 

@@ -5,6 +5,12 @@ become proposals. A proposal's id is the client order id of the order it
 becomes, so confirming twice can never send two orders (TRADE-05); proposals
 expire after two minutes and are validated again on confirmation. A live
 proposal is announced on the event bus, for the owner's notifications (PUSH-01).
+
+A replacement of an open order (`kind` "replace", ORD-02) carries the order as it
+will be in `intent` and the order it replaces as its one target.
+A proposal is one order (`kind` "order", its `intent`), or, from the chat, every
+open order to cancel or every position to close (`kind` "cancel_all" or
+"close_all", the order ids or symbols it covers in `targets`: api/trading/bulk.py).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -31,6 +38,16 @@ from api.trading.validation import CheckedOrder
 
 LIFETIME = timedelta(minutes=2)
 
+
+class ProposalKind(StrEnum):
+    """What confirming a proposal does (the `kind` column's check lists the same values)."""
+
+    ORDER = "order"
+    CANCEL_ALL = "cancel_all"
+    CLOSE_ALL = "close_all"
+    REPLACE = "replace"
+
+
 # Proposals are read with the account's environment; whether one has expired is
 # the database's clock, as for claim().
 _COLUMNS = (
@@ -44,6 +61,7 @@ _COLUMNS = (
     OrderProposal.created_at,
     OrderProposal.expires_at,
     OrderProposal.message_id,
+    OrderProposal.kind,
     OrderProposal.account_id.environment.as_alias("environment"),
     SelectRaw("expires_at <= now() AS expired"),
 )
@@ -54,7 +72,8 @@ class Proposal:
     id: UUID
     account_id: UUID
     environment: str
-    intent: OrderIntent
+    # The order, for kind ORDER; None for the other kinds, which list `targets` instead.
+    intent: OrderIntent | None
     summary: str
     estimated_cost: Decimal
     status: str
@@ -64,20 +83,25 @@ class Proposal:
     message_id: UUID | None = None
     # What the limits leave after this order, when it was just proposed (RISK-01); not stored.
     headroom: tuple[str, ...] = ()
+    kind: ProposalKind = ProposalKind.ORDER
+    targets: tuple[str, ...] = ()
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any] | asyncpg.Record) -> Proposal:
         status = row["status"]
         if status == "PENDING" and row["expired"]:
             status = "EXPIRED"
-        request = row["request"]
+        raw = row["request"]
+        request = json.loads(raw) if isinstance(raw, str) else raw
+        kind = ProposalKind(row["kind"])
+        ordered = kind in (ProposalKind.ORDER, ProposalKind.REPLACE)
         return cls(
             id=row["id"],
             account_id=row["account_id"],
             environment=row["environment"],
-            intent=OrderIntent.from_json(
-                json.loads(request) if isinstance(request, str) else request
-            ),
+            intent=OrderIntent.from_json(request) if ordered else None,
+            kind=kind,
+            targets=tuple(request.get("targets", ())),
             summary=row["summary"],
             estimated_cost=row["estimated_cost"],
             status=status,
@@ -93,18 +117,25 @@ async def store(
     account: AccountRecord,
     checked: CheckedOrder,
     message_id: UUID | None = None,
+    replaces: str | None = None,
 ) -> Proposal:
+    """One order waiting for confirmation; with `replaces`, the replacement of that order."""
     proposal_id = uuid4()
+    kind = ProposalKind.ORDER if replaces is None else ProposalKind.REPLACE
+    request = checked.intent.to_json()
+    if replaces is not None:
+        request["targets"] = [replaces]
     # SQL, naming only the columns the runtime role may insert (api/db/tables.py)
     await conn.execute(
-        """insert into app.order_proposals
-           (id, owner_id, account_id, message_id, request, summary, estimated_cost, expires_at)
-           values ($1, $2, $3, $4, $5, $6, $7, now() + $8::interval)""",
+        """insert into app.order_proposals (id, owner_id, account_id, message_id, kind, request,
+               summary, estimated_cost, expires_at)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, now() + $9::interval)""",
         proposal_id,
         account.owner_id,
         account.id,
         message_id,
-        json.dumps(checked.intent.to_json()),
+        kind.value,
+        json.dumps(request),
         checked.summary,
         checked.estimated_cost,
         LIFETIME,
@@ -127,6 +158,35 @@ async def store(
             notional=intent.notional,
         )
         await publish(conn, alert)
+    return found
+
+
+async def store_bulk(
+    conn: asyncpg.Connection,
+    account: AccountRecord,
+    kind: ProposalKind,
+    targets: tuple[str, ...],
+    summary: str,
+    message_id: UUID | None = None,
+) -> Proposal:
+    """A cancel-all or close-all proposal over `targets` (order ids or symbols)."""
+    proposal_id = uuid4()
+    # SQL, naming only the columns the runtime role may insert (api/db/tables.py)
+    await conn.execute(
+        """insert into app.order_proposals (id, owner_id, account_id, message_id, kind, request,
+               summary, estimated_cost, expires_at)
+           values ($1, $2, $3, $4, $5, $6, $7, 0, now() + $8::interval)""",
+        proposal_id,
+        account.owner_id,
+        account.id,
+        message_id,
+        kind.value,
+        json.dumps({"targets": list(targets)}),
+        summary,
+        LIFETIME,
+    )
+    found = await load(proposal_id)
+    assert found is not None
     return found
 
 

@@ -8,8 +8,10 @@ Guarantees (RISK-01, RISK-03, RISK-04, RISK-05, ISO-01):
   transaction with its audit row; limits are replaced by one upsert, so
   concurrent writes apply one after the other and the last one wins;
 * loosening anything on a LIVE account (a limit, a broker brake, resuming)
-  needs a fresh sign-in, checked in that same transaction (FORBIDDEN with
-  reason FRESH_SIGN_IN_REQUIRED, nothing changed);
+  needs a fresh sign-in, checked in that same transaction, or a passkey
+  approving exactly that change (api/auth/passkeys.py); without either the
+  answer is PASSKEY_REQUIRED for a person with a passkey, else FORBIDDEN with
+  reason FRESH_SIGN_IN_REQUIRED, and nothing changes;
 * a halt is recorded before anything else happens, so orders being admitted
   from that moment are refused (`limits.admit`); then `suspend_trade` is set
   at the broker, so an order already on its way is refused there too; then
@@ -21,15 +23,20 @@ Guarantees (RISK-01, RISK-03, RISK-04, RISK-05, ISO-01):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from uuid import UUID
 
 from api.accounts import Account, AccountService
-from api.auth.freshness import require_fresh_sign_in
+from api.auth.freshness import signed_in_recently
+from api.auth.passkeys import Approval, PasskeyService
+from api.auth.security_log import SecurityEventKind, record
 from api.auth.sessions import Principal
 from api.broker import BrokerConfiguration, BrokerGateway
 from api.db import Database
 from api.errors import BadUserInput
+from api.realtime import AccountAlertEvent, publish
+from api.realtime.events import ALERT_HALTED
 from api.trading import guard_audit, limits
 from api.trading.guards import Limits
 from api.trading.limits import Controls
@@ -101,6 +108,27 @@ def configuration_loosens(current: BrokerConfiguration, changes: dict[str, objec
     )
 
 
+def _account_detail(account: Account) -> dict[str, str]:
+    """Which account a security log entry is about (ADM-02)."""
+    return {
+        "accountId": str(account.id),
+        "nickname": account.record.nickname,
+        "environment": account.environment,
+    }
+
+
+def _limits_detail(new: Limits) -> dict[str, object]:
+    """The limits as the security log shows them; amounts as strings, exactly."""
+    return {
+        "maxOrderNotional": None if new.max_order_notional is None else str(new.max_order_notional),
+        "maxDailyLoss": None if new.max_daily_loss is None else str(new.max_daily_loss),
+        "maxOrdersPerDay": new.max_orders_per_day,
+        "allowedSymbols": None if new.allowed_symbols is None else list(new.allowed_symbols),
+        "deniedSymbols": list(new.denied_symbols),
+        "allowShort": new.allow_short,
+    }
+
+
 class RiskService:
     """Limits, halt and broker brakes of the caller's own accounts; one per process."""
 
@@ -110,27 +138,50 @@ class RiskService:
         gateway: BrokerGateway,
         accounts: AccountService,
         trading: TradingService,
+        passkeys: PasskeyService,
     ) -> None:
         self._database = database
         self._gateway = gateway
         self._accounts = accounts
         self._trading = trading
+        self._passkeys = passkeys
 
     async def controls(self, account: Account) -> Controls:
         async with self._database.tenant(account.owner_id) as conn:
             return await limits.load(conn, account.id)
 
-    async def set_limits(self, principal: Principal, account_id: UUID, new: Limits) -> Account:
-        """Replace the account's limits (RISK-01); loosening a live one needs a fresh sign-in."""
+    async def set_limits(
+        self, principal: Principal, account_id: UUID, new: Limits, passkey: object | None = None
+    ) -> Account:
+        """Replace the account's limits (RISK-01); loosening a live one needs a fresh sign-in
+        or a passkey approving exactly these limits on this account (KEY-02)."""
         account = await self._accounts.get(principal.user_id, account_id)
+        approval = Approval("set-limits", {"accountId": str(account.id), "limits": asdict(new)})
+        approved = await self._passkeys.approved(principal.user_id, approval, passkey)
         async with self._database.tenant(principal.user_id) as conn:
             await limits.lock_account(conn, account.id)
             current = await limits.load(conn, account.id)
-            if account.environment == "LIVE" and limits.loosens(current.limits, new):
-                await require_fresh_sign_in(conn, principal, "loosen limits")
-            await limits.save(conn, account.id, account.owner_id, new)
-            await guard_audit.record_event(
-                conn, account.owner_id, account.id, "LIMITS_SET", repr(new)
+            refused = (
+                account.environment == "LIVE"
+                and limits.loosens(current.limits, new)
+                and not approved
+                and not await signed_in_recently(conn, principal)
+            )
+            if not refused:
+                await limits.save(conn, account.id, account.owner_id, new)
+                await guard_audit.record_event(
+                    conn, account.owner_id, account.id, "LIMITS_SET", repr(new)
+                )
+                await record(
+                    conn,
+                    account.owner_id,
+                    SecurityEventKind.LIMITS_CHANGED,
+                    {**_account_detail(account), "limits": _limits_detail(new)},
+                )
+        if refused:
+            # after the locked transaction: the passkey options' challenge must commit
+            await self._passkeys.refuse_step_up(
+                principal, approval, "loosen limits on a live account"
             )
         return account
 
@@ -143,6 +194,12 @@ class RiskService:
             await guard_audit.record_event(
                 conn, account.owner_id, account.id, "HALTED", "halted by the owner"
             )
+            await record(
+                conn, account.owner_id, SecurityEventKind.ACCOUNT_HALTED, _account_detail(account)
+            )
+            # Every device of the owner hears of it, delivered with this commit (PUSH-01).
+            alert = AccountAlertEvent(account.id, account.owner_id, ALERT_HALTED, datetime.now(UTC))
+            await publish(conn, alert)
         await self._gateway.set_configuration(account.broker, {"suspend_trade": True})
         canceled = await self._trading.cancel_all(account)
         async with self._database.tenant(user_id) as conn:
@@ -155,15 +212,20 @@ class RiskService:
             )
         return account
 
-    async def resume(self, principal: Principal, account_id: UUID) -> Account:
-        """RISK-04: lift the broker's suspension, then the halt; live needs a fresh sign-in.
+    async def resume(
+        self, principal: Principal, account_id: UUID, passkey: object | None = None
+    ) -> Account:
+        """RISK-04: lift the broker's suspension, then the halt; live needs a fresh sign-in
+        or a passkey approving this resume.
 
         The broker goes first: if it cannot be reached, the account stays halted.
         """
         account = await self._accounts.get(principal.user_id, account_id)
         if account.environment == "LIVE":
-            async with self._database.tenant(principal.user_id) as conn:
-                await require_fresh_sign_in(conn, principal, "resume trading")
+            approval = Approval("resume", {"accountId": str(account.id)})
+            await self._passkeys.require_step_up(
+                principal, approval, passkey, "resume trading on a live account"
+            )
         await self._gateway.set_configuration(account.broker, {"suspend_trade": False})
         async with self._database.tenant(principal.user_id) as conn:
             await limits.lock_account(conn, account.id)
@@ -171,21 +233,33 @@ class RiskService:
             await guard_audit.record_event(
                 conn, account.owner_id, account.id, "RESUMED", "resumed by the owner"
             )
+            await record(
+                conn, account.owner_id, SecurityEventKind.ACCOUNT_RESUMED, _account_detail(account)
+            )
         return account
 
     async def broker_configuration(self, account: Account) -> BrokerConfiguration:
         return await self._gateway.configuration(account.broker)
 
     async def set_broker_configuration(
-        self, principal: Principal, account_id: UUID, changes: ConfigurationChanges
+        self,
+        principal: Principal,
+        account_id: UUID,
+        changes: ConfigurationChanges,
+        passkey: object | None = None,
     ) -> BrokerConfiguration:
-        """Change the broker's own brakes, only the fields given (RISK-03 for live accounts)."""
+        """Change the broker's own brakes, only the fields given (RISK-03 for live accounts:
+        a fresh sign-in or a passkey approving these changes)."""
         account = await self._accounts.get(principal.user_id, account_id)
         fields = changes.fields()
         current = await self._gateway.configuration(account.broker)
         if account.environment == "LIVE" and configuration_loosens(current, dict(fields)):
-            async with self._database.tenant(principal.user_id) as conn:
-                await require_fresh_sign_in(conn, principal, "loosen the broker's settings")
+            approval = Approval(
+                "set-broker-configuration", {"accountId": str(account.id), "changes": fields}
+            )
+            await self._passkeys.require_step_up(
+                principal, approval, passkey, "loosen the broker's settings on a live account"
+            )
         updated = await self._gateway.set_configuration(account.broker, fields)
         async with self._database.tenant(principal.user_id) as conn:
             await guard_audit.record_event(

@@ -13,23 +13,35 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from dataclasses import replace
 from decimal import Decimal
+from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
 
 from api.accounts import Account, AccountService
-from api.broker import BrokerGateway, Order, OrderRequest, Position
+from api.auth.passkeys import Approval, PasskeyService
+from api.auth.security_log import SecurityEventKind, record
+from api.broker import BrokerError, BrokerGateway, Order, OrderRequest, Position, ReplaceRequest
 from api.broker.models import OrderStatusFilter
 from api.db import Database
 from api.errors import BadUserInput, ConfirmationRequired, NotFound
 from api.trading import guard_audit, limits, proposals
+from api.trading.bulk import BulkActions, BulkOutcome
 from api.trading.guards import Market, Source, Verdict, judge
-from api.trading.orders import OrderIntent
+from api.trading.orders import (
+    OrderIntent,
+    OrderType,
+    Replacement,
+    Side,
+    TimeInForce,
+    replaced_intent,
+)
 from api.trading.placement import Placement, idempotent_client_order_id
-from api.trading.proposals import Proposal
-from api.trading.validation import check_order
+from api.trading.proposals import Proposal, ProposalKind
+from api.trading.validation import DEFAULT_PRICE_CHECK_PERCENT, CheckedOrder, check_order
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +49,8 @@ log = logging.getLogger(__name__)
 def proposal_json(proposal: Proposal) -> dict[str, object]:
     """The proposal as the client sees it (extensions.proposal of CONFIRMATION_REQUIRED)."""
     intent = proposal.intent
+    # Only one order asks for confirmation this way; cancel-all and close-all come by the chat.
+    assert intent is not None, "an order proposal"
     money = {
         k: (format(v, "f") if v is not None else None)
         for k, v in {
@@ -44,6 +58,11 @@ def proposal_json(proposal: Proposal) -> dict[str, object]:
             "notional": intent.notional,
             "limitPrice": intent.limit_price,
             "stopPrice": intent.stop_price,
+            "trailPrice": intent.trail_price,
+            "trailPercent": intent.trail_percent,
+            "takeProfitLimitPrice": intent.take_profit_limit_price,
+            "stopLossStopPrice": intent.stop_loss_stop_price,
+            "stopLossLimitPrice": intent.stop_loss_limit_price,
         }.items()
     }
     return {
@@ -52,6 +71,9 @@ def proposal_json(proposal: Proposal) -> dict[str, object]:
         "symbol": intent.symbol,
         "side": intent.side.name,
         "type": intent.type.name,
+        "orderClass": intent.order_class.name,
+        "kind": proposal.kind.name,
+        "targets": list(proposal.targets),
         "timeInForce": intent.time_in_force.name,
         **money,
         "summary": proposal.summary,
@@ -64,14 +86,40 @@ def proposal_json(proposal: Proposal) -> dict[str, object]:
     }
 
 
+def confirmation_approval(proposal: Proposal) -> Approval:
+    """What a passkey approves when it confirms `proposal`: its id, account and content."""
+    return Approval(
+        "confirm-order",
+        {
+            "id": str(proposal.id),
+            "accountId": str(proposal.account_id),
+            "kind": proposal.kind.value,
+            "order": None if proposal.intent is None else proposal.intent.to_json(),
+            "targets": list(proposal.targets),
+            "summary": proposal.summary,
+            "estimatedCost": str(proposal.estimated_cost),
+        },
+    )
+
+
 class TradingService:
     def __init__(
-        self, database: Database, gateway: BrokerGateway, accounts: AccountService
+        self,
+        database: Database,
+        gateway: BrokerGateway,
+        accounts: AccountService,
+        passkeys: PasskeyService,
+        *,
+        price_check_percent: Decimal = DEFAULT_PRICE_CHECK_PERCENT,
     ) -> None:
         self._database = database
+        self._price_check_percent = price_check_percent
         self._gateway = gateway
         self._accounts = accounts
+        self._passkeys = passkeys
         self._placement = Placement(database, gateway)
+        # Cancel-all and close-all proposals (api/trading/bulk.py); closes go through here.
+        self.bulk = BulkActions(database, gateway, self._close_whole)
 
     async def positions(self, account: Account) -> list[Position]:
         """TRADE-03: this account's positions only."""
@@ -93,11 +141,34 @@ class TradingService:
         A proposal the limits refuse is never stored (LIMIT_EXCEEDED, ACCOUNT_HALTED);
         an allowed one carries the verdict's headroom for the card (RISK-01).
         """
-        checked = await check_order(self._gateway, account.broker, account.record, intent)
-        verdict = await self._judge(account, intent.request(), checked.market, source)
+        checked = await self._check(account, intent)
+        return await self._store_proposal(account, checked, source, message_id)
+
+    async def _check(self, account: Account, intent: OrderIntent) -> CheckedOrder:
+        return await check_order(
+            self._gateway, account.broker, account.record, intent, self._price_check_percent
+        )
+
+    async def _store_proposal(
+        self,
+        account: Account,
+        checked: CheckedOrder,
+        source: Source,
+        message_id: UUID | None = None,
+        replaces: str | None = None,
+    ) -> Proposal:
+        verdict = await self._judge(account, checked.intent.request(), checked.market, source)
         async with self._database.tenant(account.owner_id) as conn:
-            stored = await proposals.store(conn, account.record, checked, message_id)
+            stored = await proposals.store(conn, account.record, checked, message_id, replaces)
         return replace(stored, headroom=verdict.headroom)
+
+    @staticmethod
+    def _confirmation(proposal: Proposal, reason: str | None = None) -> ConfirmationRequired:
+        why = f"{reason}. " if reason else ""
+        return ConfirmationRequired(
+            f"{why}Confirm to send: {proposal.summary}",
+            proposal={**proposal_json(proposal), "reason": reason},
+        )
 
     async def _judge(
         self, account: Account, request: OrderRequest, market: Market, source: Source
@@ -130,12 +201,11 @@ class TradingService:
         The same ``idempotency_key`` on the same account never places a second order
         (TRADE-05): a repeat answers with the first one.
         """
-        if account.environment == "LIVE":
-            proposal = await self.propose(account, intent, source=Source.TICKET)
-            raise ConfirmationRequired(
-                f"Confirm to send: {proposal.summary}", proposal=proposal_json(proposal)
-            )
-        checked = await check_order(self._gateway, account.broker, account.record, intent)
+        checked = await self._check(account, intent)
+        if account.environment == "LIVE" or checked.price_check is not None:
+            # A price that looks like a slip is confirmed first, on paper too (ORD-01).
+            proposal = await self._store_proposal(account, checked, Source.TICKET)
+            raise self._confirmation(proposal, checked.price_check)
         request = intent.request()
         # The order's own id, so a repeat of an idempotency key is not counted twice.
         counted_as = (
@@ -156,18 +226,106 @@ class TradingService:
         *,
         qty: Decimal | None = None,
         percentage: Decimal | None = None,
+        client_order_id: str | None = None,
     ) -> Order:
         """ORD-03: close all, `qty` or `percentage` of a position; judged like every order.
 
         Closing only makes a position smaller, so it passes the limits and the
         halt (RISK-04); it is still judged and recorded like any other order.
+        A repeated `client_order_id` answers the close first sent under it.
         """
         request = await self._placement.closing_request(
-            account.broker, symbol, qty=qty, percentage=percentage, client_order_id=str(uuid4())
+            account.broker,
+            symbol,
+            qty=qty,
+            percentage=percentage,
+            client_order_id=client_order_id or str(uuid4()),
         )
         market = await self._market(account, request.symbol)
         verdict = await self._judge(account, request, market, Source.CLOSE)
         return await self._placement.place(account.broker, request, verdict)
+
+    async def close(
+        self,
+        account: Account,
+        symbol: str,
+        *,
+        qty: Decimal | None = None,
+        percentage: Decimal | None = None,
+    ) -> Order:
+        """ORD-03 for a person: on a live account the close waits for `confirm` like any
+        order (CONFIRMATION_REQUIRED with the proposal); on paper it goes at once."""
+        if account.environment != "LIVE":
+            return await self.close_position(account, symbol, qty=qty, percentage=percentage)
+        request = await self._placement.closing_request(
+            account.broker, symbol, qty=qty, percentage=percentage
+        )
+        intent = OrderIntent(
+            symbol=request.symbol,
+            side=Side(request.side),
+            type=OrderType.MARKET,
+            qty=request.qty,
+            time_in_force=TimeInForce(request.time_in_force),
+        )
+        proposal = await self._store_proposal(
+            account, await self._check(account, intent), Source.CLOSE
+        )
+        raise self._confirmation(proposal)
+
+    async def replace_order(
+        self,
+        account: Account,
+        order_id: str,
+        change: Replacement,
+        idempotency_key: str | None = None,
+    ) -> Order:
+        """ORD-02: replace an open order of this account; live replaces wait for `confirm`.
+
+        The order as it will be is checked like a new one (shape, account, price) and
+        judged by the limits (RISK-01); another account's order, or one no longer
+        open, is refused before anything is sent.
+        """
+        order = await self._open_order(account, order_id)
+        checked = await self._check(account, replaced_intent(order, change))
+        if account.environment == "LIVE" or checked.price_check is not None:
+            proposal = await self._store_proposal(
+                account, checked, Source.REPLACE, replaces=order.id
+            )
+            raise self._confirmation(proposal, checked.price_check)
+        request = checked.intent.request()
+        counted_as = (
+            idempotent_client_order_id(account.id, idempotency_key)
+            if idempotency_key is not None
+            else None
+        )
+        judged = replace(request, client_order_id=counted_as)
+        verdict = await self._judge(account, judged, checked.market, Source.REPLACE)
+        return await self._placement.replace(
+            account.broker,
+            order.id,
+            _replace_request(change),
+            request,
+            verdict,
+            idempotency_key=idempotency_key,
+        )
+
+    async def _open_order(self, account: Account, order_id: str) -> Order:
+        try:
+            order = await self._gateway.order(account.broker, order_id)
+        except BrokerError as error:
+            if error.status == 404:
+                raise NotFound("No such order on this account") from None
+            raise
+        if order.status not in _REPLACEABLE:
+            raise BadUserInput(
+                f"This order is {order.status.replace('_', ' ')}; only an open order can be "
+                "changed",
+                field="orderId",
+            )
+        return order
+
+    async def _close_whole(self, account: Account, symbol: str, client_order_id: str) -> Order:
+        return await self.close_position(account, symbol, client_order_id=client_order_id)
 
     async def _market(self, account: Account, symbol: str) -> Market:
         """What the limits need to judge an order that `check_order` did not check."""
@@ -191,24 +349,63 @@ class TradingService:
             raise NotFound("No such order proposal")
         return found
 
-    async def confirm(self, user_id: UUID, proposal_id: UUID) -> Order:
-        """Send a proposal's order, once; re-validated against the account as it is now."""
+    async def confirm(
+        self,
+        user_id: UUID,
+        proposal_id: UUID,
+        *,
+        device: Mapping[str, Any] | None = None,
+        passkey: object | None = None,
+    ) -> Order | BulkOutcome:
+        """Send a proposal's order, once; re-validated against the account as it is now.
+
+        On a live account a person with a passkey approves this very proposal with it
+        (KEY-02): without `passkey` the answer is PASSKEY_REQUIRED with the options to
+        sign, and a wrong, spent or expired one is FORBIDDEN; nothing is claimed or sent.
+
+        A cancel-all or close-all proposal is carried out instead (api/trading/bulk.py).
+        Confirming on a live account joins the owner's security log, with `device`
+        (api.auth.security_log.device_detail) when a person confirmed from one (ADM-02).
+        """
         proposal = await self.proposal(user_id, proposal_id)
         if proposal.status != "PENDING":
             raise BadUserInput(f"This proposal is {proposal.status.lower()}", field="proposalId")
         account = await self._accounts.get(user_id, proposal.account_id)
+        if account.environment == "LIVE":
+            approval = confirmation_approval(proposal)
+            await self._passkeys.require_passkey(user_id, approval, passkey, "send this order")
         # Claimed before it is checked: of concurrent confirmations only the winner asks
         # the broker anything, the others are refused by the database alone.
-        async with self._database.tenant(user_id):
+        async with self._database.tenant(user_id) as conn:
             if not await proposals.claim(proposal_id):
                 raise BadUserInput("This proposal was already confirmed or has expired")
+            if account.environment == "LIVE":
+                detail = {
+                    **(device or {}),
+                    "accountId": str(account.id),
+                    "nickname": account.record.nickname,
+                    "proposalId": str(proposal.id),
+                    "summary": proposal.summary,
+                }
+                await record(conn, user_id, SecurityEventKind.LIVE_ORDER_CONFIRMED, detail)
+        if proposal.intent is None:
+            return await self.bulk.carry_out(account, proposal)
         request = proposal.intent.request(str(proposal.id))
         try:
             checked = await check_order(
                 self._gateway, account.broker, account.record, proposal.intent
             )
             verdict = await self._judge(account, request, checked.market, Source.CONFIRM)
-            order = await self._placement.place(account.broker, request, verdict)
+            if proposal.kind is ProposalKind.REPLACE:
+                order = await self._placement.replace(
+                    account.broker,
+                    proposal.targets[0],
+                    _replace_request(_replacement_of(proposal.intent)),
+                    request,
+                    verdict,
+                )
+            else:
+                order = await self._placement.place(account.broker, request, verdict)
         except BaseException:
             # not placed (or unknown): the same id may be confirmed again, never twice placed
             async with self._database.tenant(user_id):
@@ -244,3 +441,28 @@ class TradingService:
         for order in open_orders:
             await self._gateway.cancel_order(account.broker, order.id)
         return [order.id for order in open_orders]
+
+
+# Alpaca replaces an order while it works (or waits as a held leg), not after (ORD-02).
+_REPLACEABLE = frozenset({"new", "partially_filled", "held", "accepted", "pending_new"})
+
+
+def _replace_request(change: Replacement) -> ReplaceRequest:
+    return ReplaceRequest(
+        qty=change.qty,
+        limit_price=change.limit_price,
+        stop_price=change.stop_price,
+        trail=change.trail,
+        time_in_force=change.time_in_force.value if change.time_in_force else None,
+    )
+
+
+def _replacement_of(intent: OrderIntent) -> Replacement:
+    """A confirmed replace sends the order's terms as they will be: the same change."""
+    return Replacement(
+        qty=intent.qty,
+        limit_price=intent.limit_price,
+        stop_price=intent.stop_price if intent.type is not OrderType.TRAILING_STOP else None,
+        trail=intent.trail_price or intent.trail_percent,
+        time_in_force=intent.time_in_force,
+    )

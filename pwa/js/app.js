@@ -33,6 +33,12 @@
  *    signin-form, signin-email, signin-password, signin-submit, show-signup
  *    signup-form, signup-email, signup-password, signup-invite, signup-submit, show-signin
  *    auth-error             form-level error (data-code = extensions.code)
+ *    signin-passkey         "Sign in with a passkey" (no email; the password form stays)
+ *
+ *  Passkeys
+ *    passkey-offer, passkey-offer-add, passkey-offer-later   right after sign-up
+ *    passkeys, passkey-item (data-passkey-id), passkey-add, passkey-remove, passkey-error
+ *    (accounts page; a proposal's Confirm runs the passkey ceremony on PASSKEY_REQUIRED)
  *
  *  Accounts page
  *    accounts-page, accounts-list, account-card (data-account-id), account-active-tag, empty-accounts
@@ -44,9 +50,26 @@
  *    account-make-active, account-rename, account-replace-keys, account-remove
  *    rename-dialog, rename-input, rename-submit
  *    auto-execute-toggle    paper accounts: chat may place orders without asking
+ *    account-limits         opens the account's Limits screen; account-halt (not when halted)
+ *
+ *  Limits screen (#/limits?account=<id>)
+ *    limits-page (data-account-id), limits-form, limit-maxOrderNotional, limit-maxDailyLoss,
+ *    limit-maxOrdersPerDay, limit-allowedSymbols, limit-deniedSymbols, limit-allowShort, limits-save,
+ *    brakes-form, brake-<field> (noShorting, fractionalTrading, maxMarginMultiplier, dtbpCheck, pdtCheck,
+ *    tradeConfirmEmail, maxOptionsTradingLevel), brake-suspendTrade (data-value), brakes-save,
+ *    account-halt, account-resume, limits-halted
+ *    fresh-signin-dialog, fresh-signin-reason, fresh-signin-password, fresh-signin-submit
+ *    halted-banner          under the header while the shown account is halted; halted-resume
  *    confirm-dialog, confirm-ok, confirm-cancel   any confirmation (remove account, cancel order)
  *    create-invite, invite, invite-link, invite-code, invite-copy, invite-share
  *    me-email, sign-out
+ *    security-log, security-event (data-kind)   the person's security log
+ *    open-admin             the admin's way to the Admin page (admins only)
+ *
+ *  Admin page (#/admin, admins only)
+ *    admin-page, admin-users, admin-user (data-user-id, data-email, data-disabled), admin-user-disabled,
+ *    admin-user-disable, admin-user-enable, admin-invites, admin-invite (data-invite-id, data-status),
+ *    admin-invite-status, admin-invite-revoke, admin-invites-empty; create-invite as on the accounts page
  *
  *  Portfolio
  *    portfolio, portfolio-value, positions-list, position-row (data-symbol), position-pl (data-value),
@@ -78,6 +101,9 @@
  *    chat-pending, chat-input, chat-send, chat-error, tool-result (data-tool)
  *    proposal-card (data-proposal-id, data-status, data-env), proposal-summary, proposal-cost,
  *    proposal-account, proposal-confirm, proposal-dismiss, proposal-status
+ *    proposal-card data-kind (ORDER | CANCEL_ALL | CLOSE_ALL), proposal-headroom (the limits left)
+ *    tool-refusal           a tool the limits refused, said in words (data-guard)
+ *    ticket error: form-error (data-code = LIMIT_EXCEEDED | ACCOUNT_HALTED) with the refusal in words
  *
  *  account-tag            "nickname + badge" wherever an action names its account; data-account-id
  */
@@ -97,6 +123,9 @@ import { AccountsPage, InstallButton } from './components/accounts.js';
 import { TicketPage } from './components/ticket.js';
 import { ActivityPage } from './components/history.js';
 import { SymbolPage } from './components/market.js';
+import { LimitsPage, HaltedBanner } from './components/limits.js';
+import { AdminPage } from './components/admin.js';
+import { PasskeyOffer } from './components/passkeys.js';
 
 // ── install prompt: capture early, offer a button ──────────────────────────
 addEventListener('beforeinstallprompt', (e) => { e.preventDefault(); store.set({ installPrompt: e }); });
@@ -128,7 +157,7 @@ function trackViewport() {
 trackViewport();
 
 // ── routing (hash, so the static shell needs no server routes) ─────────────
-const ROUTES = ['portfolio', 'orders', 'chat', 'accounts', 'trade', 'symbol', 'activity'];
+const ROUTES = ['portfolio', 'orders', 'chat', 'accounts', 'trade', 'symbol', 'activity', 'limits', 'admin'];
 function parseHash() {
   const raw = location.hash.replace(/^#\/?/, '');
   const [path, query = ''] = raw.split('?');
@@ -152,7 +181,7 @@ const NAV = [
 ];
 
 function Nav({ current }) {
-  const active = ['trade', 'symbol', 'activity'].includes(current) ? 'portfolio' : current;
+  const active = ['trade', 'symbol', 'activity'].includes(current) ? 'portfolio' : ['limits', 'admin'].includes(current) ? 'accounts' : current;
   return html`<nav class="nav" aria-label="Main" data-testid="nav">
     <div class="nav-brand"><img src="./icons/icon-192.png" alt="" width="28" height="28" /><span>alpaca-chat</span></div>
     <ul>
@@ -189,10 +218,12 @@ function Shell() {
     <div class="top">
       <${LiveBanner} />
       <${AccountHeader} />
+      <${HaltedBanner} />
       <${OfflineNotice} />
       <${StaleIndicator} />
     </div>
     <main id="main" ref=${mainRef} class=${page === 'chat' ? 'main main-fill' : 'main'} tabindex="-1">
+      <${PasskeyOffer} />
       ${page === 'portfolio' && html`<${PortfolioPage} scrollRef=${mainRef} />`}
       ${page === 'orders' && html`<${OrdersPage} scrollRef=${mainRef} />`}
       ${page === 'chat' && html`<${ChatPage} />`}
@@ -200,6 +231,8 @@ function Shell() {
       ${page === 'trade' && html`<${TicketPage} params=${route.params} key=${location.hash} />`}
       ${page === 'symbol' && html`<${SymbolPage} params=${route.params} key=${location.hash} />`}
       ${page === 'activity' && html`<${ActivityPage} />`}
+      ${page === 'limits' && html`<${LimitsPage} params=${route.params} key=${location.hash} />`}
+      ${page === 'admin' && html`<${AdminPage} />`}
     </main>
     <${Nav} current=${page} />
     <${Toast} />

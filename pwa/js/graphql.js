@@ -5,6 +5,8 @@
 // or NETWORK / HTTP_<status> / BAD_RESPONSE for transport problems, so screens
 // can decide what to show without parsing messages.
 
+import { refusalText } from './refusals.js';
+
 export const ENDPOINT = '/graphql';
 
 export class ApiError extends Error {
@@ -90,6 +92,10 @@ export function describeError(err) {
     case 'RATE_LIMITED': return err.retryAfter ? `Too many attempts. Try again in ${err.retryAfter} s.` : 'Too many attempts. Try again shortly.';
     case 'BROKER_UNAVAILABLE': return 'The broker is not reachable right now. Try again in a moment.';
     case 'LLM_UNAVAILABLE': return 'The chat assistant is unavailable right now.';
+    case 'LIMIT_EXCEEDED': case 'ACCOUNT_HALTED': return refusalText({ ...err.extensions, code: err.code, message: err.message });
+    case 'FORBIDDEN': return err.extensions.reason === 'FRESH_SIGN_IN_REQUIRED'
+      ? 'For your safety, this change on a live account needs a recent sign-in. Sign in again to go ahead.'
+      : err.message || 'Not allowed.';
     case 'INTERNAL_SERVER_ERROR': return `Something went wrong on the server${err.requestId ? ` (reference ${err.requestId})` : ''}.`;
     default: return err.message || 'Something went wrong.';
   }

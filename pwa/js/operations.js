@@ -6,7 +6,7 @@
 // acts on the account it shows, even if another device switched meanwhile.
 
 const ACCOUNT = `fragment AccountFields on BrokerAccount {
-  id nickname environment keyHint isActive createdAt lastVerifiedAt chatAutoExecute
+  id nickname environment keyHint isActive createdAt lastVerifiedAt chatAutoExecute halted
 }`;
 const SNAPSHOT = `fragment SnapshotFields on AccountSnapshot {
   cash equity buyingPower portfolioValue lastEquity currency status asOf
@@ -17,8 +17,15 @@ const ORDER = `fragment OrderFields on Order {
   limitPrice stopPrice status submittedAt filledAt canceledAt createdAt extendedHours
 }`;
 const PROPOSAL = `fragment ProposalFields on OrderProposal {
-  id accountId symbol side type timeInForce qty notional limitPrice stopPrice
-  summary estimatedCost environment expiresAt status orderId
+  id accountId kind targets symbol side type timeInForce qty notional limitPrice stopPrice
+  summary estimatedCost environment expiresAt status orderId headroom
+}`;
+const LIMITS = `fragment LimitsFields on AccountLimits {
+  maxOrderNotional maxDailyLoss maxOrdersPerDay allowedSymbols deniedSymbols allowShort
+}`;
+const BROKER_CONFIGURATION = `fragment BrokerConfigurationFields on BrokerConfiguration {
+  suspendTrade noShorting fractionalTrading maxMarginMultiplier tradeConfirmEmail
+  dtbpCheck pdtCheck maxOptionsTradingLevel
 }`;
 const MESSAGE = `fragment MessageFields on ChatMessage {
   id accountId role text createdAt
@@ -30,7 +37,7 @@ const POSITION = `fragment PositionFields on Position {
   symbol qty side avgEntryPrice currentPrice marketValue costBasis
   unrealizedPl unrealizedPlpc changeToday assetClass
 }`;
-const USER = `fragment UserFields on User { id email createdAt }`;
+const USER = `fragment UserFields on User { id email createdAt isAdmin }`;
 
 function op(operationName, body, ...fragments) {
   return { operationName, query: [body, ...fragments].join('\n') };
@@ -78,6 +85,33 @@ export const CREATE_INVITE = op('CreateInvite', `mutation CreateInvite {
   createInvite { code expiresAt url }
 }`);
 
+// ── passkeys (KEY-01..03): options and answers in WebAuthn's JSON form ──────
+const PASSKEY = `fragment PasskeyFields on Passkey { id name createdAt lastUsedAt }`;
+
+export const PASSKEYS = op('Passkeys', `query Passkeys {
+  passkeys { ...PasskeyFields }
+}`, PASSKEY);
+
+export const BEGIN_PASSKEY_REGISTRATION = op('BeginPasskeyRegistration', `mutation BeginPasskeyRegistration($passkey: JSON) {
+  beginPasskeyRegistration(passkey: $passkey)
+}`);
+
+export const FINISH_PASSKEY_REGISTRATION = op('FinishPasskeyRegistration', `mutation FinishPasskeyRegistration($credential: JSON!, $name: String!) {
+  finishPasskeyRegistration(credential: $credential, name: $name) { ...PasskeyFields }
+}`, PASSKEY);
+
+export const REMOVE_PASSKEY = op('RemovePasskey', `mutation RemovePasskey($id: UUID!, $passkey: JSON) {
+  removePasskey(id: $id, passkey: $passkey)
+}`);
+
+export const BEGIN_PASSKEY_SIGN_IN = op('BeginPasskeySignIn', `mutation BeginPasskeySignIn {
+  beginPasskeySignIn
+}`);
+
+export const FINISH_PASSKEY_SIGN_IN = op('FinishPasskeySignIn', `mutation FinishPasskeySignIn($credential: JSON!) {
+  finishPasskeySignIn(credential: $credential) { user { ...UserFields } }
+}`, USER);
+
 // ── accounts ───────────────────────────────────────────────────────────────
 export const ADD_ACCOUNT = op('AddAccount', `mutation AddAccount($input: AddAccountInput!) {
   addAccount(input: $input) { ...AccountFields }
@@ -112,13 +146,39 @@ export const CANCEL_ORDER = op('CancelOrder', `mutation CancelOrder($accountId: 
   cancelOrder(accountId: $accountId, orderId: $orderId)
 }`);
 
-export const CONFIRM_ORDER = op('ConfirmOrder', `mutation ConfirmOrder($proposalId: UUID!) {
-  confirmOrder(proposalId: $proposalId) { ...OrderFields }
+export const CONFIRM_ORDER = op('ConfirmOrder', `mutation ConfirmOrder($proposalId: UUID!, $passkey: JSON) {
+  confirmOrder(proposalId: $proposalId, passkey: $passkey) { ...OrderFields }
 }`, ORDER);
 
 export const DISMISS_PROPOSAL = op('DismissProposal', `mutation DismissProposal($proposalId: UUID!) {
   dismissProposal(proposalId: $proposalId)
 }`);
+
+// ── limits, halt and the broker's brakes (RISK-01..04) ─────────────────────
+export const ACCOUNT_LIMITS = op('AccountLimits', `query AccountLimits($id: UUID!) {
+  account(id: $id) { id halted limits { ...LimitsFields } }
+}`, LIMITS);
+
+// Read apart from the limits: it asks the broker, which may be unreachable.
+export const BROKER_BRAKES = op('BrokerBrakes', `query BrokerBrakes($id: UUID!) {
+  account(id: $id) { id brokerConfiguration { ...BrokerConfigurationFields } }
+}`, BROKER_CONFIGURATION);
+
+export const SET_ACCOUNT_LIMITS = op('SetAccountLimits', `mutation SetAccountLimits($accountId: UUID!, $input: AccountLimitsInput!, $passkey: JSON) {
+  setAccountLimits(accountId: $accountId, input: $input, passkey: $passkey) { ...AccountFields limits { ...LimitsFields } }
+}`, ACCOUNT, LIMITS);
+
+export const SET_BROKER_CONFIGURATION = op('SetBrokerConfiguration', `mutation SetBrokerConfiguration($accountId: UUID!, $input: BrokerConfigurationInput!, $passkey: JSON) {
+  setBrokerConfiguration(accountId: $accountId, input: $input, passkey: $passkey) { ...BrokerConfigurationFields }
+}`, BROKER_CONFIGURATION);
+
+export const HALT_ACCOUNT = op('HaltAccount', `mutation HaltAccount($accountId: UUID!) {
+  haltAccount(accountId: $accountId) { ...AccountFields }
+}`, ACCOUNT);
+
+export const RESUME_ACCOUNT = op('ResumeAccount', `mutation ResumeAccount($accountId: UUID!, $passkey: JSON) {
+  resumeAccount(accountId: $accountId, passkey: $passkey) { ...AccountFields }
+}`, ACCOUNT);
 
 // ── chat ───────────────────────────────────────────────────────────────────
 export const SEND_CHAT_MESSAGE = op('SendChatMessage', `mutation SendChatMessage($text: String!, $accountId: UUID!) {
@@ -190,6 +250,24 @@ export const REMOVE_PUSH_SUBSCRIPTION = op('RemovePushSubscription', `mutation R
   removePushSubscription(endpoint: $endpoint)
 }`);
 
+// ── security log and the admin's directory ────────────────────────────────
+export const SECURITY_EVENTS = op('SecurityEvents', `query SecurityEvents($limit: Int!) {
+  securityEvents(limit: $limit) { id kind detail at }
+}`);
+
+export const DIRECTORY = op('Directory', `query Directory {
+  users(limit: 500) { id email createdAt lastSeenAt accountCount isAdmin disabled disabledAt }
+  invites(limit: 100) { id createdByEmail usedByEmail createdAt expiresAt usedAt status }
+}`);
+
+export const SET_USER_DISABLED = op('SetUserDisabled', `mutation SetUserDisabled($id: UUID!, $disabled: Boolean!) {
+  setUserDisabled(id: $id, disabled: $disabled)
+}`);
+
+export const REVOKE_INVITE = op('RevokeInvite', `mutation RevokeInvite($id: UUID!) {
+  revokeInvite(id: $id)
+}`);
+
 // ── subscriptions ──────────────────────────────────────────────────────────
 export const ACCOUNT_UPDATES = op('AccountUpdates', `subscription AccountUpdates($accountId: UUID!) {
   accountUpdates(accountId: $accountId) {
@@ -208,11 +286,15 @@ export const ACTIVE_ACCOUNT_CHANGED = op('ActiveAccountChanged', `subscription A
 export const ALL = [
   ME, ACCOUNTS, ACCOUNT_SNAPSHOT, POSITIONS, ORDERS, CHAT_HISTORY,
   SIGN_IN, SIGN_UP, SIGN_OUT, CREATE_INVITE,
+  PASSKEYS, BEGIN_PASSKEY_REGISTRATION, FINISH_PASSKEY_REGISTRATION, REMOVE_PASSKEY,
+  BEGIN_PASSKEY_SIGN_IN, FINISH_PASSKEY_SIGN_IN,
   ADD_ACCOUNT, UPDATE_CREDENTIALS, RENAME_ACCOUNT, REMOVE_ACCOUNT, SET_ACTIVE_ACCOUNT, SET_CHAT_AUTO_EXECUTE,
   PLACE_ORDER, CANCEL_ORDER, CONFIRM_ORDER, DISMISS_PROPOSAL, SEND_CHAT_MESSAGE,
+  ACCOUNT_LIMITS, BROKER_BRAKES, SET_ACCOUNT_LIMITS, SET_BROKER_CONFIGURATION, HALT_ACCOUNT, RESUME_ACCOUNT,
   PORTFOLIO_HISTORY, ACTIVITIES, SYMBOL_VIEW, SEARCH_SYMBOLS, WATCHLIST_QUERY,
   ADD_TO_WATCHLIST, REMOVE_FROM_WATCHLIST, MARKET_CLOCK,
   VAPID_PUBLIC_KEY, NOTIFICATION_SETTINGS, SET_NOTIFICATION_SETTINGS, ADD_PUSH_SUBSCRIPTION,
   REMOVE_PUSH_SUBSCRIPTION,
+  SECURITY_EVENTS, DIRECTORY, SET_USER_DISABLED, REVOKE_INVITE,
   ACCOUNT_UPDATES, ACTIVE_ACCOUNT_CHANGED,
 ];

@@ -5,6 +5,7 @@
 import { request, onApiError, onApiOk } from './graphql.js';
 import { createClient } from './ws.js';
 import * as ops from './operations.js';
+import { passkeySignIn, passkeysSupported } from './passkeys.js';
 import { store, toast, saveLastKnown, loadLastKnown, clearLastKnown, activeAccount } from './store.js';
 
 export const ws = createClient();
@@ -90,6 +91,14 @@ export async function signIn(email, password) {
 
 export async function signUp(email, password, inviteCode) {
   await request(ops.SIGN_UP, { email, password, inviteCode: inviteCode || null });
+  await afterAuth();
+  // a new person is offered a passkey at once, while the sign-in is fresh (KEY-01)
+  if (passkeysSupported()) store.set({ offerPasskey: true });
+}
+
+/** Sign in with a passkey: no email, the device offers its passkeys for this site. */
+export async function signInWithPasskey() {
+  await passkeySignIn();
   await afterAuth();
 }
 

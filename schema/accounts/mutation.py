@@ -8,6 +8,7 @@ import strawberry
 
 from schema.accounts.limits import AccountLimitsInput, BrokerConfiguration, BrokerConfigurationInput
 from schema.accounts.types import AddAccountInput, BrokerAccount
+from schema.auth.passkeys import PasskeyAnswer
 from schema.context import Info
 from schema.permissions import IsAuthenticated
 
@@ -85,15 +86,21 @@ class AccountsMutation:
     @strawberry.mutation(
         permission_classes=[IsAuthenticated],
         description="Replace the account's limits (null: no limit). Loosening a live account's "
-        "limits needs a sign-in within 5 minutes, else FORBIDDEN with reason "
+        "limits needs a sign-in within 5 minutes or a passkey approving them: PASSKEY_REQUIRED "
+        "(with the options) for a person with a passkey, else FORBIDDEN with reason "
         "FRESH_SIGN_IN_REQUIRED.",
     )
     async def set_account_limits(
-        self, info: Info, account_id: UUID, input: AccountLimitsInput
+        self,
+        info: Info,
+        account_id: UUID,
+        input: AccountLimitsInput,
+        passkey: PasskeyAnswer = None,
     ) -> BrokerAccount:
         principal = info.context.require_principal()
         wanted = input.limits()
-        account = await info.context.services.risk.set_limits(principal, account_id, wanted)
+        risk = info.context.services.risk
+        account = await risk.set_limits(principal, account_id, wanted, passkey)
         return BrokerAccount.of(account)
 
     @strawberry.mutation(
@@ -109,21 +116,33 @@ class AccountsMutation:
     @strawberry.mutation(
         permission_classes=[IsAuthenticated],
         description="Lift a halt and the broker's suspend_trade; on a live account only within "
-        "5 minutes of signing in.",
+        "5 minutes of signing in or with a passkey (PASSKEY_REQUIRED carries the options).",
     )
-    async def resume_account(self, info: Info, account_id: UUID) -> BrokerAccount:
+    async def resume_account(
+        self,
+        info: Info,
+        account_id: UUID,
+        passkey: PasskeyAnswer = None,
+    ) -> BrokerAccount:
         principal = info.context.require_principal()
-        return BrokerAccount.of(await info.context.services.risk.resume(principal, account_id))
+        risk = info.context.services.risk
+        return BrokerAccount.of(await risk.resume(principal, account_id, passkey))
 
     @strawberry.mutation(
         permission_classes=[IsAuthenticated],
         description="Change the account's own settings at the broker (only the fields given). "
-        "Loosening them on a live account needs a sign-in within 5 minutes.",
+        "Loosening them on a live account needs a sign-in within 5 minutes or a passkey "
+        "(PASSKEY_REQUIRED carries the options).",
     )
     async def set_broker_configuration(
-        self, info: Info, account_id: UUID, input: BrokerConfigurationInput
+        self,
+        info: Info,
+        account_id: UUID,
+        input: BrokerConfigurationInput,
+        passkey: PasskeyAnswer = None,
     ) -> BrokerConfiguration:
         principal = info.context.require_principal()
         risk = info.context.services.risk
-        updated = await risk.set_broker_configuration(principal, account_id, input.changes())
+        changes = input.changes()
+        updated = await risk.set_broker_configuration(principal, account_id, changes, passkey)
         return BrokerConfiguration.of(updated)

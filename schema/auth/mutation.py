@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import strawberry
 
+from schema.auth.passkeys import PasskeyMutation
 from schema.auth.types import AuthPayload, Invite
 from schema.context import Info
 from schema.permissions import IsAuthenticated
 
 
 @strawberry.type
-class AuthMutation:
+class AuthMutation(PasskeyMutation):
     @strawberry.mutation(
         description="Create a user and sign in. The first user needs no invite; later ones do."
     )

@@ -13,13 +13,25 @@ import strawberry
 from api.broker import Order as BrokerOrder
 from api.broker import Position as BrokerPosition
 from api.trading import Proposal
-from api.trading.orders import OrderIntent, OrderType, Side, TimeInForce, validate_intent
+from api.trading.orders import (
+    OrderClass,
+    OrderIntent,
+    OrderType,
+    Replacement,
+    Side,
+    TimeInForce,
+    validate_intent,
+    validate_replacement,
+)
+from api.trading.proposals import ProposalKind
 from schema.accounts.types import Environment
 
 # The order vocabulary's own enums, under their public GraphQL names (ORD-05).
 strawberry.enum(Side, name="OrderSide")
 strawberry.enum(OrderType)
 strawberry.enum(TimeInForce)
+strawberry.enum(OrderClass)
+strawberry.enum(ProposalKind)
 
 _E = TypeVar("_E", bound=Enum)
 
@@ -87,6 +99,20 @@ class Order:
     submitted_at: datetime | None
     filled_at: datetime | None
     canceled_at: datetime | None
+    order_class: OrderClass = strawberry.field(
+        description="SIMPLE, or BRACKET/OTO/OCO with its exits in legs (ORD-01)"
+    )
+    legs: list[Order] = strawberry.field(
+        description="A bracket's, OTO's or OCO's exit orders, held by the broker"
+    )
+    trail_price: Decimal | None
+    trail_percent: Decimal | None
+    hwm: Decimal | None = strawberry.field(
+        description="A trailing stop's high (sell) or low (buy) water mark; its stopPrice "
+        "is the stop that mark makes now"
+    )
+    replaced_by: str | None = strawberry.field(description="The order that replaced this one")
+    replaces: str | None = strawberry.field(description="The order this one replaced")
 
     @classmethod
     def of(cls, o: BrokerOrder) -> Order:
@@ -109,17 +135,31 @@ class Order:
             submitted_at=o.submitted_at,
             filled_at=o.filled_at,
             canceled_at=o.canceled_at,
+            order_class=_known(OrderClass, o.order_class) or OrderClass.SIMPLE,
+            legs=[cls.of(leg) for leg in o.legs],
+            trail_price=o.trail_price,
+            trail_percent=o.trail_percent,
+            hwm=o.hwm,
+            replaced_by=o.replaced_by,
+            replaces=o.replaces,
         )
 
 
-@strawberry.type(description="An order waiting for the person to confirm it.")
+@strawberry.type(
+    description="An order waiting for the person to confirm it; or, from the chat, every open "
+    "order to cancel or every position to close (kind), which have no order fields."
+)
 class OrderProposal:
     id: UUID
     account_id: UUID
-    symbol: str
-    side: Side
-    type: OrderType
-    time_in_force: TimeInForce
+    kind: ProposalKind
+    targets: list[str] = strawberry.field(
+        description="CANCEL_ALL: the order ids it cancels; CLOSE_ALL: the symbols it closes."
+    )
+    symbol: str | None
+    side: Side | None
+    type: OrderType | None
+    time_in_force: TimeInForce | None
     qty: Decimal | None
     notional: Decimal | None
     limit_price: Decimal | None
@@ -141,14 +181,16 @@ class OrderProposal:
         return cls(
             id=p.id,
             account_id=p.account_id,
-            symbol=t.symbol,
-            side=t.side,
-            type=t.type,
-            time_in_force=t.time_in_force,
-            qty=t.qty,
-            notional=t.notional,
-            limit_price=t.limit_price,
-            stop_price=t.stop_price,
+            kind=p.kind,
+            targets=list(p.targets),
+            symbol=t.symbol if t else None,
+            side=t.side if t else None,
+            type=t.type if t else None,
+            time_in_force=t.time_in_force if t else None,
+            qty=t.qty if t else None,
+            notional=t.notional if t else None,
+            limit_price=t.limit_price if t else None,
+            stop_price=t.stop_price if t else None,
             summary=p.summary,
             estimated_cost=p.estimated_cost,
             environment=Environment(p.environment),
@@ -171,6 +213,22 @@ class PlaceOrderInput:
     stop_price: Decimal | None = None
     time_in_force: TimeInForce = TimeInForce.DAY
     extended_hours: bool = False
+    order_class: OrderClass = strawberry.field(
+        default=OrderClass.SIMPLE,
+        description="BRACKET: entry with take-profit and stop-loss; OTO: entry with one of "
+        "them; OCO: the two exits for a position held (type LIMIT, no entry price)",
+    )
+    trail_price: Decimal | None = strawberry.field(
+        default=None, description="TRAILING_STOP: trail by this many dollars (or trailPercent)"
+    )
+    trail_percent: Decimal | None = strawberry.field(
+        default=None, description="TRAILING_STOP: trail by this percent (5 = 5 %)"
+    )
+    take_profit_limit_price: Decimal | None = None
+    stop_loss_stop_price: Decimal | None = None
+    stop_loss_limit_price: Decimal | None = strawberry.field(
+        default=None, description="Makes the stop-loss a stop-limit order"
+    )
     idempotency_key: str | None = strawberry.field(
         default=None,
         description="One per submission (e.g. a random UUID), sent again on every retry of "
@@ -189,4 +247,35 @@ class PlaceOrderInput:
             stop_price=self.stop_price,
             time_in_force=self.time_in_force,
             extended_hours=self.extended_hours,
+            order_class=self.order_class,
+            trail_price=self.trail_price,
+            trail_percent=self.trail_percent,
+            take_profit_limit_price=self.take_profit_limit_price,
+            stop_loss_stop_price=self.stop_loss_stop_price,
+            stop_loss_limit_price=self.stop_loss_limit_price,
+        )
+
+
+@strawberry.input(description="What to change in an open order; the rest stays (ORD-02).")
+class ReplaceOrderInput:
+    qty: Decimal | None = strawberry.field(default=None, description="Whole shares only")
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    trail_price: Decimal | None = None
+    trail_percent: Decimal | None = None
+    time_in_force: TimeInForce | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="One per submission, sent again on every retry: never replaces twice.",
+    )
+
+    def replacement(self) -> Replacement:
+        """The change in shape, or BAD_USER_INPUT naming the input field (ORD-02)."""
+        return validate_replacement(
+            qty=self.qty,
+            limit_price=self.limit_price,
+            stop_price=self.stop_price,
+            trail_price=self.trail_price,
+            trail_percent=self.trail_percent,
+            time_in_force=self.time_in_force,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
+from uuid import uuid4
 
 import asyncpg
 import httpx
@@ -107,6 +108,27 @@ async def test_sign_out_rejects_the_token_and_closes_its_subscriptions_AUTH_03(
     ]
     # the user's other session lives on
     assert server.gql(ME, token=other)["data"]["me"]["email"] == email
+
+
+def test_a_token_naming_another_session_is_refused_AUTH_03(server: RunningServer) -> None:
+    """AUTH-03: the session id half of a token must be the session its secret belongs to:
+    the right secret with another session's id, or a random one, authenticates as nobody
+    and signs nobody out."""
+    email = unique_email("a")
+    token = signed_up_user(server, email)
+    second_session = server.gql(
+        "mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) { token } }",
+        {"e": email, "p": PASSWORD},
+    )["data"]["signIn"]["token"]
+    stranger_email = unique_email("b")
+    stranger = signed_up_user(server, stranger_email)
+    secret = token.split(".", 1)[1]
+    for session_hex in (second_session.split(".")[0], stranger.split(".")[0], uuid4().hex):
+        forged = f"{session_hex}.{secret}"
+        assert server.gql(ME, token=forged)["data"]["me"] is None
+        assert server.gql("mutation { signOut }", token=forged)["data"]["signOut"] is False
+    for real, owner in ((token, email), (second_session, email), (stranger, stranger_email)):
+        assert server.gql(ME, token=real)["data"]["me"]["email"] == owner
 
 
 async def test_sign_out_in_another_process_closes_subscriptions_AUTH_03(

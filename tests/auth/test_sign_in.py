@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import asyncpg
 
-from tests.fixtures.server import PASSWORD, RunningServer, errors_of, signed_up_user, unique_email
+from api.auth.rate_limits import SIGN_IN_FAILURES_PER_EMAIL
+from tests.fixtures.server import (
+    PASSWORD,
+    RunningServer,
+    StartServer,
+    errors_of,
+    signed_up_user,
+    unique_email,
+)
 
 SIGN_IN = """
 mutation SignIn($email: String!, $password: String!) {
@@ -76,3 +85,39 @@ def test_failures_per_address_are_limited_AUTH_02(fresh_server: RunningServer) -
     ]
     assert codes[:30] == ["UNAUTHENTICATED"] * 30
     assert codes[30] == "RATE_LIMITED"
+
+
+async def test_failures_across_two_instances_share_one_limit_AUTH_02(
+    start_server: StartServer,
+) -> None:
+    """AUTH-02: the counters live in PostgreSQL. Failed sign-ins split between two server
+    processes on one database are limited at the same total as on one, a burst of parallel
+    guesses gets no more, and the counters hold neither emails nor addresses in clear."""
+    first = start_server()
+    second = start_server(first.database_url)
+    limit = SIGN_IN_FAILURES_PER_EMAIL
+    signed_up_user(first, "a@example.com")
+    for n in range(limit.events):
+        answer = sign_in((first, second)[n % 2], "a@example.com", "wrong password!")
+        assert errors_of(answer) == ["UNAUTHENTICATED"]
+    for server in (first, second):
+        limited = sign_in(server, "a@example.com", PASSWORD)
+        assert errors_of(limited) == ["RATE_LIMITED"]
+        retry_after = limited["errors"][0]["extensions"]["retryAfter"]
+        assert limit.seconds - 60 < retry_after <= limit.seconds
+
+    variables = {"email": "b@example.com", "password": "wrong password!"}
+    burst = await asyncio.gather(
+        *(server.agql(SIGN_IN, variables) for server in (first, second) * 6)
+    )
+    codes = sorted(errors_of(answer)[0] for answer in burst)
+    assert codes == ["RATE_LIMITED"] * 7 + ["UNAUTHENTICATED"] * limit.events
+
+    conn = await asyncpg.connect(first.database_url)
+    try:
+        stored = await conn.fetchval("select string_agg(a::text, ',') from app.auth_attempts a")
+    finally:
+        await conn.close()
+    for clear in ("a@example.com", "b@example.com", "127.0.0.1"):
+        assert clear not in stored
+        assert clear.encode().hex() not in stored

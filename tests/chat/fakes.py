@@ -146,9 +146,18 @@ class RecordingActions:
             return {"canceled": [order_id]}
         raise NotFound("No open order with that id on this account")
 
-    async def close_position(self, symbol: str) -> dict[str, Any]:
-        self.calls.append(("close_position", {"symbol": symbol}))
+    async def close_position(
+        self, symbol: str, percentage: Decimal | None = None
+    ) -> dict[str, Any]:
+        called: dict[str, Any] = {"symbol": symbol}
+        if percentage is not None:
+            called["percentage"] = percentage
+        self.calls.append(("close_position", called))
         return await self._close(symbol)
+
+    async def close_all(self) -> dict[str, Any]:
+        self.calls.append(("close_all", {}))
+        return {"positions": []}
 
     async def _close(self, symbol: str) -> dict[str, Any]:
         result = await self.propose_order(

@@ -87,6 +87,11 @@ PHRASINGS: list[tuple[str, str, dict[str, Any]]] = [
     ("close my aapl position", "close_position", {"symbol": "AAPL"}),
     ("close out tsla", "close_position", {"symbol": "TSLA"}),
     ("sell all of my nvda", "close_position", {"symbol": "NVDA"}),
+    # close everything (one proposal: TRADE-02)
+    ("sell everything", "close_all_positions", {}),
+    ("close all", "close_all_positions", {}),
+    ("close all my positions", "close_all_positions", {}),
+    ("liquidate everything please", "close_all_positions", {}),
     # positions
     ("positions", "positions", {}),
     ("what do I hold", "positions", {}),
@@ -128,6 +133,57 @@ async def test_chat02_phrasing_becomes_a_tool_call(text: str, tool: str, argumen
     assert turn.text and turn.text != HELP
 
 
+ADVANCED: list[tuple[str, str, dict[str, Any]]] = [
+    (
+        "buy 10 AAPL with stop 180 and target 210",
+        "propose_order",
+        order(
+            "AAPL", "buy", qty="10", order_class="bracket",
+            take_profit_limit_price="210", stop_loss_stop_price="180",
+        ),
+    ),
+    (
+        "buy 5 msft limit 400 take profit 450 gtc",
+        "propose_order",
+        order(
+            "MSFT", "buy", qty="5", type="limit", limit_price="400", order_class="oto",
+            take_profit_limit_price="450", time_in_force="gtc",
+        ),
+    ),
+    (
+        "trailing stop 5% on TSLA",
+        "propose_order",
+        order("TSLA", "sell", qty="3", type="trailing_stop", trail_percent="5",
+              time_in_force="gtc"),
+    ),
+    (
+        "set a trailing stop of $4 on my AAPL",
+        "propose_order",
+        order("AAPL", "sell", qty="10", type="trailing_stop", trail_price="4",
+              time_in_force="gtc"),
+    ),
+    ("close half my NVDA", "close_position", {"symbol": "NVDA", "percentage": "50"}),
+    ("sell 25% of my AAPL", "close_position", {"symbol": "AAPL", "percentage": "25"}),
+    ("buy 0.01 BTC", "propose_order", order("BTC/USD", "buy", qty="0.01", time_in_force="gtc")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "tool", "arguments"), ADVANCED)
+async def test_ord01_ord03_ord04_advanced_phrasings_become_one_order_tool_call(
+    text: str, tool: str, arguments: dict[str, Any]
+) -> None:
+    """ORD-01, ORD-03, ORD-04: a bracket, an OTO, a trailing stop for the position held
+    (its quantity read from the positions), a partial close and a crypto coin named alone
+    reach the ONE order tool (or the close tool) with the vocabulary's arguments."""
+    actions = RecordingActions()
+    turn = await ChatEngine(Interpreter()).run_turn(text, [], MAIN, actions)
+    call = turn.tool_calls[-1]
+    expected = {k: v for k, v in arguments.items()}
+    shown = {k: str(v) if not isinstance(v, str) else v for k, v in call.arguments.items()}
+    assert (call.name, shown) == (tool, expected)
+    assert turn.text and turn.text != HELP
+
+
 def test_chat02_the_table_is_broad():
     """CHAT-02: at least 30 phrasings are pinned down."""
     assert len(PHRASINGS) >= 30
@@ -144,7 +200,7 @@ def test_chat02_the_table_is_broad():
         "buy 10 aapl if it drops below 150",
         "sell 5 tsla tomorrow morning",
         "buy 10 aapl at market limit 100",
-        "close all",
+        "close all aapl and msft",
         "transfer $500 to my other account",
         "",
     ],

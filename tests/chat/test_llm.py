@@ -59,6 +59,7 @@ async def test_chat01_answers_a_question_with_the_positions_tool(scripted_llm: S
         "propose_order",
         "cancel_order",
         "close_position",
+        "close_all_positions",
         "find_symbol",
     }
     assert first["messages"][-1] == {"role": "user", "content": "what do I hold?"}

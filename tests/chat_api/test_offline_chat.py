@@ -65,7 +65,8 @@ def test_reads_answer_from_the_selected_account(
 def test_cancel_all_cancels_this_accounts_open_orders(
     offline_trader: MakeTrader, sandbox: SandboxHandle
 ) -> None:
-    """CHAT-01: "cancel all" cancels the selected account's open orders and says which."""
+    """CHAT-01, TRADE-02: "cancel all" proposes cancelling the selected account's open
+    orders; confirming cancels them."""
     alice = offline_trader()
     account = alice.add_account("Main")
     sandbox.set_market_open(False)  # orders stay open while the market is closed
@@ -74,7 +75,11 @@ def test_cancel_all_cancels_this_accounts_open_orders(
 
     reply = send(alice, "cancel all")["reply"]
 
-    assert reply["toolCalls"][0]["result"] == {"canceled": [order["id"]]}
+    (everything,) = reply["proposals"]
+    assert reply["toolCalls"][0]["result"]["proposal"]["targets"] == [order["id"]]
+    [before] = alice.data(ORDERS, {"a": account["id"]})["orders"]
+    assert before["status"] not in {"canceled", "pending_cancel"}
+    assert alice.data(CONFIRM, {"p": everything["id"]})["confirmOrder"] is None
     [after] = alice.data(ORDERS, {"a": account["id"]})["orders"]
     assert after["status"] in {"canceled", "pending_cancel"}
 

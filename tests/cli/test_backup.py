@@ -34,7 +34,7 @@ ACCOUNTS = "{ accounts { id nickname keyHint } }"
 
 
 def _cli(*args: str, home: Path, database_url: str | None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "RUNTIME_DATABASE_URL"}}
     env |= {"CREDENTIALS_KEY": TEST_CREDENTIALS_KEY, "ALPACA_CHAT_HOME": str(home)}
     if database_url is not None:
         env["DATABASE_URL"] = database_url

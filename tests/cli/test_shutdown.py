@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from tests.fixtures.log_audit import LOGS
-from tests.fixtures.postgres import TEST_CREDENTIALS_KEY
+from tests.fixtures.postgres import TEST_CREDENTIALS_KEY, runtime_database_url
 from tests.fixtures.server import (
     REPO,
     TLS,
@@ -63,6 +63,7 @@ def test_sigterm_ends_serve_with_code_0_and_no_traceback(database_url: str, tmp_
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
+        "RUNTIME_DATABASE_URL": runtime_database_url(database_url),
         "CREDENTIALS_KEY": TEST_CREDENTIALS_KEY,
         "ALPACA_CHAT_HOME": str(tmp_path / "home"),
     }

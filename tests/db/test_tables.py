@@ -21,6 +21,7 @@ _TYPES = {
     "JSONB": "jsonb",
     "NUMERIC": "numeric",
     "INTEGER": "integer",
+    "BIGINT": "bigint",
 }
 
 

@@ -26,7 +26,8 @@ def _free_port() -> int:
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CREDENTIALS_KEY"}}
+    own = {"DATABASE_URL", "RUNTIME_DATABASE_URL", "CREDENTIALS_KEY"}
+    env = {k: v for k, v in os.environ.items() if k not in own}
     return {**env, **extra}
 
 
@@ -118,6 +119,21 @@ def test_unreachable_database_url_is_one_line(tmp_path: Path) -> None:
     last = err.strip().splitlines()[-1]
     assert last.startswith("alpaca-chat: cannot reach the database")
     assert "Traceback" not in err
+
+
+def test_serving_a_database_url_needs_the_runtime_roles_own_login(database_url: str) -> None:
+    """OPS-02, CRED-04: with DATABASE_URL (the owner), `serve` needs RUNTIME_DATABASE_URL,
+    and it must log in as the runtime role itself (the owner's login is refused)."""
+    env = {"DATABASE_URL": database_url, "CREDENTIALS_KEY": Fernet.generate_key().decode()}
+    for runtime, says in (
+        ({}, "RUNTIME_DATABASE_URL is required with DATABASE_URL"),
+        ({"RUNTIME_DATABASE_URL": database_url}, "RUNTIME_DATABASE_URL must log in as"),
+    ):
+        code, err = _fails({**env, **runtime})
+        assert code != 0
+        last = err.strip().splitlines()[-1]
+        assert last.startswith("alpaca-chat: " + says), err
+        assert "Traceback" not in err
 
 
 def test_migrate_command_applies_and_rolls_back(database_url: str) -> None:

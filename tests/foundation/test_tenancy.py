@@ -16,6 +16,7 @@ from cryptography.fernet import Fernet
 from api.db import Database
 from api.db.database import RUNTIME_ROLE
 from api.vault import Vault
+from tests.fixtures.postgres import runtime_database_url
 from tests.fixtures.tenants import fake_credentials, make_user, store_account
 
 TENANT_TABLES = {
@@ -32,7 +33,12 @@ TENANT_TABLES = {
     "notification_settings": "owner_id",
     "push_deliveries": "owner_id",
     "stream_marks": "owner_id",
+    "passkeys": "owner_id",
+    "passkey_challenges": "owner_id",
+    "security_events": "user_id",
 }
+# Tables no tenant owns: only definer functions reach them, the runtime role not at all.
+DEFINER_ONLY_TABLES = {"passkey_sign_in_challenges", "auth_attempts"}
 
 
 async def _two_tenants(db: Database) -> tuple:
@@ -110,6 +116,22 @@ async def _two_tenants(db: Database) -> tuple:
                 account.id,
                 user,
             )
+            await conn.execute(
+                "insert into app.passkeys (owner_id, credential_id, public_key, name)"
+                " values ($1, $2, $3, 'Phone')",
+                user,
+                secrets.token_bytes(16),
+                secrets.token_bytes(77),
+            )
+            await conn.execute(
+                "insert into app.passkey_challenges (owner_id, purpose, challenge, expires_at)"
+                " values ($1, 'REGISTER', $2, now() + interval '5 minutes')",
+                user,
+                secrets.token_bytes(32),
+            )
+            await conn.execute(
+                "insert into app.security_events (user_id, kind) values ($1, 'SIGNED_IN')", user
+            )
     return alice, bob, accounts
 
 
@@ -142,7 +164,7 @@ async def test_setting_does_not_outlive_its_transaction(db: Database, database_u
     the connection the previous one used, after it committed or rolled back.
     """
     alice, bob, _ = await _two_tenants(db)
-    single = Database(database_url, login_as_runtime_role=False)
+    single = Database(database_url, runtime_database_url(database_url))
     await single.connect(min_size=1, max_size=1)
     try:
         async with single.tenant(alice) as conn:
@@ -234,24 +256,42 @@ async def test_every_table_has_forced_rls_and_a_policy(owner: asyncpg.Connection
            from pg_class c join pg_namespace n on n.oid = c.relnamespace
            where n.nspname = 'app' and c.relkind in ('r', 'p')"""
     )
-    assert {r["relname"] for r in rows} == set(TENANT_TABLES)
+    assert {r["relname"] for r in rows} == set(TENANT_TABLES) | DEFINER_ONLY_TABLES
     for row in rows:
         assert row["relrowsecurity"] and row["relforcerowsecurity"], row["relname"]
         assert row["policies"] >= 1, row["relname"]
 
 
-async def test_direct_login_as_runtime_role_sees_nothing(
-    db: Database, pg_cluster, database_url: str
+async def test_definer_only_tables_are_closed_to_the_runtime_role(db: Database) -> None:
+    """CRED-04, KEY-01: sign-in challenges belong to no one; only definer functions reach them."""
+    async with db.anonymous() as conn:
+        await conn.execute(
+            "select app.passkey_sign_in_challenge($1, interval '5 minutes')",
+            secrets.token_bytes(32),
+        )
+    for table in DEFINER_ONLY_TABLES:
+        async with db.anonymous() as conn:
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.fetch(f"select * from app.{table}")
+
+
+async def test_reset_role_on_a_request_connection_gains_nothing_CRED_04(
+    db: Database, owner: asyncpg.Connection
 ) -> None:
-    """CRED-04: the embedded server's own path (logging in as the runtime role)."""
-    if pg_cluster.embedded is None:
-        pytest.skip("direct login needs the embedded server's trust authentication")
-    await _two_tenants(db)
-    direct = Database(database_url, login_as_runtime_role=True)
-    await direct.connect(min_size=1, max_size=1)
-    try:
-        async with direct.anonymous() as conn:
-            assert await conn.fetchval("select session_user") == RUNTIME_ROLE
-            assert await conn.fetch("select id from app.broker_accounts") == []
-    finally:
-        await direct.close()
+    """CRED-04: requests log in as the runtime role itself, never as the owner switched to
+    it, so RESET ROLE keeps the runtime role: no owner's rights, and RLS still holds."""
+    alice, _, accounts = await _two_tenants(db)
+    owner_role = await owner.fetchval("select current_user")
+    async with db.pool.acquire() as conn:
+        await conn.execute("reset role")
+        assert await conn.fetchval("select current_user") == RUNTIME_ROLE
+        assert await conn.fetchval("select session_user") == RUNTIME_ROLE
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.execute(f'set role "{owner_role}"')
+        assert await conn.fetch("select id from app.broker_accounts") == []
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.fetch("select password_hash from app.users")
+        async with conn.transaction():
+            await conn.execute("select set_config('app.user_id', $1, true)", str(alice))
+            rows = await conn.fetch("select id from app.broker_accounts")
+        assert [r["id"] for r in rows] == [accounts[alice]]

@@ -20,8 +20,6 @@ Playwright against the real server, whose broker is the sandbox.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -30,6 +28,8 @@ from typing import Any, TypeVar
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
+from tests.fixtures.chromium import LAUNCH_ARGS
+from tests.fixtures.chromium import chromium_executable as find_chromium
 from tests.fixtures.postgres import Cluster
 from tests.fixtures.sandbox import SandboxHandle
 from tests.fixtures.server import RunningServer, launch_server
@@ -37,37 +37,11 @@ from tests.fixtures.trading import broker_env
 from tests.pwa.helpers import VIEWPORTS, Seeded, Viewport, new_context, seed_user
 
 T = TypeVar("T")
-LAUNCH_ARGS = [
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--no-sandbox",
-    "--disable-gpu",
-]
-SYSTEM_CHROMIUM = Path("/usr/bin/chromium")
-INSTALL_HINT = (
-    "No Chromium for the browser tests. Install Debian's: "
-    "`apt-get install -y chromium` (or set CHROMIUM_PATH to a Chromium/Chrome binary, "
-    "or run `playwright install chromium`)."
-)
 
 
 def chromium_executable(playwright: Playwright) -> str:
     """CHROMIUM_PATH, then the system Chromium, then Playwright's download."""
-    configured = os.environ.get("CHROMIUM_PATH")
-    if configured:
-        if not Path(configured).is_file():
-            pytest.fail(f"CHROMIUM_PATH={configured} does not exist. {INSTALL_HINT}")
-        return configured
-    if SYSTEM_CHROMIUM.is_file():
-        return str(SYSTEM_CHROMIUM)
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    bundled = playwright.chromium.executable_path
-    if bundled and Path(bundled).is_file():
-        return bundled
-    pytest.fail(INSTALL_HINT)
+    return find_chromium(playwright.chromium.executable_path)
 
 
 def off_thread(function: Callable[..., T], *args: Any) -> T:

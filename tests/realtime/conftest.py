@@ -8,6 +8,7 @@ import pytest
 
 from api.db import Database
 from api.realtime import EventBus
+from tests.fixtures.postgres import runtime_database_url
 
 # Short health checks and backoff so reconnect tests take a second, not a minute.
 FAST = {"reconnect_base": 0.05, "reconnect_cap": 0.5, "health_interval": 1.0}
@@ -25,7 +26,7 @@ async def bus(db: Database) -> AsyncIterator[EventBus]:
 @pytest.fixture
 async def db_b(database_url: str) -> AsyncIterator[Database]:
     """Process B's own runtime pool on the same database."""
-    database = Database(database_url, login_as_runtime_role=False)
+    database = Database(database_url, runtime_database_url(database_url))
     await database.connect(min_size=1, max_size=4)
     yield database
     await database.close()

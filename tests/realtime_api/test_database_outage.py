@@ -14,9 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,12 +56,8 @@ def _health(server: RunningServer) -> int:
 
 
 @pytest.fixture
-def home() -> Iterator[Path]:
-    """Not under pytest's tmp_path: a concurrent pytest session makes its root 0700, which
-    the embedded server's own user (under root) could then not enter to start again."""
-    with tempfile.TemporaryDirectory(prefix="alpaca-outage-") as directory:
-        os.chmod(directory, 0o755)  # noqa: S103 - a test home, entered by the server user
-        yield Path(directory) / "home"
+def home(embedded_home: Path) -> Path:
+    return embedded_home
 
 
 async def test_ops01_killed_embedded_postgres_is_restarted_and_clients_are_told(

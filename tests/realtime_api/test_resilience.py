@@ -15,6 +15,7 @@ from websockets.asyncio.client import connect as ws_connect
 
 from api.db import Database
 from api.realtime import SnapshotEvent, publish_many
+from tests.fixtures.postgres import runtime_database_url
 from tests.fixtures.sandbox import SandboxHandle
 from tests.fixtures.server import GraphQLWebSocket, RunningServer
 from tests.fixtures.trading import PLACE_ORDER
@@ -100,7 +101,9 @@ async def test_a_slow_subscriber_does_not_delay_a_fast_one(
     number = trader.keys[account["id"]]["account_number"]
     owner = UUID(trader.data(ME)["me"]["id"])
     # published straight into the server's own database, as another process would
-    database = Database(trader.server.database_url, login_as_runtime_role=False)
+    database = Database(
+        trader.server.database_url, runtime_database_url(trader.server.database_url)
+    )
     await database.connect(min_size=1, max_size=2)
     try:
         async with GraphQLWebSocket.connect(trader.server, token=trader.token) as fast:

@@ -159,6 +159,12 @@ ENDPOINTS: list[tuple[str, str, int, Call]] = [
     ("DELETE", "/v2/orders", 207, lambda c: c.http.delete("/v2/orders")),
     ("GET", "/v2/orders/{order_id}", 200, lambda c: c.http.get(f"/v2/orders/{c.filled['id']}")),
     (
+        "PATCH",
+        "/v2/orders/{order_id}",
+        200,
+        lambda c: c.http.patch(f"/v2/orders/{c.resting['id']}", json={"limit_price": "61"}),
+    ),
+    (
         "DELETE",
         "/v2/orders/{order_id}",
         204,

@@ -17,6 +17,7 @@ import pytest
 from api.config import Settings
 from api.db import Database
 from api.services import Services
+from tests.fixtures.postgres import runtime_database_url
 from tests.fixtures.sandbox import SandboxHandle
 
 
@@ -34,7 +35,7 @@ class CountingDatabase(Database):
 
 @pytest.fixture
 async def counting_db(database_url: str) -> AsyncIterator[CountingDatabase]:
-    database = CountingDatabase(database_url, login_as_runtime_role=False)
+    database = CountingDatabase(database_url, runtime_database_url(database_url))
     await database.connect(min_size=1, max_size=4)
     yield database
     await database.close()

@@ -42,7 +42,7 @@ ROWS: list[tuple[str, dict[str, Any], str | None]] = [
             **BUY,
             "qty": "1",
             "type": "LIMIT",
-            "limitPrice": "150",
+            "limitPrice": "180",
             "timeInForce": "GTC",
         },
         None,
@@ -54,8 +54,8 @@ ROWS: list[tuple[str, dict[str, Any], str | None]] = [
             **BUY,
             "qty": "1",
             "type": "STOP_LIMIT",
-            "stopPrice": "300",
-            "limitPrice": "301",
+            "stopPrice": "200",
+            "limitPrice": "201",
         },
         None,
     ),
@@ -67,7 +67,11 @@ ROWS: list[tuple[str, dict[str, Any], str | None]] = [
     ("share class as a pair", {"symbol": "BRK.B/USD", **BUY, "qty": "1"}, "symbol"),
     # enums
     ("unknown side", {"symbol": "AAPL", "side": "HOLD", "qty": "1"}, "side"),
-    ("trailing stop", {"symbol": "AAPL", **BUY, "qty": "1", "type": "TRAILING_STOP"}, "type"),
+    (
+        "trailing stop, no trail",
+        {"symbol": "AAPL", **BUY, "qty": "1", "type": "TRAILING_STOP"},
+        "trailPrice",
+    ),
     # amounts
     ("qty and notional", {"symbol": "AAPL", **BUY, "qty": "1", "notional": "100"}, "notional"),
     ("neither qty nor notional", {"symbol": "AAPL", **BUY}, "qty"),
@@ -187,13 +191,16 @@ async def test_ord05_an_impossible_chat_number_gets_a_clear_answer() -> None:
 
 
 def test_ord05_the_tool_schema_is_made_from_the_vocabulary() -> None:
-    """ORD-05: the chat's enums are the vocabulary's (no trailing stop: it cannot be placed)."""
+    """ORD-05: the chat's ONE order tool has the vocabulary's enums, order class and legs."""
     [tool] = [t for t in build_tools(RecordingActions()) if t.name == "propose_order"]
     properties = tool.schema["properties"]
     assert properties["side"]["enum"] == [s.value for s in Side]
     assert properties["type"]["enum"] == [t.value for t in PLACEABLE_TYPES]
     assert properties["time_in_force"]["enum"] == [t.value for t in TimeInForce]
     assert properties["qty"]["maximum"] == 1_000_000_000
+    assert properties["order_class"]["enum"] == ["simple", "bracket", "oco", "oto"]
+    legs = {"take_profit_limit_price", "stop_loss_stop_price", "stop_loss_limit_price"}
+    assert legs | {"trail_price", "trail_percent"} <= set(properties)
 
 
 @pytest.fixture(scope="module")
@@ -220,11 +227,17 @@ def refusal(result: dict[str, Any]) -> tuple[str, str | None, str]:
 
 @pytest.mark.parametrize(("name", "order", "field"), ROWS, ids=IDS)
 def test_ord05_place_order_gives_the_same_verdict(
-    trader: Trader, name: str, order: dict[str, Any], field: str | None
+    trader: Trader,
+    sandbox: SandboxHandle,
+    name: str,
+    order: dict[str, Any],
+    field: str | None,
 ) -> None:
     """ORD-05/TRADE-02: placeOrder over GraphQL refuses the same rows with BAD_USER_INPUT on
     the same field; the Decimal scalar bounds every amount before a resolver runs, in a
     short answer (no expanded exponent)."""
+    # the rows' prices sit near this one: other tests of the session move the price
+    sandbox.set_price("AAPL", "190.00")
     result = trader.call(PLACE_ORDER, {"input": order})
     assert len(str(result)) < 1000
     if field is None:

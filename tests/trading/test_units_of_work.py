@@ -26,9 +26,10 @@ async def test_confirm_order_reads_the_account_once(
     services: Services, counting_db: CountingDatabase, sandbox: SandboxHandle
 ) -> None:
     """TRADE-05, ISO-01, RISK-05: placing a live order costs 3 tenant transactions (the
-    account, the limits' verdict with its audit row, the proposal) and confirming it 7 (the
-    proposal, the account, the claim, the verdict, the audit row before and after sending,
-    the proposal's outcome); one order reaches the broker."""
+    account, the limits' verdict with its audit row, the proposal) and confirming it 8 (the
+    proposal, whether the person has a passkey (KEY-02), the account, the claim, the verdict,
+    the audit row before and after sending, the proposal's outcome); one order reaches the
+    broker."""
     minted = sandbox.mint_account("live")
     user = await make_user(counting_db, "confirm@example.test")
     stored = await store_account(
@@ -55,4 +56,4 @@ async def test_confirm_order_reads_the_account_once(
 
     assert order.client_order_id == str(proposal_id)
     assert sandbox.stats()[minted["account_number"]]["orders_received"] == 1
-    assert (proposing, confirming) == (3, 7)
+    assert (proposing, confirming) == (3, 8)

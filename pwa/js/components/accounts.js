@@ -1,5 +1,5 @@
 // Manage broker accounts (add, rename, replace keys, remove, make active),
-// invite a friend, install the app, sign out.
+// invite a friend, install the app, sign out; the security log, and the admin's way in.
 
 import { html } from '../html.js';
 import { useState } from '../../vendor/hooks.module.js';
@@ -10,6 +10,9 @@ import { setActive, upsertAccount, dropAccount, refreshAccounts, signOut } from 
 import * as fmt from '../format.js';
 import { Dialog, ConfirmDialog, EnvBadge, Field, ErrorText, Segmented, fieldErrors } from './ui.js';
 import { NotificationsSection } from './notifications.js';
+import { SecurityLogSection } from './security.js';
+import { PasskeysSection } from './passkeys.js';
+import { HaltButton } from './limits.js';
 
 export function AccountsPage() {
   const accounts = useStore((s) => s.accounts);
@@ -50,11 +53,23 @@ export function AccountsPage() {
           <button type="button" class="btn" data-testid="account-replace-keys" disabled=${!online} onClick=${() => setDialog({ kind: 'keys', account: a })}>Replace keys</button>
           <button type="button" class="btn btn-danger-ghost" data-testid="account-remove" disabled=${!online} onClick=${() => setDialog({ kind: 'remove', account: a })}>Remove</button>
         </div>
+        <div class="card-actions">
+          <a class="btn" href=${`#/limits?account=${a.id}`} data-testid="account-limits">Limits</a>
+          <${HaltButton} account=${a} />
+          ${a.halted && html`<span class="tag tag-halted" data-testid="account-halted-tag">Halted</span>`}
+        </div>
       </li>`)}
     </ul>
 
     <${InviteSection} disabled=${!online} />
     <${AppSection} me=${me} />
+    ${me?.isAdmin && html`<section class="card section" aria-labelledby="admin-link-title">
+      <h2 id="admin-link-title" class="card-title">Admin</h2>
+      <p class="muted">You run this server: see who has an account, disable someone, revoke invites.</p>
+      <a class="btn" href="#/admin" data-testid="open-admin">Open admin</a>
+    </section>`}
+    <${PasskeysSection} disabled=${!online} />
+    <${SecurityLogSection} />
     <${NotificationsSection} disabled=${!online} />
 
     ${dialog?.kind === 'add' && html`<${AccountForm} mode="add" onClose=${close} />`}
@@ -185,14 +200,14 @@ function RenameDialog({ account, onClose }) {
   <//>`;
 }
 
-function InviteSection({ disabled }) {
+export function InviteSection({ disabled, onCreated }) {
   const [invite, setInvite] = useState(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
   const link = invite ? (invite.url || `${location.origin}/?invite=${encodeURIComponent(invite.code)}`) : '';
   const create = async () => {
     setBusy(true); setError(null);
-    try { setInvite((await request(ops.CREATE_INVITE)).createInvite); } catch (e) { setError(e); }
+    try { setInvite((await request(ops.CREATE_INVITE)).createInvite); onCreated?.(); } catch (e) { setError(e); }
     setBusy(false);
   };
   const copy = async () => {

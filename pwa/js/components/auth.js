@@ -3,7 +3,8 @@
 
 import { html } from '../html.js';
 import { useState } from '../../vendor/hooks.module.js';
-import { signIn, signUp } from '../session.js';
+import { signIn, signInWithPasskey, signUp } from '../session.js';
+import { passkeysSupported } from '../passkeys.js';
 import { Field, ErrorText, fieldErrors } from './ui.js';
 import { OfflineNotice } from './header.js';
 
@@ -36,8 +37,16 @@ function SignIn({ onSwitch }) {
     setBusy(true); setErr({});
     try { await signIn(email.trim(), password); } catch (ex) { setErr(fieldErrors(ex, ['email', 'password'])); setBusy(false); }
   };
+  // KEY-01: no email typed; the device offers its passkeys for this site
+  const withPasskey = async () => {
+    setBusy(true); setErr({});
+    try { await signInWithPasskey(); } catch (ex) { setErr({ form: ex }); setBusy(false); }
+  };
   return html`<form class="form" data-testid="signin-form" onSubmit=${submit} novalidate>
     <h2>Sign in</h2>
+    ${passkeysSupported() && html`<button type="button" class="btn btn-primary btn-block" data-testid="signin-passkey"
+      disabled=${busy} onClick=${withPasskey}>Sign in with a passkey</button>
+    <p class="muted small">Or with your email and password:</p>`}
     <${Field} label="Email" name="email" error=${err.email}>${({ id, describedBy }) => html`
       <input id=${id} type="email" autocomplete="username" required inputmode="email" data-testid="signin-email"
         aria-describedby=${describedBy} value=${email} onInput=${(e) => setEmail(e.target.value)} />`}<//>

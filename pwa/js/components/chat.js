@@ -8,6 +8,7 @@ import { request } from '../graphql.js';
 import * as ops from '../operations.js';
 import { useStore, activeAccount, createStore } from '../store.js';
 import * as fmt from '../format.js';
+import { refusalText } from '../refusals.js';
 import { ErrorText, AccountTag } from './ui.js';
 import { NoAccount } from './portfolio.js';
 import { ProposalCard } from './proposal.js';
@@ -129,11 +130,11 @@ export function ChatPage() {
 }
 
 // Tools whose result is an order proposal: the proposal card already shows it.
-const PROPOSING = new Set(['propose_order', 'close_position']);
+const PROPOSING = new Set(['propose_order', 'close_position', 'close_all_positions', 'cancel_order']);
 
 /** The symbols a message's tools and proposals were about: the words worth linking. */
 function symbolsOf(m) {
-  const found = new Set((m.proposals || []).map((p) => p.symbol));
+  const found = new Set((m.proposals || []).map((p) => p.symbol).filter(Boolean));
   for (const t of m.toolCalls || []) {
     const args = parseMaybe(t.arguments);
     if (args?.symbol) found.add(String(args.symbol));
@@ -146,7 +147,7 @@ function symbolsOf(m) {
 
 function Message({ m }) {
   const mine = m.role === 'USER';
-  const calls = (m.toolCalls || []).filter((t) => !(m.proposals?.length && PROPOSING.has(t.name) && !parseMaybe(t.result)?.error));
+  const calls = (m.toolCalls || []).filter((t) => !(m.proposals?.length && PROPOSING.has(t.name) && parseMaybe(t.result)?.proposal));
   return html`<li class=${`msg ${mine ? 'msg-user' : 'msg-assistant'} ${m.failed ? 'is-failed' : ''}`} data-testid="chat-message" data-role=${m.role}>
     ${m.text && html`<div class="msg-text"><${LinkedText} text=${m.text} symbols=${symbolsOf(m)} /></div>`}
     ${calls.map((t, i) => html`<${ToolResult} key=${i} call=${t} />`)}
@@ -179,6 +180,11 @@ function cell(key, v) {
 function ToolResult({ call }) {
   const result = parseMaybe(call.result);
   const name = call.name.replace(/_/g, ' ');
+  const refusal = refusalText(result?.error);
+  if (refusal) {
+    // The owner's limits said no: one plain sentence, not the raw result.
+    return html`<p class="refusal" role="note" data-testid="tool-refusal" data-tool=${call.name} data-guard=${result.error.guard || result.error.code}>${refusal}</p>`;
+  }
   let body;
   const rows = Array.isArray(result) ? result : Array.isArray(result?.positions) ? result.positions : Array.isArray(result?.orders) ? result.orders : null;
   if (rows && rows.length && typeof rows[0] === 'object') {

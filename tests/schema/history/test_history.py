@@ -72,6 +72,8 @@ async def test_hist01_portfolio_history_is_the_sandboxs_equity_with_profit_and_l
     app: InProcessApp,
 ) -> None:
     alice, account = await _trader(app)
+    # a pinned price keeps equity still between our read and the sandbox's
+    await asyncio.to_thread(app.sandbox.set_price, "AAPL", "190.00")
     await _buy(app, alice, account, "AAPL")
     data = await app.data(HISTORY, {"a": account.id, "t": "1Min"}, token=alice.token)
     history = data["portfolioHistory"]

@@ -41,6 +41,8 @@ PLACE = """mutation($input: PlaceOrderInput!) {
 CLOSE = """mutation($a: UUID, $s: String!, $qty: Decimal) {
   closePosition(accountId: $a, symbol: $s, qty: $qty) { id symbol side qty status } }"""
 CONFIRM = "mutation($p: UUID!) { confirmOrder(proposalId: $p) { id status } }"
+REPLACE = """mutation($a: UUID, $o: String!, $input: ReplaceOrderInput!) {
+  replaceOrder(accountId: $a, orderId: $o, input: $input) { id replaces limitPrice status } }"""
 CANCEL = "mutation($a: UUID, $o: String!) { cancelOrder(accountId: $a, orderId: $o) }"
 ORDERS = """query($a: UUID) { orders(accountId: $a, status: OPEN, limit: 50) { id status } }"""
 CHAT = """mutation($text: String!, $a: UUID) {
@@ -344,7 +346,14 @@ async def test_risk01_concurrent_limit_writes_leave_one_whole_write(app: InProce
 
 # Every root mutation: the ones that reach orders, each proved below to pass the check,
 # and the ones that do not. A new mutation must be put in one of the two.
-ORDER_MUTATIONS = {"placeOrder", "confirmOrder", "closePosition", "sendChatMessage", "cancelOrder"}
+ORDER_MUTATIONS = {
+    "placeOrder",
+    "confirmOrder",
+    "closePosition",
+    "sendChatMessage",
+    "cancelOrder",
+    "replaceOrder",
+}
 NOT_ORDERS = {
     "signUp",
     "signIn",
@@ -367,8 +376,15 @@ NOT_ORDERS = {
     "sendTestNotification",
     "addToWatchlist",
     "removeFromWatchlist",
+    "beginPasskeyRegistration",
+    "finishPasskeyRegistration",
+    "beginPasskeySignIn",
+    "finishPasskeySignIn",
+    "removePasskey",
+    "revokeInvite",
+    "setUserDisabled",
 }
-ORDER_TOOLS = {"propose_order", "close_position", "cancel_order"}
+ORDER_TOOLS = {"propose_order", "close_position", "close_all_positions", "cancel_order"}
 READ_TOOLS = {"account_summary", "positions", "orders", "quote", "find_symbol"}
 
 
@@ -385,19 +401,29 @@ async def test_risk01_every_order_path_is_known_and_goes_through_the_check(
     assert tools == ORDER_TOOLS | READ_TOOLS, "a new chat tool must be classified here"
 
     alice, account = await _trader(app)
+    # the resting limit below sits near this price: other tests of the session move it
+    await asyncio.to_thread(app.sandbox.set_price, "AAPL", "190.00")
     pending = await app.data(CHAT, {"text": "buy 1 AAPL", "a": account.id}, token=alice.token)
     (proposal,) = pending["sendChatMessage"]["reply"]["proposals"]
+    resting = await app.data(
+        PLACE,
+        _buy(account, type="LIMIT", limitPrice="180", timeInForce="GTC"),
+        token=alice.token,
+    )
+    before = _received(app, account)
     await _set(app, alice, account, deniedSymbols=["AAPL"])
+    change = {"a": account.id, "o": resting["placeOrder"]["id"], "input": {"limitPrice": "181"}}
     refusals = [
         await app.gql(PLACE, _buy(account), token=alice.token),
         await app.gql(CONFIRM, {"p": proposal["id"]}, token=alice.token),
+        await app.gql(REPLACE, change, token=alice.token),
     ]
     for refused in refusals:
         assert _error(refused)["guard"] == "symbol_denied"
     chat = await app.data(CHAT, {"text": "buy 1 AAPL", "a": account.id}, token=alice.token)
     (call,) = chat["sendChatMessage"]["reply"]["toolCalls"]
     assert (call["name"], call["result"]["error"]["guard"]) == ("propose_order", "symbol_denied")
-    assert _received(app, account) == 0
+    assert _received(app, account) == before == 1
 
 
 class _NoActions:
@@ -440,4 +466,5 @@ def test_risk03_no_chat_tool_can_see_or_change_limits_halt_or_configuration() ->
         "propose_order",
         "cancel_order",
         "close_position",
+        "close_all",
     }

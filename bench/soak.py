@@ -1,0 +1,327 @@
+"""Memory under a steady mixed load: does a serving process's RSS level off?
+
+    python bench/soak.py [--minutes 3] [--subscribers 36] [--accounts 4]
+
+Starts the sandbox broker and `alpaca-chat serve` (on an embedded PostgreSQL in
+a temporary home, its broker URLs pointed at the sandbox) as two processes, so
+the figures are the server's alone, then runs for `--minutes`:
+
+* readers: `accounts`, `positions`, `orders` and `account` snapshot queries;
+* traders: market orders (each with a new idempotency key, so each is a new
+  order and a new audit row), buys and sells in turn;
+* subscribers: `--subscribers` WebSocket clients of `accountUpdates`, spread over
+  the accounts; a third of them hang up and subscribe again every 30 s, so
+  stream watches start and end as they do when people come and go.
+
+Every 30 s it prints the server's RSS and what the load did; at the end, the
+RSS slope (MiB per minute, least squares) over all samples and over the second
+half, where warm-up (imports, pools, caches filling) is over. A slope near zero
+in the second half means memory levels off; a steady rise means something
+keeps what it should let go. Not a test: figures only (docs/architecture.md,
+"Performance budget").
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+from cryptography.fernet import Fernet
+from websockets.asyncio.client import connect as ws_connect
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_SECONDS = 30.0
+PASSWORD = "correct horse battery"  # noqa: S105 - a throwaway benchmark user
+SIGN_UP = """mutation($e: String!, $p: String!) { signUp(email: $e, password: $p) { token } }"""
+ADD = "mutation($i: AddAccountInput!) { addAccount(input: $i) { id } }"
+PLACE = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id status } }"
+READS = (
+    "query { accounts { id nickname isActive } }",
+    "query($a: UUID) { positions(accountId: $a) { symbol qty marketValue } }",
+    "query($a: UUID) { orders(accountId: $a, status: ALL, limit: 20) { id status } }",
+    "query($a: UUID!) { account(id: $a) { id snapshot { cash equity buyingPower } } }",
+)
+UPDATES = (
+    "subscription($a: UUID) { accountUpdates(accountId: $a) { __typename "
+    "... on OrderEvent { event } } }"
+)
+
+
+@dataclass
+class Load:
+    queries: int = 0
+    orders: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    events: int = 0
+    resubscribes: int = 0
+
+    def failed(self, what: str) -> None:
+        self.errors[what] = self.errors.get(what, 0) + 1
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_for(check: Any, what: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while not check():
+        if process.poll() is not None or time.monotonic() > deadline:
+            tail = log.read_text(errors="replace")[-3000:]
+            raise SystemExit(f"{what} did not start:\n{tail}")
+        time.sleep(0.1)
+
+
+def healthy(url: str) -> bool:
+    try:
+        return httpx.get(url + "/healthz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def start_sandbox(work: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    log = work / "sandbox.log"
+    command = [
+        sys.executable, "-m", "api.sandbox",
+        "--host", "127.0.0.1", "--port", str(port), "--demo-accounts", "0",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    wait_for(lambda: "sandbox ready on" in log.read_text(errors="replace"), "sandbox", process, log)
+    return process, f"http://127.0.0.1:{port}"
+
+
+def start_server(work: Path, sandbox: str, subscribers: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    log = work / "server.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": "",
+        "CREDENTIALS_KEY": Fernet.generate_key().decode(),
+        "ALPACA_CHAT_HOME": str(work / "home"),
+        "ALPACA_PAPER_URL": f"{sandbox}/paper",
+        "ALPACA_LIVE_URL": f"{sandbox}/live",
+        "ALPACA_DATA_URL": f"{sandbox}/data",
+        "SNAPSHOT_INTERVAL": "2",
+        "WS_MAX_PER_USER": str(subscribers + 10),
+        "WS_MAX_PER_ADDRESS": str(subscribers + 10),
+    }
+    command = [sys.executable, "-m", "api.cli", "serve", "--port", str(port)]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    wait_for(lambda: healthy(url), "server", process, log)
+    return process, url
+
+
+async def gql(
+    client: httpx.AsyncClient, query: str, variables: dict[str, Any], token: str
+) -> dict[str, Any]:
+    answer = await client.post(
+        "/graphql",
+        json={"query": query, "variables": variables},
+        headers={"authorization": f"Bearer {token}"},
+    )
+    result: dict[str, Any] = answer.json()
+    return result
+
+
+async def set_up(url: str, sandbox: str, accounts: int) -> tuple[str, list[str]]:
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        answer = await client.post(
+            "/graphql",
+            json={"query": SIGN_UP, "variables": {"e": "soak@example.com", "p": PASSWORD}},
+        )
+        token: str = answer.json()["data"]["signUp"]["token"]
+        ids = []
+        for number in range(accounts):
+            minted = (
+                await client.post(f"{sandbox}/_sandbox/accounts", json={"cash": "10000000"})
+            ).json()
+            account = {
+                "nickname": f"Soak {number}",
+                "environment": "PAPER",
+                "apiKeyId": minted["api_key_id"],
+                "secretKey": minted["secret_key"],
+            }
+            added = await gql(client, ADD, {"i": account}, token)
+            ids.append(added["data"]["addAccount"]["id"])
+        # the load is ours: the broker's per-key request budget is not what is measured
+        await client.post(f"{sandbox}/_sandbox/faults", json={"rate_limit_per_minute": 1_000_000})
+    return token, ids
+
+
+async def reader(url: str, token: str, accounts: list[str], load: Load, until: float) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        while time.monotonic() < until:
+            query = random.choice(READS)
+            result = await gql(client, query, {"a": random.choice(accounts)}, token)
+            load.queries += 1
+            if result.get("errors"):
+                load.failed(result["errors"][0].get("extensions", {}).get("code", "?"))
+            await asyncio.sleep(0.02)
+
+
+async def trader(url: str, token: str, accounts: list[str], load: Load, until: float) -> None:
+    sides = itertools.cycle(["BUY", "BUY", "SELL"])
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        while time.monotonic() < until:
+            order = {
+                "accountId": random.choice(accounts),
+                "symbol": random.choice(["AAPL", "MSFT", "SPY"]),
+                "side": next(sides),
+                "qty": "1",
+                "idempotencyKey": os.urandom(8).hex(),
+            }
+            result = await gql(client, PLACE, {"i": order}, token)
+            if result.get("errors"):
+                load.failed(result["errors"][0].get("extensions", {}).get("code", "?"))
+            else:
+                load.orders += 1
+            await asyncio.sleep(0.1)
+
+
+async def subscriber(url: str, token: str, account: str, load: Load, stop: asyncio.Event) -> None:
+    """Subscribe, listen until `stop`, hang up."""
+    ws_url = "ws" + url.removeprefix("http") + "/graphql"
+    async with ws_connect(ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+        )
+        await ws.recv()
+        payload = {"query": UPDATES, "variables": {"a": account}}
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+        while not stop.is_set():
+            try:
+                async with asyncio.timeout(1):
+                    await ws.recv()
+                load.events += 1
+            except TimeoutError:
+                continue
+
+
+async def subscribers(
+    url: str, token: str, accounts: list[str], count: int, load: Load, until: float
+) -> None:
+    """`count` subscribers; every SAMPLE_SECONDS a third of them hang up and come back."""
+    running: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
+
+    def open_one(index: int) -> tuple[asyncio.Event, asyncio.Task[None]]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(
+            subscriber(url, token, accounts[index % len(accounts)], load, stop)
+        )
+        return stop, task
+
+    running = [open_one(i) for i in range(count)]
+    while time.monotonic() < until:
+        await asyncio.sleep(min(SAMPLE_SECONDS, max(0.0, until - time.monotonic())))
+        for index in range(0, count, 3):
+            stop, task = running[index]
+            stop.set()
+            await asyncio.gather(task, return_exceptions=True)
+            running[index] = open_one(index)
+            load.resubscribes += 1
+    for stop, _ in running:
+        stop.set()
+    results = await asyncio.gather(*(task for _, task in running), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            load.failed(f"subscriber {type(result).__name__}")
+
+
+def slope(samples: list[tuple[float, float]]) -> float:
+    """Least-squares MiB per minute of (seconds, MiB) samples."""
+    if len(samples) < 2:
+        return 0.0
+    mean_t = sum(t for t, _ in samples) / len(samples)
+    mean_m = sum(m for _, m in samples) / len(samples)
+    spread = sum((t - mean_t) ** 2 for t, _ in samples)
+    return 60 * sum((t - mean_t) * (m - mean_m) for t, m in samples) / spread
+
+
+async def sample(
+    server: psutil.Process, load: Load, started: float, until: float
+) -> list[tuple[float, float]]:
+    samples: list[tuple[float, float]] = []
+    while True:
+        elapsed = time.monotonic() - started
+        rss = server.memory_info().rss / 2**20
+        samples.append((elapsed, rss))
+        print(
+            f"{elapsed:6.0f} s  RSS {rss:7.1f} MiB  queries {load.queries:6d}  orders "
+            f"{load.orders:5d}  events {load.events:6d}  resubscribes {load.resubscribes:3d}  "
+            f"errors {dict(sorted(load.errors.items()))}",
+            flush=True,
+        )
+        if time.monotonic() >= until:
+            return samples
+        await asyncio.sleep(min(SAMPLE_SECONDS, max(0.0, until - time.monotonic())))
+
+
+async def soak(url: str, sandbox: str, server: psutil.Process, args: argparse.Namespace) -> None:
+    token, accounts = await set_up(url, sandbox, args.accounts)
+    started = time.monotonic()
+    until = started + args.minutes * 60
+    load = Load()
+    work = [
+        *(reader(url, token, accounts, load, until) for _ in range(3)),
+        *(trader(url, token, accounts, load, until) for _ in range(2)),
+        subscribers(url, token, accounts, args.subscribers, load, until),
+    ]
+    samples, *_ = await asyncio.gather(sample(server, load, started, until), *work)
+    second_half = [s for s in samples if s[0] >= samples[-1][0] / 2]
+    print(
+        f"RSS {samples[0][1]:.1f} -> {samples[-1][1]:.1f} MiB; slope {slope(samples):+.2f} MiB/min "
+        f"overall, {slope(second_half):+.2f} MiB/min over the second half"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=3.0)
+    parser.add_argument("--subscribers", type=int, default=36)
+    parser.add_argument("--accounts", type=int, default=4)
+    args = parser.parse_args()
+    # stopped from outside: still stop the server and the sandbox (the `finally` below)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    work = Path(tempfile.mkdtemp(prefix="alpaca-soak-"))
+    os.chmod(work, 0o755)  # noqa: S103 - the embedded server's own user enters the home
+    sandbox_process, sandbox = start_sandbox(work)
+    server_process = None
+    try:
+        server_process, url = start_server(work, sandbox, args.subscribers)
+        asyncio.run(soak(url, sandbox, psutil.Process(server_process.pid), args))
+    finally:
+        for process in (server_process, sandbox_process):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
