@@ -4,7 +4,8 @@ Every symbol starts at its catalog price and moves by a seeded, very slow random
 walk, so a run is reproducible and resting orders far from the price stay
 resting. ``set_price`` pins a price exactly, and the walk leaves a pinned symbol
 where it was put (until it is set again), which is how tests make a limit or
-stop order cross and read back exactly the price they set. Quotes are a one-or-two-cent-wide bid/ask around the price.
+stop order cross and read back exactly the price they set. Quotes are a
+one-or-two-cent-wide bid/ask around the price.
 """
 
 from __future__ import annotations
