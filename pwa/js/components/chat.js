@@ -10,7 +10,7 @@ import { useStore, activeAccount, createStore } from '../store.js';
 import * as fmt from '../format.js';
 import { refusalText } from '../refusals.js';
 import { ErrorText, AccountTag } from './ui.js';
-import { NoAccount } from './portfolio.js';
+import { NoAccount } from './ui.js';
 import { ProposalCard } from './proposal.js';
 import { OrderRow } from './orders.js';
 import { LinkedText } from './market.js';

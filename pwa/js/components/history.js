@@ -8,7 +8,7 @@ import { useStore, activeAccount } from '../store.js';
 import * as fmt from '../format.js';
 import { ErrorText, useLoader, AccountTag } from './ui.js';
 import { LineChart, PeriodPicker, SPANS, changeSummary } from './chart.js';
-import { NoAccount } from './portfolio.js';
+import { NoAccount } from './ui.js';
 import { SymbolLink } from './market.js';
 
 export function PortfolioChart({ account }) {

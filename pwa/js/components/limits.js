@@ -12,7 +12,7 @@ import { useStore, activeAccount, toast, store } from '../store.js';
 import { upsertAccount } from '../session.js';
 import { withPasskey } from '../passkeys.js';
 import { AccountTag, ConfirmDialog, Dialog, ErrorText, Field, Spinner, useLoader } from './ui.js';
-import { NoAccount } from './portfolio.js';
+import { NoAccount } from './ui.js';
 
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 const INTEGER = /^-?\d+$/;

@@ -9,7 +9,7 @@ import { useStore, activeAccount, toast } from '../store.js';
 import * as fmt from '../format.js';
 import { ErrorText, useLoader, AccountTag } from './ui.js';
 import { LineChart, PeriodPicker, SPANS, changeSummary } from './chart.js';
-import { NoAccount } from './portfolio.js';
+import { NoAccount } from './ui.js';
 
 export function symbolHref(symbol) {
   return `#/symbol?s=${encodeURIComponent(symbol)}`;

@@ -8,7 +8,8 @@ import * as ops from '../operations.js';
 import { useStore, activeAccount, toast } from '../store.js';
 import * as fmt from '../format.js';
 import { ConfirmDialog, ErrorText, usePullToRefresh, AccountTag } from './ui.js';
-import { NoAccount, useAccountList } from './portfolio.js';
+import { useAccountList } from './portfolio.js';
+import { NoAccount } from './ui.js';
 import { SymbolLink } from './market.js';
 
 const FILTERS = [['OPEN', 'Open'], ['CLOSED', 'Closed'], ['ALL', 'All']];

@@ -8,17 +8,9 @@ import * as ops from '../operations.js';
 import { useStore, activeAccount, loadLastKnown, saveLastKnownList } from '../store.js';
 import { refreshSnapshot } from '../session.js';
 import * as fmt from '../format.js';
-import { ErrorText, useLoader, usePullToRefresh, AccountTag } from './ui.js';
+import { ErrorText, useLoader, usePullToRefresh, AccountTag, NoAccount } from './ui.js';
 import { PortfolioChart } from './history.js';
 import { SymbolLink, SymbolSearch, WatchlistCard } from './market.js';
-
-export function NoAccount() {
-  return html`<div class="empty" data-testid="no-account">
-    <p><strong>No account selected.</strong></p>
-    <p class="muted">Connect an Alpaca account to see balances, positions and orders.</p>
-    <a class="btn btn-primary" href="#/accounts">Go to accounts</a>
-  </div>`;
-}
 
 /** Load a per-account list, fall back to the device copy when offline. */
 export function useAccountList(kind, accountId, load, rev) {

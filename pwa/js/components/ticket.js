@@ -10,7 +10,7 @@ import { useStore, activeAccount, toast, store } from '../store.js';
 import * as fmt from '../format.js';
 import { Field, Segmented, ErrorText, fieldErrors, AccountTag } from './ui.js';
 import { ProposalCard } from './proposal.js';
-import { NoAccount } from './portfolio.js';
+import { NoAccount } from './ui.js';
 import { OrderRow } from './orders.js';
 import { ClosedMarketNotice, symbolHref } from './market.js';
 

@@ -208,3 +208,12 @@ export function useLoader(load, deps) {
   useEffect(() => { run(); }, [run]);
   return { ...state, reload: run };
 }
+
+/** The empty state of every account page when no account is selected. */
+export function NoAccount() {
+  return html`<div class="empty" data-testid="no-account">
+    <p><strong>No account selected.</strong></p>
+    <p class="muted">Connect an Alpaca account to see balances, positions and orders.</p>
+    <a class="btn btn-primary" href="#/accounts">Go to accounts</a>
+  </div>`;
+}
