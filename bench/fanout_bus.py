@@ -44,7 +44,7 @@ from uuid import UUID, uuid4
 import asyncpg
 import psutil
 
-from api.broker.models import Order
+from api.broker.models import BrokerOrder
 from api.db import Database
 from api.db.database import RUNTIME_ROLE, with_user
 from api.db.migrations import migrate
@@ -55,7 +55,7 @@ from api.realtime.events import OrderEvent
 def order_event(owner: UUID, account: UUID, order_id: str) -> OrderEvent:
     """A fill of a realistic size (~850 bytes on the wire)."""
     now = datetime.now(UTC)
-    order = Order(
+    order = BrokerOrder(
         id=order_id,
         client_order_id=str(uuid4()),
         symbol="AAPL",

@@ -37,14 +37,14 @@ from api.broker.market import MarketGateway
 from api.broker.models import (
     ENVIRONMENTS,
     AccountRef,
-    Asset,
+    BrokerAsset,
     BrokerConfiguration,
+    BrokerOrder,
+    BrokerPosition,
+    BrokerQuote,
     Clock,
     Environment,
-    Order,
     OrderStatusFilter,
-    Position,
-    Quote,
     ReplaceRequest,
     Snapshot,
     Verification,
@@ -145,12 +145,12 @@ class BrokerGateway:
         as_of = datetime.now(UTC)
         return parse.parsed(lambda: parse.snapshot(answer.body, ref.environment, as_of))
 
-    async def positions(self, ref: AccountRef) -> list[Position]:
+    async def positions(self, ref: AccountRef) -> list[BrokerPosition]:
         """This account's open positions, by symbol (TRADE-03)."""
         answer = await self._transport.read(ref, self._base(ref), "/v2/positions")
         return parse.parsed(lambda: parse.positions(answer.body))
 
-    async def position(self, ref: AccountRef, ticker: str) -> Position | None:
+    async def position(self, ref: AccountRef, ticker: str) -> BrokerPosition | None:
         """This account's open position in one symbol, or None when it holds none."""
         path = f"/v2/positions/{_path_symbol(ticker)}"
         answer = await self._transport.read(ref, self._base(ref), path, accept={404})
@@ -165,7 +165,7 @@ class BrokerGateway:
         limit: int = 50,
         *,
         until: datetime | None = None,
-    ) -> list[Order]:
+    ) -> list[BrokerOrder]:
         """This account's orders, newest first (TRADE-04); with ``until``, only those
         submitted before it (the next page back). A bracket's exits come nested under
         their parent (``legs``), not as orders of their own (ORD-01)."""
@@ -185,13 +185,13 @@ class BrokerGateway:
         answer = await self._transport.read(ref, self._base(ref), "/v2/orders", params)
         return parse.parsed(lambda: parse.orders(answer.body))
 
-    async def order(self, ref: AccountRef, order_id: str) -> Order:
+    async def order(self, ref: AccountRef, order_id: str) -> BrokerOrder:
         """One order of this account; another account's id is 'not found' (BROKER_REJECTED)."""
         path = f"/v2/orders/{_order_id(order_id)}"
         answer = await self._transport.read(ref, self._base(ref), path)
         return parse.parsed(lambda: parse.order(answer.body))
 
-    async def order_by_client_id(self, ref: AccountRef, client_id: str) -> Order | None:
+    async def order_by_client_id(self, ref: AccountRef, client_id: str) -> BrokerOrder | None:
         """The order this account placed under ``client_id``, or None if the broker has none."""
         params = {"client_order_id": client_order_id(client_id)}
         answer = await self._transport.read(
@@ -201,7 +201,7 @@ class BrokerGateway:
             return None
         return parse.parsed(lambda: parse.order(answer.body))
 
-    async def latest_quote(self, ref: AccountRef, ticker: str) -> Quote:
+    async def latest_quote(self, ref: AccountRef, ticker: str) -> BrokerQuote:
         """The latest bid/ask; an unknown symbol is BAD_USER_INPUT."""
         sym = symbol(ticker)
         if "/" in sym:
@@ -236,7 +236,7 @@ class BrokerGateway:
         answer = await self._transport.read(ref, self._base(ref), _CONFIGURATIONS)
         return parse.parsed(lambda: parse.configuration(answer.body))
 
-    async def asset(self, ref: AccountRef, ticker: str) -> Asset | None:
+    async def asset(self, ref: AccountRef, ticker: str) -> BrokerAsset | None:
         """Whether a symbol is tradable, fractionable, shortable (TRADE-02); None if unknown."""
         path = f"/v2/assets/{_path_symbol(ticker)}"
         answer = await self._transport.read(ref, self._base(ref), path, accept={404})

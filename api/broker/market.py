@@ -17,8 +17,8 @@ from urllib.parse import quote as quote_path
 
 from api.broker import market_parse, parse
 from api.broker.errors import bad_input
-from api.broker.market_models import Activity, Bar, EquityHistory, TradingDay, Watchlist
-from api.broker.models import AccountRef, Asset, Quote
+from api.broker.market_models import BrokerActivity, BrokerBar, EquityHistory, TradingDay, Watchlist
+from api.broker.models import AccountRef, BrokerAsset, BrokerQuote
 from api.broker.orders import symbol
 from api.broker.transport import Transport
 
@@ -50,7 +50,7 @@ class MarketGateway:
 
     async def activities(
         self, ref: AccountRef, page_size: int, page_token: str | None = None
-    ) -> list[Activity]:
+    ) -> list[BrokerActivity]:
         """One page of the account's activities, newest first."""
         if not 1 <= page_size <= MAX_ACTIVITY_PAGE:
             raise bad_input(f"page_size must be between 1 and {MAX_ACTIVITY_PAGE}")
@@ -62,7 +62,7 @@ class MarketGateway:
 
     async def bars(
         self, ref: AccountRef, ticker: str, timeframe: str, start: datetime, limit: int
-    ) -> list[Bar]:
+    ) -> list[BrokerBar]:
         """The newest ``limit`` bars since ``start``, oldest first."""
         sym = symbol(ticker)
         if not 1 <= limit <= MAX_BARS:
@@ -82,7 +82,7 @@ class MarketGateway:
         newest_first = parse.parsed(lambda: market_parse.bars(sym, raw))
         return newest_first[::-1]
 
-    async def latest_quotes(self, ref: AccountRef, tickers: list[str]) -> dict[str, Quote]:
+    async def latest_quotes(self, ref: AccountRef, tickers: list[str]) -> dict[str, BrokerQuote]:
         """Latest quotes of many symbols in one call; symbols the broker does not know are
         left out."""
         symbols = sorted({symbol(t) for t in tickers})
@@ -104,7 +104,7 @@ class MarketGateway:
             lambda: {s: parse.quote(s, raw) for s, raw in quotes.items() if s in symbols}
         )
 
-    async def assets(self, ref: AccountRef) -> list[Asset]:
+    async def assets(self, ref: AccountRef) -> list[BrokerAsset]:
         """Every active US equity the broker lists (public data, thousands of them)."""
         params = {"status": "active", "asset_class": "us_equity"}
         answer = await self._transport.read(ref, self._base(ref), "/v2/assets", params)
@@ -152,7 +152,7 @@ def _watchlist_path(watchlist_id: str) -> str:
     return f"/v2/watchlists/{quote_path(watchlist_id, safe='')}"
 
 
-def _assets(raw: Any) -> list[Asset]:
+def _assets(raw: Any) -> list[BrokerAsset]:
     if not isinstance(raw, list):
         raise TypeError("assets must be a list")
     return [parse.asset(item) for item in raw]

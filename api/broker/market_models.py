@@ -30,7 +30,7 @@ class EquityHistory:
 
 
 @dataclass(frozen=True, slots=True)
-class Activity:
+class BrokerActivity:
     """One entry of the account's activity feed: a fill, a dividend, a fee, a transfer ...
 
     ``kind`` is Alpaca's activity type (FILL, DIV, FEE, CSD, ...); a fill has a
@@ -49,7 +49,7 @@ class Activity:
 
 
 @dataclass(frozen=True, slots=True)
-class Bar:
+class BrokerBar:
     at: datetime
     open: Decimal
     high: Decimal

@@ -22,8 +22,8 @@ from alpaca.trading.models import PortfolioHistory as AlpacaPortfolioHistory
 from alpaca.trading.models import Watchlist as AlpacaWatchlist
 
 from api.broker.market_models import (
-    Activity,
-    Bar,
+    BrokerActivity,
+    BrokerBar,
     EquityHistory,
     EquityPoint,
     TradingDay,
@@ -46,7 +46,7 @@ def equity_history(raw: Any) -> EquityHistory:
     return EquityHistory(points, dec(raw.get("base_value")), item.timeframe)
 
 
-def activity(raw: Any) -> Activity:
+def activity(raw: Any) -> BrokerActivity:
     if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
         raise TypeError("an activity needs an id")
     kind = str(raw["activity_type"])
@@ -56,9 +56,9 @@ def activity(raw: Any) -> Activity:
         side = str(raw["side"]).lower()
         value = qty * price
         net = -value if side.startswith("buy") else value
-        return Activity(raw["id"], kind, at, str(raw["symbol"]), side, qty, price, net, None)
+        return BrokerActivity(raw["id"], kind, at, str(raw["symbol"]), side, qty, price, net, None)
     moment = raw.get("created_at") or raw.get("date")
-    return Activity(
+    return BrokerActivity(
         id=raw["id"],
         kind=kind,
         at=_instant(moment),
@@ -71,22 +71,22 @@ def activity(raw: Any) -> Activity:
     )
 
 
-def activities(raw: Any) -> list[Activity]:
+def activities(raw: Any) -> list[BrokerActivity]:
     if not isinstance(raw, list):
         raise TypeError("activities must be a list")
     return [activity(item) for item in raw]
 
 
-def bars(symbol: str, raw: Any) -> list[Bar]:
+def bars(symbol: str, raw: Any) -> list[BrokerBar]:
     """``raw`` is one symbol's list of bars, decoded with ``parse_float=Decimal``."""
     if not isinstance(raw, list):
         raise TypeError("bars must be a list")
     return [_bar(symbol, item) for item in raw]
 
 
-def _bar(symbol: str, raw: dict[str, Any]) -> Bar:
+def _bar(symbol: str, raw: dict[str, Any]) -> BrokerBar:
     item = AlpacaBar(symbol, raw)
-    return Bar(
+    return BrokerBar(
         at=item.timestamp,
         open=_decimal(raw["o"]),
         high=_decimal(raw["h"]),

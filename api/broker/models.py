@@ -68,7 +68,7 @@ class Snapshot:
 
 
 @dataclass(frozen=True, slots=True)
-class Position:
+class BrokerPosition:
     symbol: str
     asset_class: str
     side: str
@@ -85,7 +85,7 @@ class Position:
 
 
 @dataclass(frozen=True, slots=True)
-class Order:
+class BrokerOrder:
     id: str
     client_order_id: str
     symbol: str | None
@@ -109,7 +109,7 @@ class Order:
     # ORD-01, ORD-02: the class, its legs (a bracket's exits), a trailing stop's trail and
     # its high/low water mark, and the orders a replacement links.
     order_class: str = "simple"
-    legs: tuple[Order, ...] = ()
+    legs: tuple[BrokerOrder, ...] = ()
     trail_price: Decimal | None = None
     trail_percent: Decimal | None = None
     hwm: Decimal | None = None
@@ -118,7 +118,7 @@ class Order:
 
 
 @dataclass(frozen=True, slots=True)
-class Quote:
+class BrokerQuote:
     symbol: str
     bid_price: Decimal
     bid_size: Decimal
@@ -128,7 +128,7 @@ class Quote:
 
 
 @dataclass(frozen=True, slots=True)
-class Asset:
+class BrokerAsset:
     symbol: str
     name: str | None
     exchange: str

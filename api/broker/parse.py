@@ -26,13 +26,13 @@ from pydantic import ValidationError
 
 from api.broker.errors import BrokerError, unavailable
 from api.broker.models import (
-    Asset,
+    BrokerAsset,
     BrokerConfiguration,
+    BrokerOrder,
+    BrokerPosition,
+    BrokerQuote,
     Clock,
     Environment,
-    Order,
-    Position,
-    Quote,
     Snapshot,
     Verification,
 )
@@ -100,9 +100,9 @@ def snapshot(raw: Any, environment: Environment, as_of: datetime) -> Snapshot:
     )
 
 
-def position(raw: Any) -> Position:
+def position(raw: Any) -> BrokerPosition:
     item = AlpacaPosition(**raw)
-    return Position(
+    return BrokerPosition(
         symbol=item.symbol,
         asset_class=_text(item.asset_class),
         side=_text(item.side),
@@ -119,18 +119,18 @@ def position(raw: Any) -> Position:
     )
 
 
-def positions(raw: Any) -> list[Position]:
+def positions(raw: Any) -> list[BrokerPosition]:
     if not isinstance(raw, list):
         raise TypeError("positions must be a list")
     return [position(item) for item in raw]
 
 
-def order(raw: Any) -> Order:
+def order(raw: Any) -> BrokerOrder:
     return _order(AlpacaOrder(**raw))
 
 
-def _order(item: AlpacaOrder) -> Order:
-    return Order(
+def _order(item: AlpacaOrder) -> BrokerOrder:
+    return BrokerOrder(
         id=str(item.id),
         client_order_id=item.client_order_id,
         symbol=item.symbol,
@@ -161,16 +161,16 @@ def _order(item: AlpacaOrder) -> Order:
     )
 
 
-def orders(raw: Any) -> list[Order]:
+def orders(raw: Any) -> list[BrokerOrder]:
     if not isinstance(raw, list):
         raise TypeError("orders must be a list")
     return [order(item) for item in raw]
 
 
-def quote(symbol: str, raw: Any) -> Quote:
+def quote(symbol: str, raw: Any) -> BrokerQuote:
     """``raw`` was decoded with ``parse_float=Decimal``, so prices keep their digits."""
     item = AlpacaQuote(symbol, raw)
-    return Quote(
+    return BrokerQuote(
         symbol=item.symbol,
         bid_price=_money(raw.get("bp")),
         bid_size=_money(raw.get("bs")),
@@ -180,9 +180,9 @@ def quote(symbol: str, raw: Any) -> Quote:
     )
 
 
-def asset(raw: Any) -> Asset:
+def asset(raw: Any) -> BrokerAsset:
     item = AlpacaAsset(**raw)
-    return Asset(
+    return BrokerAsset(
         symbol=item.symbol,
         name=item.name,
         exchange=_text(item.exchange),

@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from api.broker import parse
 from api.broker.errors import BrokerError, rate_limited, rejected, unavailable
 from api.broker.http import Answer, Failure, Outcome
-from api.broker.models import Order
+from api.broker.models import BrokerOrder
 
 _UNIQUE_ID = re.compile(r"client[ _]order[ _]id.*unique", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
 class Placed:
-    order: Order
+    order: BrokerOrder
 
 
 @dataclass(frozen=True, slots=True)

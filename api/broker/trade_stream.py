@@ -26,7 +26,7 @@ from typing import Any
 from alpaca.trading.stream import TradingStream
 
 from api.broker import parse
-from api.broker.models import Order
+from api.broker.models import BrokerOrder
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class TradeUpdate:
     """One message of the trade_updates stream, in the gateway's types."""
 
     event: str
-    order: Order
+    order: BrokerOrder
     at: datetime | None
     price: Decimal | None
     qty: Decimal | None

@@ -7,7 +7,7 @@ the user selected; no tool takes an account, so neither the model nor the text
 it reads can choose or change it (TRADE-01). Orders become proposals.
 """
 
-from api.chat.actions import AccountActions, AccountContext, HistoryMessage
+from api.chat.contract import AccountActions, AccountContext, HistoryMessage
 from api.chat.engine import ChatEngine, Turn
 from api.chat.errors import ChatUnavailable
 from api.chat.tools import ToolCall, ToolRegistry, build_tools

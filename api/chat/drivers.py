@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from api.chat.actions import AccountContext, HistoryMessage
+from api.chat.contract import AccountContext, HistoryMessage
 from api.chat.tools import ToolCall, ToolRegistry
 
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from api.chat.actions import AccountActions, AccountContext, HistoryMessage
+from api.chat.contract import AccountActions, AccountContext, HistoryMessage
 from api.chat.drivers import ChatDriver
 from api.chat.tools import ToolCall, build_tools
 from api.errors import BadUserInput

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from api.chat.actions import AccountContext, HistoryMessage
+from api.chat.contract import AccountContext, HistoryMessage
 from api.chat.drivers import DriverReply
 from api.chat.render import on_account, render_call
 from api.chat.tools import ToolCall, ToolRegistry

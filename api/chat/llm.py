@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from api.chat.actions import AccountContext, HistoryMessage
+from api.chat.contract import AccountContext, HistoryMessage
 from api.chat.drivers import DriverReply
 from api.chat.errors import ChatUnavailable
 from api.chat.prompts import system_prompt

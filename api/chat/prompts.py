@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 
-from api.chat.actions import AccountContext
+from api.chat.contract import AccountContext
 
 MAX_NICKNAME_CHARS = 60
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from api.chat.actions import AccountContext
+from api.chat.contract import AccountContext
 from api.chat.prompts import account_label
 from api.chat.tools import ToolCall
 

@@ -24,9 +24,9 @@ from uuid import UUID
 from api.accounts import Account, AccountService
 from api.broker import BrokerGateway
 from api.chat import store
-from api.chat.account_actions import ServiceActions
-from api.chat.actions import AccountContext, HistoryMessage
+from api.chat.contract import AccountContext, HistoryMessage
 from api.chat.engine import MAX_TEXT_CHARS, ChatEngine, Turn
+from api.chat.service_actions import ServiceActions
 from api.chat.store import ChatMessageRecord, StoredToolCall
 from api.db import Database
 from api.errors import AppError, BadUserInput

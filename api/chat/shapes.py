@@ -1,7 +1,7 @@
 """Broker and trading records as the chat's JSON: what the model reads and history keeps.
 
 Tool results are shown to a language model and stored in `chat_messages.tool_calls`,
-so they follow the rules in `api.chat.actions`: decimal strings, ISO 8601 times,
+so they follow the rules in `api.chat.contract`: decimal strings, ISO 8601 times,
 lower-case enum values, no credentials, no key hints, no internal ids beyond
 order and proposal ids (the account is never named by id).
 
@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from api.accounts import AccountRecord
-from api.broker import Order, Position, Quote, Snapshot
+from api.broker import BrokerOrder, BrokerPosition, BrokerQuote, Snapshot
 from api.trading import Proposal
 from api.trading.bulk import BulkOutcome
 
@@ -39,8 +39,8 @@ _COMPACT_ORDER_KEYS = (
     "status",
     "submitted_at",
 )
-_DECIMALS = {f.name for f in fields(Order) if "Decimal" in str(f.type)}
-_TIMES = {f.name for f in fields(Order) if "datetime" in str(f.type)}
+_DECIMALS = {f.name for f in fields(BrokerOrder) if "Decimal" in str(f.type)}
+_TIMES = {f.name for f in fields(BrokerOrder) if "datetime" in str(f.type)}
 
 
 def _text(value: Any) -> Any:
@@ -71,7 +71,7 @@ def summary_json(account: AccountRecord, snapshot: Snapshot) -> dict[str, Any]:
     return result
 
 
-def position_json(position: Position) -> dict[str, Any]:
+def position_json(position: BrokerPosition) -> dict[str, Any]:
     return {
         "symbol": position.symbol,
         "qty": _text(position.qty),
@@ -84,7 +84,7 @@ def position_json(position: Position) -> dict[str, Any]:
     }
 
 
-def quote_json(quote: Quote) -> dict[str, Any]:
+def quote_json(quote: BrokerQuote) -> dict[str, Any]:
     return {
         "symbol": quote.symbol,
         "bid": _text(quote.bid_price),
@@ -93,18 +93,18 @@ def quote_json(quote: Quote) -> dict[str, Any]:
     }
 
 
-def order_json(order: Order, *, full: bool = False) -> dict[str, Any]:
+def order_json(order: BrokerOrder, *, full: bool = False) -> dict[str, Any]:
     """The ORDER shape; `full` adds every field, for orders the chat sent (read back later)."""
-    everything = {f.name: _text(getattr(order, f.name)) for f in fields(Order)}
+    everything = {f.name: _text(getattr(order, f.name)) for f in fields(BrokerOrder)}
     if full:
         return everything
     return {k: everything[k] for k in _COMPACT_ORDER_KEYS if everything[k] is not None}
 
 
-def order_from_json(data: dict[str, Any]) -> Order:
+def order_from_json(data: dict[str, Any]) -> BrokerOrder:
     """An `Order` from `order_json(full=True)`; raises KeyError/ValueError on other shapes."""
     values: dict[str, Any] = {}
-    for f in fields(Order):
+    for f in fields(BrokerOrder):
         raw = data.get(f.name)
         if raw is None:
             values[f.name] = None
@@ -122,7 +122,7 @@ def order_from_json(data: dict[str, Any]) -> Order:
         values["updated_at"] = values["created_at"]
     if values["submitted_at"] is None:
         values["submitted_at"] = values["created_at"]
-    return Order(**values)
+    return BrokerOrder(**values)
 
 
 def proposal_json(proposal: Proposal) -> dict[str, Any]:
@@ -155,9 +155,9 @@ def proposal_json(proposal: Proposal) -> dict[str, Any]:
     return result
 
 
-def outcome_json(outcome: Order | BulkOutcome) -> dict[str, Any]:
+def outcome_json(outcome: BrokerOrder | BulkOutcome) -> dict[str, Any]:
     """What confirming did: the order sent, or what a cancel-all or close-all did."""
-    if isinstance(outcome, Order):
+    if isinstance(outcome, BrokerOrder):
         return {"order": order_json(outcome, full=True)}
     result: dict[str, Any] = {}
     if outcome.canceled:

@@ -21,7 +21,7 @@ from uuid import UUID
 import asyncpg
 from piccolo.custom_types import Combinable
 
-from api.broker import Order
+from api.broker import BrokerOrder
 from api.chat.shapes import order_from_json
 from api.db.tables import ChatMessage, OrderProposal
 from api.trading import Proposal
@@ -81,7 +81,7 @@ class ChatMessageRecord:
     proposals: tuple[Proposal, ...] = ()
 
     @property
-    def orders(self) -> tuple[Order, ...]:
+    def orders(self) -> tuple[BrokerOrder, ...]:
         """Orders this message's tool calls actually sent (paper auto-execute)."""
         found = []
         for call in self.tool_calls:

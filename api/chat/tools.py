@@ -36,7 +36,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
 
-from api.chat.actions import AccountActions
+from api.chat.contract import AccountActions
 from api.errors import AppError, BadUserInput, ErrorCode
 from api.trading.orders import (
     CRYPTO_TIMES_IN_FORCE,

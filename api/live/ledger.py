@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from api.broker.models import Order
+from api.broker.models import BrokerOrder
 
 SKEW_MARGIN = timedelta(seconds=2)
 MAX_NOTES = 2000
@@ -60,7 +60,7 @@ class OrderLedger:
         if self._seen.get(order_id) == updated_at:
             del self._seen[order_id]
 
-    def missed(self, orders: Iterable[Order]) -> list[Order]:
+    def missed(self, orders: Iterable[BrokerOrder]) -> list[BrokerOrder]:
         """Orders changed since `since` whose current state was not reported, oldest first."""
         unreported = [
             o

@@ -55,7 +55,7 @@ import asyncpg
 from api.accounts import Account, AccountService
 from api.broker.errors import BrokerError, ErrorCode
 from api.broker.gateway import BrokerGateway
-from api.broker.models import Order
+from api.broker.models import BrokerOrder
 from api.broker.trade_stream import KeylessTradingStream, trade_update
 from api.config import Settings
 from api.db import Database
@@ -447,7 +447,9 @@ class StreamSupervisor:
         )
         await self._publish_orders(watch, [(update.order, event)])
 
-    async def _publish_orders(self, watch: _Watch, items: list[tuple[Order, OrderEvent]]) -> None:
+    async def _publish_orders(
+        self, watch: _Watch, items: list[tuple[BrokerOrder, OrderEvent]]
+    ) -> None:
         events: list[WireEvent] = [event for _, event in items]
         if any(event.event in POSITION_EVENTS for event in events if isinstance(event, OrderEvent)):
             events.append(PositionsChangedEvent(watch.account_id, watch.owner_id))
@@ -510,10 +512,12 @@ class StreamSupervisor:
                 watch.reconciled_connects = connects
                 await self._store_mark(watch, started - MARK_LAG)
 
-    async def _orders_since(self, account: Account, since: datetime) -> tuple[list[Order], bool]:
+    async def _orders_since(
+        self, account: Account, since: datetime
+    ) -> tuple[list[BrokerOrder], bool]:
         """The account's orders submitted since `since` (and one page at least), paging back
         newest first; False when `RECONCILE_PAGES` pages did not reach that far."""
-        seen: dict[str, Order] = {}
+        seen: dict[str, BrokerOrder] = {}
         until: datetime | None = None
         for _ in range(RECONCILE_PAGES):
             page = await self._gateway.orders(account.broker, "all", RECONCILE_LIMIT, until=until)
@@ -530,7 +534,7 @@ class StreamSupervisor:
             until = oldest + timedelta(microseconds=1)
         return list(seen.values()), False
 
-    async def _report_missed(self, watch: _Watch, missed: list[Order]) -> None:
+    async def _report_missed(self, watch: _Watch, missed: list[BrokerOrder]) -> None:
         if not missed:
             return
         log.info(
@@ -553,7 +557,7 @@ class StreamSupervisor:
         ]
         await self._publish_orders(watch, items)
 
-    async def _report_too_many(self, watch: _Watch, orders: list[Order]) -> None:
+    async def _report_too_many(self, watch: _Watch, orders: list[BrokerOrder]) -> None:
         """More changed than can be listed: one resync for the subscribers, not a flood."""
         log.warning(
             "account %s: more order changes since %s than %d pages hold; subscribers refetch",

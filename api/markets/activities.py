@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from api.broker import BrokerGateway
 from api.broker.market import MAX_ACTIVITY_PAGE
-from api.broker.market_models import Activity
+from api.broker.market_models import BrokerActivity
 from api.broker.models import AccountRef
 
 
-async def newest(gateway: BrokerGateway, ref: AccountRef, limit: int) -> list[Activity]:
-    found: list[Activity] = []
+async def newest(gateway: BrokerGateway, ref: AccountRef, limit: int) -> list[BrokerActivity]:
+    found: list[BrokerActivity] = []
     token: str | None = None
     while len(found) < limit:
         size = min(MAX_ACTIVITY_PAGE, limit - len(found))

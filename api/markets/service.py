@@ -14,8 +14,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from api.accounts import Account
-from api.broker import Asset, BrokerGateway, Quote
-from api.broker.market_models import Activity, Bar
+from api.broker import BrokerAsset, BrokerGateway, BrokerQuote
+from api.broker.market_models import BrokerActivity, BrokerBar
 from api.broker.market_parse import MARKET_TIME_ZONE
 from api.broker.models import AccountRef
 from api.errors import BadUserInput
@@ -63,11 +63,13 @@ class MarketService:
         earlier = [d for d in days if d.date < today]
         return earlier[-1].date if earlier else None
 
-    async def activities(self, account: Account, limit: int) -> list[Activity]:
+    async def activities(self, account: Account, limit: int) -> list[BrokerActivity]:
         """The newest ``limit`` activities (fills, dividends, fees ...), newest first."""
         return await activities.newest(self._gateway, account.broker, limit)
 
-    async def bars(self, account: Account, symbol: str, timeframe: str, limit: int) -> list[Bar]:
+    async def bars(
+        self, account: Account, symbol: str, timeframe: str, limit: int
+    ) -> list[BrokerBar]:
         """The newest ``limit`` bars of a known symbol, oldest first (HIST-03)."""
         minutes = BAR_TIMEFRAMES.get(timeframe)
         if minutes is None:
@@ -80,15 +82,15 @@ class MarketService:
             account.broker, asset.symbol, timeframe, start, limit
         )
 
-    async def quote(self, account: Account, symbol: str) -> Quote:
+    async def quote(self, account: Account, symbol: str) -> BrokerQuote:
         asset = await self.known(account, symbol)
         return await self._gateway.latest_quote(account.broker, asset.symbol)
 
-    async def search(self, account: Account, query: str, limit: int) -> list[Asset]:
+    async def search(self, account: Account, query: str, limit: int) -> list[BrokerAsset]:
         """Symbols whose ticker or company name matches ``query``, best first."""
         return await self.symbols.search(account.broker, query, limit)
 
-    async def known(self, account: Account, symbol: str) -> Asset:
+    async def known(self, account: Account, symbol: str) -> BrokerAsset:
         """The asset of ``symbol``, or BAD_USER_INPUT on ``symbol`` when the broker has none."""
         wanted = parse_symbol(symbol)
         asset = await self.symbols.find(account.broker, wanted)

@@ -13,7 +13,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from api.broker import Asset, BrokerGateway
+from api.broker import BrokerAsset, BrokerGateway
 from api.broker.models import AccountRef, Environment
 
 REFRESH_SECONDS = 24 * 60 * 60
@@ -25,7 +25,7 @@ _NOISE = frozenset({"inc", "common", "stock", "corporation", "corp", "class", "t
 @dataclass(frozen=True, slots=True)
 class _Listing:
     read_at: float
-    assets: tuple[Asset, ...]
+    assets: tuple[BrokerAsset, ...]
 
 
 class SymbolDirectory:
@@ -34,7 +34,7 @@ class SymbolDirectory:
         self._listings: dict[Environment, _Listing] = {}
         self._locks: dict[Environment, asyncio.Lock] = {}
 
-    async def assets(self, ref: AccountRef) -> tuple[Asset, ...]:
+    async def assets(self, ref: AccountRef) -> tuple[BrokerAsset, ...]:
         environment = ref.environment
         listing = self._listings.get(environment)
         if listing is not None and time.monotonic() - listing.read_at < REFRESH_SECONDS:
@@ -48,14 +48,14 @@ class SymbolDirectory:
                 self._listings[environment] = listing
         return listing.assets
 
-    async def search(self, ref: AccountRef, query: str, limit: int) -> list[Asset]:
+    async def search(self, ref: AccountRef, query: str, limit: int) -> list[BrokerAsset]:
         """Best matches first: the exact symbol, symbols starting with the query, names
         whose words start with the query's words, then names containing it."""
         wanted = query.strip().lower()
         if not wanted:
             return []
         words = [w for w in _WORD.findall(wanted) if w not in _NOISE] or _WORD.findall(wanted)
-        ranked: list[tuple[int, str, Asset]] = []
+        ranked: list[tuple[int, str, BrokerAsset]] = []
         for asset in await self.assets(ref):
             rank = _rank(asset, wanted, words)
             if rank is not None:
@@ -63,12 +63,12 @@ class SymbolDirectory:
         ranked.sort(key=lambda r: (r[0], len(r[1]), r[1]))
         return [asset for _, _, asset in ranked[:limit]]
 
-    async def find(self, ref: AccountRef, symbol: str) -> Asset | None:
+    async def find(self, ref: AccountRef, symbol: str) -> BrokerAsset | None:
         wanted = symbol.strip().upper()
         return next((a for a in await self.assets(ref) if a.symbol == wanted), None)
 
 
-def _rank(asset: Asset, wanted: str, words: list[str]) -> int | None:
+def _rank(asset: BrokerAsset, wanted: str, words: list[str]) -> int | None:
     symbol = asset.symbol.lower()
     name = (asset.name or "").lower()
     if symbol == wanted:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from api.broker import BrokerGateway, Quote
+from api.broker import BrokerGateway, BrokerQuote
 from api.broker.market_models import Watchlist
 from api.broker.models import AccountRef
 
@@ -20,7 +20,7 @@ WATCHLIST_NAME = "Primary Watchlist"
 class WatchlistEntry:
     symbol: str
     name: str | None
-    quote: Quote | None
+    quote: BrokerQuote | None
 
 
 @dataclass(frozen=True, slots=True)

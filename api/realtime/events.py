@@ -31,7 +31,7 @@ from uuid import UUID
 
 import orjson
 
-from api.broker.models import Order
+from api.broker.models import BrokerOrder
 
 CHANNEL = "alpaca_chat_events"
 # PostgreSQL: "the payload must be shorter than 8000 bytes" (in the server encoding).
@@ -110,7 +110,7 @@ class OrderEvent:
     account_id: UUID
     owner_id: UUID
     event: str
-    order: Order
+    order: BrokerOrder
     at: datetime | None = None
     price: Decimal | None = None
     qty: Decimal | None = None

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from api.accounts import Account
-from api.broker import BrokerGateway, Order
+from api.broker import BrokerGateway, BrokerOrder
 from api.db import Database
 from api.errors import AppError
 from api.trading import guard_audit, proposals
@@ -38,7 +38,7 @@ OPEN_ORDERS_READ = 500
 SYMBOLS_NAMED = 5
 
 # Closes one whole position of an account under a client order id: TradingService's.
-Closer = Callable[[Account, str, str], Awaitable[Order]]
+Closer = Callable[[Account, str, str], Awaitable[BrokerOrder]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,7 @@ class BulkOutcome:
     """What confirming a cancel-all or a close-all did, item by item."""
 
     canceled: tuple[str, ...] = ()
-    orders: tuple[Order, ...] = ()
+    orders: tuple[BrokerOrder, ...] = ()
     # Each order id or symbol left as it was, and why.
     left: tuple[tuple[str, str], ...] = ()
 
@@ -127,7 +127,7 @@ class BulkActions:
         return BulkOutcome(canceled=tuple(canceled), left=tuple(left))
 
     async def _close_all(self, account: Account, proposal: Proposal) -> BulkOutcome:
-        orders: list[Order] = []
+        orders: list[BrokerOrder] = []
         left: list[tuple[str, str]] = []
         for symbol in proposal.targets:
             client_order_id = idempotent_client_order_id(account.id, f"{proposal.id}:{symbol}")

@@ -33,7 +33,7 @@ from decimal import Decimal
 from enum import Enum, StrEnum
 from uuid import UUID
 
-from api.broker import OrderRequest, Position, Quote, Snapshot
+from api.broker import BrokerPosition, BrokerQuote, OrderRequest, Snapshot
 from api.errors import AccountHalted, LimitExceeded
 from api.trading.orders import same_symbol
 
@@ -85,8 +85,8 @@ class Market:
     """
 
     snapshot: Snapshot | None = None
-    positions: Sequence[Position] = ()
-    quote: Quote | None = None
+    positions: Sequence[BrokerPosition] = ()
+    quote: BrokerQuote | None = None
     last_price: Decimal | None = None
 
 
@@ -206,7 +206,7 @@ def _plain(value: Decimal | int) -> str:
     return format(value, "f") if isinstance(value, Decimal) else str(value)
 
 
-def _held(request: OrderRequest, positions: Sequence[Position]) -> Decimal:
+def _held(request: OrderRequest, positions: Sequence[BrokerPosition]) -> Decimal:
     """The signed quantity held in the order's symbol: long positive, short negative."""
     total = Decimal(0)
     for position in positions:

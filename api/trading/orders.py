@@ -29,7 +29,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from api.broker import Order, OrderRequest
+from api.broker import BrokerOrder, OrderRequest
 from api.errors import BadUserInput
 
 
@@ -720,7 +720,7 @@ def _member(kind: type[_E], value: str | None, field: str) -> _E:
     raise BadUserInput(f"This order's {field} cannot be replaced here", field="orderId")
 
 
-def intent_of_order(order: Order) -> OrderIntent:
+def intent_of_order(order: BrokerOrder) -> OrderIntent:
     """An order read from the broker as the intent it stands for (its legs left out)."""
     if order.symbol is None or order.side is None:
         raise BadUserInput("This order cannot be replaced here", field="orderId")
@@ -739,7 +739,7 @@ def intent_of_order(order: Order) -> OrderIntent:
     )
 
 
-def replaced_intent(order: Order, change: Replacement) -> OrderIntent:
+def replaced_intent(order: BrokerOrder, change: Replacement) -> OrderIntent:
     """The order as it would be after `change`, checked like a new order (ORD-01, ORD-02).
 
     Refuses a change the order cannot take: a quantity below what already filled,

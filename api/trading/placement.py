@@ -40,9 +40,9 @@ from api.broker import (
     AccountRef,
     BrokerError,
     BrokerGateway,
+    BrokerOrder,
     ErrorCode,
     NotSent,
-    Order,
     OrderRequest,
     Placed,
     Refused,
@@ -90,7 +90,7 @@ class Placement:
         verdict: Verdict,
         *,
         idempotency_key: str | None = None,
-    ) -> Order:
+    ) -> BrokerOrder:
         """Place an order at most once (TRADE-05), only with its own allowed verdict (RISK-01).
 
         Validation problems are BAD_USER_INPUT before anything is written;
@@ -139,7 +139,7 @@ class Placement:
         verdict: Verdict,
         *,
         idempotency_key: str | None = None,
-    ) -> Order:
+    ) -> BrokerOrder:
         """Replace an open order at most once (ORD-02, TRADE-05), only with its verdict.
 
         ``request`` is the order as it will be after ``change``, which is what the
@@ -226,7 +226,7 @@ class Placement:
         send: _Send,
         stable: bool,
         replay: bool,
-    ) -> Order:
+    ) -> BrokerOrder:
         attempt = await audit.record_attempt(self._database, ref, coid, body, admit=admission)
         if attempt.seen_before:
             if replay and attempt.outcome == "REJECTED":
@@ -278,7 +278,9 @@ class Placement:
         else:
             await self._settle(ref, coid, "REJECTED", None, f"{error.status}: {error.message}")
 
-    async def _recover(self, ref: AccountRef, coid: str, reason: str, *, stable: bool) -> Order:
+    async def _recover(
+        self, ref: AccountRef, coid: str, reason: str, *, stable: bool
+    ) -> BrokerOrder:
         """After an ambiguous failure: the broker's record for this id decides, nothing else.
 
         Only a ``stable`` client order id (one the client sends again on a retry) makes a
@@ -310,7 +312,7 @@ class Placement:
             "been placed, so check your orders before sending it again"
         )
 
-    async def _find(self, ref: AccountRef, coid: str) -> tuple[Order | None, str | None]:
+    async def _find(self, ref: AccountRef, coid: str) -> tuple[BrokerOrder | None, str | None]:
         """The broker's order for ``coid``, or None; the second item says why asking failed."""
         try:
             return await self._gateway.order_by_client_id(ref, coid), None

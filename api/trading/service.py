@@ -24,7 +24,14 @@ import asyncpg
 from api.accounts import Account, AccountService
 from api.auth.passkeys import Approval, PasskeyService
 from api.auth.security_log import SecurityEventKind, record
-from api.broker import BrokerError, BrokerGateway, Order, OrderRequest, Position, ReplaceRequest
+from api.broker import (
+    BrokerError,
+    BrokerGateway,
+    BrokerOrder,
+    BrokerPosition,
+    OrderRequest,
+    ReplaceRequest,
+)
 from api.broker.models import OrderStatusFilter
 from api.db import Database
 from api.errors import BadUserInput, ConfirmationRequired, NotFound
@@ -121,11 +128,13 @@ class TradingService:
         # Cancel-all and close-all proposals (api/trading/bulk.py); closes go through here.
         self.bulk = BulkActions(database, gateway, self._close_whole)
 
-    async def positions(self, account: Account) -> list[Position]:
+    async def positions(self, account: Account) -> list[BrokerPosition]:
         """TRADE-03: this account's positions only."""
         return await self._gateway.positions(account.broker)
 
-    async def orders(self, account: Account, status: OrderStatusFilter, limit: int) -> list[Order]:
+    async def orders(
+        self, account: Account, status: OrderStatusFilter, limit: int
+    ) -> list[BrokerOrder]:
         """TRADE-04: this account's orders only, newest first."""
         return await self._gateway.orders(account.broker, status, limit)
 
@@ -195,7 +204,7 @@ class TradingService:
 
     async def place_order(
         self, account: Account, intent: OrderIntent, idempotency_key: str | None = None
-    ) -> Order:
+    ) -> BrokerOrder:
         """Paper orders go at once; live ones answer CONFIRMATION_REQUIRED with a proposal.
 
         The same ``idempotency_key`` on the same account never places a second order
@@ -227,7 +236,7 @@ class TradingService:
         qty: Decimal | None = None,
         percentage: Decimal | None = None,
         client_order_id: str | None = None,
-    ) -> Order:
+    ) -> BrokerOrder:
         """ORD-03: close all, `qty` or `percentage` of a position; judged like every order.
 
         Closing only makes a position smaller, so it passes the limits and the
@@ -252,7 +261,7 @@ class TradingService:
         *,
         qty: Decimal | None = None,
         percentage: Decimal | None = None,
-    ) -> Order:
+    ) -> BrokerOrder:
         """ORD-03 for a person: on a live account the close waits for `confirm` like any
         order (CONFIRMATION_REQUIRED with the proposal); on paper it goes at once."""
         if account.environment != "LIVE":
@@ -278,7 +287,7 @@ class TradingService:
         order_id: str,
         change: Replacement,
         idempotency_key: str | None = None,
-    ) -> Order:
+    ) -> BrokerOrder:
         """ORD-02: replace an open order of this account; live replaces wait for `confirm`.
 
         The order as it will be is checked like a new one (shape, account, price) and
@@ -309,7 +318,7 @@ class TradingService:
             idempotency_key=idempotency_key,
         )
 
-    async def _open_order(self, account: Account, order_id: str) -> Order:
+    async def _open_order(self, account: Account, order_id: str) -> BrokerOrder:
         try:
             order = await self._gateway.order(account.broker, order_id)
         except BrokerError as error:
@@ -324,7 +333,9 @@ class TradingService:
             )
         return order
 
-    async def _close_whole(self, account: Account, symbol: str, client_order_id: str) -> Order:
+    async def _close_whole(
+        self, account: Account, symbol: str, client_order_id: str
+    ) -> BrokerOrder:
         return await self.close_position(account, symbol, client_order_id=client_order_id)
 
     async def _market(self, account: Account, symbol: str) -> Market:
@@ -356,7 +367,7 @@ class TradingService:
         *,
         device: Mapping[str, Any] | None = None,
         passkey: object | None = None,
-    ) -> Order | BulkOutcome:
+    ) -> BrokerOrder | BulkOutcome:
         """Send a proposal's order, once; re-validated against the account as it is now.
 
         On a live account a person with a passkey approves this very proposal with it

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from api.accounts import AccountRecord
-from api.broker import AccountRef, Asset, BrokerGateway, Position, Quote, Snapshot
+from api.broker import AccountRef, BrokerAsset, BrokerGateway, BrokerPosition, BrokerQuote, Snapshot
 from api.errors import BadUserInput
 from api.trading.guards import Market
 from api.trading.orders import (
@@ -51,7 +51,7 @@ class CheckedOrder:
     price_check: str | None = None
 
 
-def _reference_price(intent: OrderIntent, quote: Quote) -> Decimal:
+def _reference_price(intent: OrderIntent, quote: BrokerQuote) -> Decimal:
     if intent.limit_price is not None:
         return intent.limit_price
     if intent.stop_price is not None:
@@ -60,13 +60,13 @@ def _reference_price(intent: OrderIntent, quote: Quote) -> Decimal:
     return market if market > 0 else max(quote.ask_price, quote.bid_price)
 
 
-def _market_price(intent: OrderIntent, quote: Quote) -> Decimal:
+def _market_price(intent: OrderIntent, quote: BrokerQuote) -> Decimal:
     """Where the market is for this order: the side it would trade at, else the other."""
     market = quote.ask_price if intent.side is Side.BUY else quote.bid_price
     return market if market > 0 else max(quote.ask_price, quote.bid_price)
 
 
-def _check_exits(intent: OrderIntent, quote: Quote, positions: list[Position]) -> None:
+def _check_exits(intent: OrderIntent, quote: BrokerQuote, positions: list[BrokerPosition]) -> None:
     """ORD-01: exits on the right side of the entry; an OCO pair closes a position held."""
     if intent.order_class is OrderClass.SIMPLE:
         return
@@ -93,7 +93,7 @@ def _check_exits(intent: OrderIntent, quote: Quote, positions: list[Position]) -
             )
 
 
-def price_check(intent: OrderIntent, quote: Quote, percent: Decimal) -> str | None:
+def price_check(intent: OrderIntent, quote: BrokerQuote, percent: Decimal) -> str | None:
     """Why this order's price looks like a slip, or None (ORD-01: order-entry sanity).
 
     A buy stop below the market (a sell stop above it) would trigger at once; a buy limit
@@ -122,7 +122,7 @@ def price_check(intent: OrderIntent, quote: Quote, percent: Decimal) -> str | No
     return None
 
 
-def _check_asset(intent: OrderIntent, asset: Asset | None) -> Asset:
+def _check_asset(intent: OrderIntent, asset: BrokerAsset | None) -> BrokerAsset:
     if asset is None:
         raise BadUserInput(f"{intent.symbol} is not a known symbol", field="symbol")
     if not asset.tradable or asset.status.lower() != "active":
@@ -141,7 +141,7 @@ def _check_account(snapshot: Snapshot) -> None:
 
 
 def _check_funds(
-    intent: OrderIntent, snapshot: Snapshot, positions: list[Position], price: Decimal
+    intent: OrderIntent, snapshot: Snapshot, positions: list[BrokerPosition], price: Decimal
 ) -> Decimal:
     if intent.notional is not None:
         cost = intent.notional

@@ -7,10 +7,8 @@ from decimal import Decimal
 
 import strawberry
 
-from api.broker import Asset
-from api.broker import Quote as BrokerQuote
-from api.broker.market_models import Activity as BrokerActivity
-from api.broker.market_models import Bar as BrokerBar
+from api.broker import BrokerAsset, BrokerQuote
+from api.broker.market_models import BrokerActivity, BrokerBar
 from api.markets import MarketClock as ClockRecord
 from api.markets import PortfolioHistory as HistoryRecord
 from api.markets import PortfolioPoint, WatchlistView
@@ -132,7 +130,7 @@ class Instrument:
     shortable: bool
 
     @classmethod
-    def of(cls, a: Asset) -> Instrument:
+    def of(cls, a: BrokerAsset) -> Instrument:
         return cls(
             symbol=a.symbol,
             name=a.name,

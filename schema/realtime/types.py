@@ -14,7 +14,7 @@ from uuid import UUID
 
 import strawberry
 
-from api.broker import Order as BrokerOrder
+from api.broker import BrokerOrder
 from api.live.feeds import AccountUpdate as FeedUpdate
 from api.realtime import events
 from schema.accounts.types import AccountSnapshot

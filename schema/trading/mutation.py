@@ -8,7 +8,7 @@ from uuid import UUID
 import strawberry
 
 from api.auth.security_log import device_detail
-from api.broker import Order as BrokerOrder
+from api.broker import BrokerOrder
 from api.trading.orders import parse_symbol
 from schema.auth.passkeys import PasskeyAnswer
 from schema.context import Info

@@ -10,8 +10,7 @@ from uuid import UUID
 
 import strawberry
 
-from api.broker import Order as BrokerOrder
-from api.broker import Position as BrokerPosition
+from api.broker import BrokerOrder, BrokerPosition
 from api.trading import Proposal
 from api.trading.orders import (
     OrderClass,

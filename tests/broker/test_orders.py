@@ -9,7 +9,7 @@ from uuid import UUID
 import asyncpg
 import pytest
 
-from api.broker import AccountRef, BrokerError, BrokerGateway, ErrorCode, Order, OrderRequest
+from api.broker import AccountRef, BrokerError, BrokerGateway, BrokerOrder, ErrorCode, OrderRequest
 from api.trading.placement import Placement
 from tests.broker.conftest import MakeAccount
 from tests.fixtures.sandbox import SandboxHandle
@@ -147,7 +147,7 @@ async def test_cancel_order(
     assert "not cancelable" in caught.value.message
 
 
-async def _close(placement: Placement, ref: AccountRef, ticker: str, **amount: Any) -> Order:
+async def _close(placement: Placement, ref: AccountRef, ticker: str, **amount: Any) -> BrokerOrder:
     request = await placement.closing_request(ref, ticker, **amount)
     return await placement.place(ref, *judged(ref, request))
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from api.chat.actions import AccountContext
+from api.chat.contract import AccountContext
 from api.errors import NotFound
 from api.trading.orders import OrderIntent, Side, validate_intent
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID, uuid4
 
-from api.broker.models import Order
+from api.broker.models import BrokerOrder
 from api.realtime import Event, OrderEvent, SnapshotEvent, Subscription
 
 
@@ -28,9 +28,9 @@ def snapshot(owner_id: UUID, account_id: UUID, cash: int | str = 100) -> Snapsho
     )
 
 
-def order_fields(order_id: str | None = None, *, status: str = "new") -> Order:
+def order_fields(order_id: str | None = None, *, status: str = "new") -> BrokerOrder:
     now = datetime.now(UTC)
-    return Order(
+    return BrokerOrder(
         id=order_id or str(uuid4()),
         client_order_id=str(uuid4()),
         symbol="AAPL",

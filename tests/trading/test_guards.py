@@ -14,7 +14,7 @@ from uuid import uuid4
 
 import pytest
 
-from api.broker import OrderRequest, Position, Quote, Snapshot
+from api.broker import BrokerPosition, BrokerQuote, OrderRequest, Snapshot
 from api.errors import AccountHalted, LimitExceeded
 from api.trading import guards
 from api.trading.guards import NO_LIMITS, Guard, Limits, Market, UnjudgedOrder, judge
@@ -40,13 +40,13 @@ def _snapshot(equity: str = "100000", last_equity: str = "100000") -> Snapshot:
     )
 
 
-def _quote(bid: str = "99", ask: str = "100") -> Quote:
-    return Quote("AAPL", Decimal(bid), Decimal(10), Decimal(ask), Decimal(10), NOW)
+def _quote(bid: str = "99", ask: str = "100") -> BrokerQuote:
+    return BrokerQuote("AAPL", Decimal(bid), Decimal(10), Decimal(ask), Decimal(10), NOW)
 
 
-def _position(qty: str, side: str = "long", symbol: str = "AAPL") -> Position:
+def _position(qty: str, side: str = "long", symbol: str = "AAPL") -> BrokerPosition:
     n = Decimal(qty)
-    return Position(
+    return BrokerPosition(
         symbol, "us_equity", side, n, n, Decimal(100), None, n * 100, None, None, None, None, None
     )
 
@@ -281,7 +281,7 @@ LOSING = replace(MARKET, snapshot=_snapshot("90000"))
     ],
 )
 def test_risk02_an_order_that_only_reduces_passes_every_guard_and_the_halt(
-    held: list[Position], request_: OrderRequest, reduces: bool
+    held: list[BrokerPosition], request_: OrderRequest, reduces: bool
 ) -> None:
     """Even the strictest limits, a day's loss and a halt let a position get smaller; a
     notional sell counts its shares at the lowest price (990 / 99 = 10 shares)."""

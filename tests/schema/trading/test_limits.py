@@ -18,7 +18,7 @@ import httpx
 import pytest
 from graphql import build_schema as schema_from_sdl
 
-from api.chat.actions import AccountActions
+from api.chat.contract import AccountActions
 from api.chat.tools import build_tools
 from api.errors import LimitExceeded
 from api.services import Services

@@ -35,10 +35,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal, Protocol
 
+from api.broker.models import Environment, OrderStatusFilter
 from api.trading.orders import OrderIntent
-
-Environment = Literal["PAPER", "LIVE"]
-OrderStatusFilter = Literal["open", "closed", "all"]
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from uuid import UUID
 
 from api.accounts import Account, AccountService
 from api.broker import BrokerGateway
-from api.chat.actions import OrderStatusFilter
+from api.chat.contract import OrderStatusFilter
 from api.chat.shapes import (
     order_json,
     outcome_json,
