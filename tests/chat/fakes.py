@@ -15,7 +15,7 @@ from typing import Any
 
 from api.chat.contract import AccountContext
 from api.errors import NotFound
-from api.trading.orders import OrderIntent, Side, validate_intent
+from api.trading.orders import OrderIntent, Replacement, Side, validate_intent
 
 PRICES = {"AAPL": Decimal("190.12"), "TSLA": Decimal("250.00"), "NVDA": Decimal("120.50")}
 NAMES = {"AAPL": "Apple Inc.", "TSLA": "Tesla, Inc.", "NVDA": "NVIDIA Corporation"}
@@ -130,6 +130,33 @@ class RecordingActions:
                 "stop_price": order.get("stop_price"),
                 "summary": summary,
                 "estimated_cost": cost.quantize(Decimal("0.01")),
+                "environment": self.account.environment,
+                "expires_at": "2030-01-01T00:05:00Z",
+                "status": "PENDING",
+            }
+        }
+
+    async def replace_order(self, order_id: str, change: Replacement) -> dict[str, Any]:
+        self.calls.append(("replace_order", {"order_id": order_id, **change.to_json()}))
+        if order_id not in self.open_orders:
+            raise NotFound("No such order on this account")
+        limit = change.limit_price or Decimal("150.00")
+        summary = (
+            f"Buy 5 AAPL limit ${limit:,.2f} on {self.account.nickname} "
+            f"({self.account.environment}), replacing order {order_id}"
+        )
+        return {
+            "proposal": {
+                "id": "9b0c0c4e-0000-4000-8000-000000000002",
+                "kind": "replace",
+                "symbol": "AAPL",
+                "side": "buy",
+                "type": "limit",
+                "time_in_force": "gtc",
+                "qty": "5",
+                "limit_price": str(limit),
+                "summary": summary,
+                "estimated_cost": str(5 * limit),
                 "environment": self.account.environment,
                 "expires_at": "2030-01-01T00:05:00Z",
                 "status": "PENDING",

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from api.chat import AccountContext, ChatEngine
-from api.chat.interpreter import HELP, Interpreter, parse
+from api.chat.interpreter import HELP, NOT_UNDERSTOOD, THANKS, Interpreter, parse
 from tests.chat.fakes import RecordingActions
 
 MAIN = AccountContext("Main", "PAPER")
@@ -111,6 +111,8 @@ PHRASINGS: list[tuple[str, str, dict[str, Any]]] = [
     ("how much cash do I have", "account_summary", {}),
     ("account", "account_summary", {}),
     ("what's my balance?", "account_summary", {}),
+    ("how is my portfolio doing", "account_summary", {}),
+    ("How's my account doing today?", "account_summary", {}),
     # quotes
     ("quote NVDA", "quote", {"symbol": "NVDA"}),
     ("price of nvda", "quote", {"symbol": "NVDA"}),
@@ -189,32 +191,69 @@ def test_chat02_the_table_is_broad():
     assert len(PHRASINGS) >= 30
 
 
+@pytest.mark.parametrize("text", ["help", "what can you do", ""])
+async def test_chat02_help_gets_the_whole_list_and_touches_nothing(text: str):
+    """CHAT-02: asking for help (or sending nothing) answers with every command."""
+    actions = RecordingActions()
+    assert parse(text) == parse("help")
+    assert parse(text).answer == HELP
+    if text:
+        turn = await ChatEngine(Interpreter()).run_turn(text, [], MAIN, actions)
+        assert (turn.tool_calls, turn.text) == ((), HELP)
+    assert actions.calls == []
+
+
 @pytest.mark.parametrize(
     "text",
     [
-        "help",
         "hello there",
         "what is the meaning of life",
         "buy",
-        "buy aapl",
         "buy 10 aapl if it drops below 150",
         "sell 5 tsla tomorrow morning",
         "buy 10 aapl at market limit 100",
         "close all aapl and msft",
         "transfer $500 to my other account",
-        "",
     ],
 )
-async def test_chat02_anything_else_gets_help_and_touches_nothing(text: str):
-    """CHAT-02: unknown text (or an order with words it does not understand) gets help only."""
+async def test_chat02_anything_else_gets_a_short_answer_and_touches_nothing(text: str):
+    """CHAT-02: unknown text (or an order with words it does not understand) gets a short
+    answer with a few examples, not the whole help text, and no tool runs."""
     actions = RecordingActions()
-    command = parse(text)
-    assert command.tool is None
-    assert HELP in (command.answer or "")
-    if text:
-        turn = await ChatEngine(Interpreter()).run_turn(text, [], MAIN, actions)
-        assert turn.tool_calls == ()
-        assert HELP in turn.text
+    assert parse(text).answer == NOT_UNDERSTOOD
+    turn = await ChatEngine(Interpreter()).run_turn(text, [], MAIN, actions)
+    assert (turn.tool_calls, turn.text) == ((), NOT_UNDERSTOOD)
+    assert len(NOT_UNDERSTOOD) < len(HELP) / 2
+    assert NOT_UNDERSTOOD.count("“") in (2, 3, 4)  # two or three examples, and "help"
+    assert actions.calls == []
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [
+        ("buy aapl", "How many AAPL do you want to buy?"),
+        ("Buy some TSLA please", "How many TSLA do you want to buy?"),
+        ("sell msft", "How many MSFT do you want to sell?"),
+        ("buy btc", "How many BTC/USD do you want to buy?"),
+    ],
+)
+async def test_chat02_an_order_without_an_amount_asks_how_many(text: str, asked: str):
+    """CHAT-02, TRADE-02: "buy AAPL" is never guessed into a quantity: the reply asks how
+    many, with an example to copy, and nothing is proposed."""
+    actions = RecordingActions()
+    turn = await ChatEngine(Interpreter()).run_turn(text, [], MAIN, actions)
+    assert turn.tool_calls == ()
+    assert turn.text.startswith(asked)
+    assert "“" in turn.text
+    assert actions.calls == []
+
+
+@pytest.mark.parametrize("text", ["thanks", "Thank you!", "ok thanks", "thx", "cheers"])
+async def test_chat02_thanks_gets_a_short_polite_answer(text: str):
+    """CHAT-02: thanks is answered in a line, with no tool and no help text."""
+    actions = RecordingActions()
+    turn = await ChatEngine(Interpreter()).run_turn(text, [], MAIN, actions)
+    assert (turn.tool_calls, turn.text) == ((), THANKS)
     assert actions.calls == []
 
 
@@ -301,3 +340,57 @@ def test_chat02_renders_the_graphql_proposal_shape_too():
         "Proposed: Sell 5 TSLA limit $250.50 (GTC) on Main (PAPER), est. $1,252.50 "
         "— confirm to send."
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "change my AAPL limit to 185",
+        "move the aapl limit price to $185",
+        "update my AAPL order's limit to 185",
+    ],
+)
+async def test_ord02_change_my_limit_replaces_the_one_open_order(text: str) -> None:
+    """ORD-02, TRADE-02: "change my AAPL limit to 185" finds the one open AAPL order with a
+    limit price and proposes replacing its limit, through the replace tool; nothing is sent."""
+    actions = RecordingActions()
+    turn = await ChatEngine(Interpreter()).run_turn(text, [], MAIN, actions)
+    assert [c.name for c in turn.tool_calls] == ["orders", "replace_order"]
+    assert turn.tool_calls[-1].arguments == {"order_id": ORDER_ID, "limit_price": "185"}
+    assert actions.calls[-1] == ("replace_order", {"order_id": ORDER_ID, "limit_price": "185"})
+    assert turn.text.startswith("Proposed: Buy 5 AAPL limit $185.00 on Main (PAPER)")
+    assert "confirm to send" in turn.text
+
+
+async def test_ord02_change_my_limit_with_several_or_no_orders_changes_nothing() -> None:
+    """ORD-02: with two open AAPL limit orders, or none in TSLA, the reply says so and no
+    replace is made: the interpreter never guesses which order was meant."""
+    other = "7a0d5f3e-1111-4bfd-b9c3-01e75843f47d"
+    several = RecordingActions(open_orders=[ORDER_ID, other])
+    turn = await ChatEngine(Interpreter()).run_turn(
+        "change my AAPL limit to 185", [], MAIN, several
+    )
+    assert [c.name for c in turn.tool_calls] == ["orders"]
+    assert "There are 2 open AAPL orders with a limit price on Main (PAPER)" in turn.text
+    assert ORDER_ID in turn.text and other in turn.text and "Nothing changed" in turn.text
+
+    none = RecordingActions()
+    turn = await ChatEngine(Interpreter()).run_turn("change my TSLA limit to 200", [], MAIN, none)
+    assert [c.name for c in turn.tool_calls] == ["orders"]
+    assert turn.text == (
+        "There is no open TSLA order with a limit price on Main (PAPER); nothing changed."
+    )
+    assert [name for name, _ in several.calls + none.calls] == ["orders", "orders"]
+
+
+async def test_ord02_a_bad_new_limit_is_refused_and_an_own_limit_is_not_an_order() -> None:
+    """ORD-02, RISK-03: a new limit of 0 is refused by the vocabulary before the account; "set
+    my daily limit to 500" is about the account's own limits, which the chat never changes."""
+    actions = RecordingActions()
+    turn = await ChatEngine(Interpreter()).run_turn("change my AAPL limit to 0", [], MAIN, actions)
+    assert not turn.tool_calls[-1].ok
+    assert "Limit price must be more than zero" in turn.text
+    assert "Nothing was changed on Main (PAPER)" in turn.text
+    assert [name for name, _ in actions.calls] == ["orders"]
+    assert parse("set my daily limit to 500").tool is None
+    assert parse("set my max limit to 500").tool is None

@@ -57,6 +57,7 @@ async def test_chat01_answers_a_question_with_the_positions_tool(scripted_llm: S
         "orders",
         "quote",
         "propose_order",
+        "replace_order",
         "cancel_order",
         "close_position",
         "close_all_positions",

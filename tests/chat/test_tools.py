@@ -142,3 +142,36 @@ def test_schemas_are_plain_json_schema():
         assert function["description"]
         assert function["parameters"]["type"] == "object"
         assert set(function["parameters"]["required"]) <= set(function["parameters"]["properties"])
+
+
+ORDER_ID = "61e69015-8549-4bfd-b9c3-01e75843f47d"
+
+
+async def test_ord02_replace_order_takes_the_vocabulary_changes_only() -> None:
+    """ORD-02, ORD-05: replace_order reads its changes with the order vocabulary's one
+    validator: whole shares only, one trail, something to change; refusals name the tool's
+    argument and never reach the account; an accepted change is a proposal."""
+    actions = RecordingActions()
+    registry = build_tools(actions)
+    for raw, field, words in [
+        ({"order_id": ORDER_ID, "qty": "2.5"}, "qty", "whole shares"),
+        ({"order_id": ORDER_ID, "trail_price": 1, "trail_percent": 2}, "trail_percent", "not both"),
+        ({"order_id": ORDER_ID}, "qty", "Say what to change"),
+        ({"limit_price": "185"}, "order_id", "required"),
+    ]:
+        call = await registry.execute("replace_order", raw)
+        assert call.result["error"]["field"] == field, call.result
+        assert words in call.result["error"]["message"]
+    assert actions.calls == []
+    call = await registry.execute(
+        "replace_order", {"order_id": ORDER_ID, "limit_price": "$185.50", "time_in_force": "GTC"}
+    )
+    assert call.arguments == {
+        "order_id": ORDER_ID,
+        "limit_price": "185.5",
+        "time_in_force": "gtc",
+    }
+    assert call.result["proposal"]["status"] == "PENDING"
+    assert actions.calls == [
+        ("replace_order", {"order_id": ORDER_ID, "limit_price": "185.5", "time_in_force": "gtc"})
+    ]

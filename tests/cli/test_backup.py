@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 
 from api.db.embedded import EmbeddedPostgres
-from tests.chat_api.conftest import HISTORY, ORDERS, SEND
+from tests.chat.conftest import HISTORY, ORDERS, SEND
 from tests.fixtures.postgres import TEST_CREDENTIALS_KEY, Cluster
 from tests.fixtures.sandbox import SandboxHandle
 from tests.fixtures.server import (

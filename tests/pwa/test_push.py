@@ -104,6 +104,31 @@ def _notifications(page: Page) -> list[dict[str, Any]]:
     return shown
 
 
+def _deliver(page: Page, server: RunningServer, payload: dict[str, str]) -> list[dict[str, Any]]:
+    """Deliver `payload` to the app's service worker as a push; the notifications it shows."""
+    cdp, registration = _service_worker(page, server.url)
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {"origin": server.url, "registrationId": registration, "data": json.dumps(payload)},
+    )
+    deadline = time.monotonic() + 10
+    shown = _notifications(page)
+    while not shown and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+        shown = _notifications(page)
+    return shown
+
+
+def _controlled_app(phone: BrowserContext, server: RunningServer, route: str) -> Page:
+    """The app opened on `route` and controlled by its service worker, as an installed app is."""
+    page = phone.new_page()
+    open_app(page, server, route)
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    expect(by_id(page, "app")).to_be_visible()
+    return page
+
+
 def test_push01_turn_on_show_a_push_and_open_its_order(
     phone: BrowserContext, push_server: RunningServer, sandbox: SandboxHandle
 ) -> None:
@@ -135,16 +160,7 @@ def test_push01_turn_on_show_a_push_and_open_its_order(
         "url": order_url,
         "tag": "order-test-order-1",
     }
-    cdp, registration = _service_worker(page, push_server.url)
-    cdp.send(
-        "ServiceWorker.deliverPushMessage",
-        {"origin": push_server.url, "registrationId": registration, "data": json.dumps(payload)},
-    )
-    deadline = time.monotonic() + 10
-    shown = _notifications(page)
-    while not shown and time.monotonic() < deadline:
-        page.wait_for_timeout(100)
-        shown = _notifications(page)
+    shown = _deliver(page, push_server, payload)
     assert len(shown) == 1, shown
     assert shown[0]["title"] == payload["title"] and shown[0]["tag"] == payload["tag"]
     assert shown[0]["data"]["url"] == push_server.url + order_url
@@ -158,3 +174,80 @@ def test_push01_turn_on_show_a_push_and_open_its_order(
     worker.evaluate("(url) => openPage(url)", "https://evil.example/#/orders")
     expect(page).to_have_url(push_server.url + "/")
     assert not errors, errors
+
+
+PLACE = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }"
+PROPOSAL = "query($id: UUID!) { proposal(id: $id) { status orderId } }"
+
+
+def test_push01_a_live_proposal_notification_opens_the_proposal_unconfirmed(
+    phone: BrowserContext, push_server: RunningServer, sandbox: SandboxHandle
+) -> None:
+    """PUSH-01, ISO-02: the "Confirm?" push opens its proposal with Confirm and Dismiss, still
+    PENDING and no order sent; an id that is not the person's reads as not found."""
+    user = seed_user(push_server, sandbox, "push-proposal@example.com")
+    order = {"accountId": user.live_id, "symbol": "AAPL", "side": "BUY", "qty": "2"}
+    proposed = push_server.gql(PLACE, {"input": order}, token=user.token)
+    (refusal,) = proposed["errors"]
+    assert refusal["extensions"]["code"] == "CONFIRMATION_REQUIRED", proposed
+    proposal_id = refusal["extensions"]["proposal"]["id"]
+    sign_in(phone, push_server, user.email)
+    page = _controlled_app(phone, push_server, "portfolio")
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    # the link the dispatcher puts in a proposal's notification (tests/schema/notify)
+    proposal_url = f"/#/proposal?id={proposal_id}"
+    payload = {
+        "kind": "PROPOSALS",
+        "title": "Confirm? Buy 2 AAPL",
+        "body": "Waiting for your confirmation on Real money (LIVE)",
+        "url": proposal_url,
+        "tag": f"proposal-{proposal_id}",
+    }
+    (shown,) = _deliver(page, push_server, payload)
+    assert shown["data"]["url"] == push_server.url + proposal_url
+
+    (worker,) = phone.service_workers
+    worker.evaluate("(url) => openPage(url)", shown["data"]["url"])
+    expect(page).to_have_url(push_server.url + proposal_url)
+    card = by_id(page, "proposal-card")
+    expect(card).to_have_attribute("data-proposal-id", proposal_id)
+    expect(card).to_have_attribute("data-status", "PENDING")
+    expect(card).to_have_attribute("data-env", "LIVE")
+    expect(by_id(page, "proposal-account")).to_contain_text("Real money (LIVE)")
+    expect(by_id(page, "proposal-confirm")).to_be_enabled()
+    expect(by_id(page, "proposal-dismiss")).to_be_enabled()
+    page.wait_for_timeout(500)  # time enough for anything the page might send on its own
+    assert user.call(PROPOSAL, {"id": proposal_id})["proposal"] == {
+        "status": "PENDING",
+        "orderId": None,
+    }
+    assert sandbox.stats()[user.live_number]["orders_received"] == 0
+
+    for unknown in ("00000000-0000-4000-8000-000000000000", "not-an-id"):
+        worker.evaluate("(url) => openPage(url)", f"/#/proposal?id={unknown}")
+        expect(by_id(page, "proposal-error")).to_have_attribute("data-code", "NOT_FOUND")
+        expect(by_id(page, "proposal-card")).to_have_count(0)
+    assert not errors, errors
+
+
+def test_push03_signing_out_removes_the_devices_subscription(
+    phone: BrowserContext, push_server: RunningServer, sandbox: SandboxHandle
+) -> None:
+    """PUSH-03, ISO-03: sign-out removes the device from the server and unsubscribes the
+    browser, so a signed-out phone hears nothing more of the person."""
+    user = seed_user(push_server, sandbox, "push-sign-out@example.com")
+    sign_in(phone, push_server, user.email)
+    page = _controlled_app(phone, push_server, "accounts")
+    tap(VIEWPORTS["phone"], by_id(page, "push-enable"))
+    expect(by_id(page, "push-on")).to_be_visible()
+    assert user.call(DEVICES)["pushDevices"] == [{"endpoint": ENDPOINT}]
+
+    tap(VIEWPORTS["phone"], by_id(page, "sign-out"))
+    expect(by_id(page, "signin-form")).to_be_visible()
+    assert user.call(DEVICES)["pushDevices"] == []
+    browser_side = page.evaluate(
+        "navigator.serviceWorker.ready.then((r) => r.pushManager.getSubscription())"
+    )
+    assert browser_side is None

@@ -170,7 +170,7 @@ async def test_push01_a_live_proposal_and_refused_keys_are_announced(push_app: P
     proposal = by_kind["PROPOSALS"]
     assert proposal["title"] == "Confirm? Buy 2 AAPL"
     assert proposal["body"] == "Waiting for your confirmation on Real (LIVE)"
-    assert proposal["url"] == f"/#/trade?account={live.id}&proposal={proposal_id}"
+    assert proposal["url"] == f"/#/proposal?id={proposal_id}"
     refused = by_kind["BROKER_KEYS"]
     assert refused["url"] == f"/#/accounts?account={revoked.id}"
     assert "Old (PAPER)" in refused["body"]

@@ -2,7 +2,7 @@
 
 Run by the served endpoint's schema with the context its own `get_context` and
 `on_ws_connect` build (tests/fixtures/inprocess.py); the transport itself is
-tested over real WebSockets in tests/realtime_api. RT-01 (order events reach
+tested over real WebSockets in tests/live. RT-01 (order events reach
 the subscriber), DISP-02 (the snapshot first), ACCT-03 (every device hears of
 a switch), ACCT-05 (removal ends the subscription), ISO-03 (someone else's
 account is refused).

@@ -384,7 +384,13 @@ NOT_ORDERS = {
     "revokeInvite",
     "setUserDisabled",
 }
-ORDER_TOOLS = {"propose_order", "close_position", "close_all_positions", "cancel_order"}
+ORDER_TOOLS = {
+    "propose_order",
+    "replace_order",
+    "close_position",
+    "close_all_positions",
+    "cancel_order",
+}
 READ_TOOLS = {"account_summary", "positions", "orders", "quote", "find_symbol"}
 
 
@@ -423,6 +429,10 @@ async def test_risk01_every_order_path_is_known_and_goes_through_the_check(
     chat = await app.data(CHAT, {"text": "buy 1 AAPL", "a": account.id}, token=alice.token)
     (call,) = chat["sendChatMessage"]["reply"]["toolCalls"]
     assert (call["name"], call["result"]["error"]["guard"]) == ("propose_order", "symbol_denied")
+    text = {"text": "change my AAPL limit to 182", "a": account.id}
+    chat = await app.data(CHAT, text, token=alice.token)
+    *_, call = chat["sendChatMessage"]["reply"]["toolCalls"]
+    assert (call["name"], call["result"]["error"]["guard"]) == ("replace_order", "symbol_denied")
     assert _received(app, account) == before == 1
 
 
@@ -464,6 +474,7 @@ def test_risk03_no_chat_tool_can_see_or_change_limits_halt_or_configuration() ->
         "orders",
         "quote",
         "propose_order",
+        "replace_order",
         "cancel_order",
         "close_position",
         "close_all",

@@ -8,7 +8,7 @@ import uuid
 from tests.fixtures.sandbox import SandboxHandle
 from tests.fixtures.server import GraphQLWebSocket
 from tests.fixtures.trading import PLACE_ORDER
-from tests.realtime_api.conftest import (
+from tests.live.conftest import (
     ACCOUNT_UPDATES,
     ACTIVE_ACCOUNT_CHANGED,
     SET_ACTIVE,

@@ -33,7 +33,7 @@ from tests.broker.test_credentials import holders_of
 from tests.fixtures.postgres import TEST_CREDENTIALS_KEY
 from tests.fixtures.sandbox import SandboxHandle
 from tests.fixtures.verdicts import judged
-from tests.realtime_api.conftest import stream_connections, wait_until
+from tests.live.conftest import stream_connections, wait_until
 
 LIBRARIES = ("api.broker", "api.realtime", "alpaca", "websockets", "requests", "urllib3")
 

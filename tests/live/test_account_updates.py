@@ -13,7 +13,7 @@ from decimal import Decimal
 from tests.fixtures.sandbox import SandboxHandle
 from tests.fixtures.server import GraphQLWebSocket
 from tests.fixtures.trading import PLACE_ORDER
-from tests.realtime_api.conftest import (
+from tests.live.conftest import (
     ACCOUNT_UPDATES,
     market_buy,
     next_update,

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 
 from tests.fixtures.log_audit import LOGS
-from tests.fixtures.server import TLS
-from tests.foundation.test_serve import _env, _free_port
+from tests.fixtures.ports import free_port
+from tests.fixtures.server import TLS, serve_env
 
 KEY_LINE = re.compile(r"key_id=(\S+) secret=(\S+)")
 
@@ -27,7 +27,7 @@ def _graphql(port: int, query: str, token: str | None = None) -> dict:
 
 
 def test_serve_with_the_sandbox_prints_keys_that_work(tmp_path: Path, known_secrets: set) -> None:
-    port, sandbox_port = _free_port(), _free_port()
+    port, sandbox_port = free_port(), free_port()
     log_path = LOGS / "serve-sandbox.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
@@ -42,7 +42,7 @@ def test_serve_with_the_sandbox_prints_keys_that_work(tmp_path: Path, known_secr
                 "--sandbox-port",
                 str(sandbox_port),
             ],
-            env=_env(ALPACA_CHAT_HOME=str(tmp_path / "home")),
+            env=serve_env(ALPACA_CHAT_HOME=str(tmp_path / "home")),
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,

@@ -6,7 +6,7 @@ import time
 
 from tests.fixtures.sandbox import SandboxHandle
 from tests.fixtures.server import GraphQLWebSocket
-from tests.realtime_api.conftest import (
+from tests.live.conftest import (
     ACCOUNT_UPDATES,
     REMOVE_ACCOUNT,
     SIGN_OUT,

@@ -19,7 +19,7 @@ from tests.fixtures.postgres import runtime_database_url
 from tests.fixtures.sandbox import SandboxHandle
 from tests.fixtures.server import GraphQLWebSocket, RunningServer
 from tests.fixtures.trading import PLACE_ORDER
-from tests.realtime_api.conftest import (
+from tests.live.conftest import (
     ACCOUNT_UPDATES,
     market_buy,
     next_update,

@@ -30,7 +30,7 @@ from tests.fixtures.server import (
     signed_up_user,
 )
 from tests.fixtures.trading import Trader, broker_env
-from tests.realtime_api.conftest import ACCOUNT_UPDATES, next_update
+from tests.live.conftest import ACCOUNT_UPDATES, next_update
 
 ACCOUNTS = "query { accounts { id nickname } }"
 

@@ -12,7 +12,7 @@ import json
 
 import asyncpg
 
-from tests.chat_api.conftest import (
+from tests.chat.conftest import (
     AUTO_EXECUTE,
     CONFIRM,
     DISMISS,

@@ -15,7 +15,7 @@ import pytest
 from tests.fixtures.sandbox import SandboxHandle
 from tests.fixtures.server import GraphQLWebSocket, RunningServer, StartServer, signed_up_user
 from tests.fixtures.trading import PLACE_ORDER, Trader, broker_env
-from tests.realtime_api.conftest import (
+from tests.live.conftest import (
     ACCOUNT_UPDATES,
     ACTIVE_ACCOUNT_CHANGED,
     SET_ACTIVE,

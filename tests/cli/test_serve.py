@@ -3,9 +3,7 @@ bad configuration stops it with one clear line."""
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,28 +14,17 @@ from cryptography.fernet import Fernet
 
 from api.db.ledger import known_migrations
 from tests.fixtures.log_audit import LOGS
-from tests.fixtures.server import TLS
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _env(**extra: str) -> dict[str, str]:
-    own = {"DATABASE_URL", "RUNTIME_DATABASE_URL", "CREDENTIALS_KEY"}
-    env = {k: v for k, v in os.environ.items() if k not in own}
-    return {**env, **extra}
+from tests.fixtures.ports import free_port
+from tests.fixtures.server import TLS, serve_env
 
 
 def _serve_once(home: Path, log_name: str) -> float:
-    port = _free_port()
+    port = free_port()
     log = (LOGS / log_name).open("w")
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
-        env=_env(ALPACA_CHAT_HOME=str(home)),
+        env=serve_env(ALPACA_CHAT_HOME=str(home)),
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -83,7 +70,7 @@ def test_serve_on_an_empty_home_then_reuse_it(tmp_path: Path) -> None:
 def _fails(env: dict[str, str], *args: str) -> tuple[int, str]:
     result = subprocess.run(
         [sys.executable, "-m", "api.cli", *(args or ("serve",))],
-        env=_env(**env),
+        env=serve_env(**env),
         capture_output=True,
         text=True,
         timeout=60,
@@ -111,7 +98,7 @@ def test_unreachable_database_url_is_one_line(tmp_path: Path) -> None:
     """OPS-02: an unreachable DATABASE_URL exits non-zero with one line."""
     code, err = _fails(
         {
-            "DATABASE_URL": f"postgresql://nobody@127.0.0.1:{_free_port()}/none",
+            "DATABASE_URL": f"postgresql://nobody@127.0.0.1:{free_port()}/none",
             "CREDENTIALS_KEY": Fernet.generate_key().decode(),
         }
     )

@@ -6,7 +6,7 @@ through the running server and the sandbox broker.
 
 from __future__ import annotations
 
-from tests.chat_api.conftest import (
+from tests.chat.conftest import (
     CONFIRM,
     HISTORY,
     ORDERS,

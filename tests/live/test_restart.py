@@ -19,7 +19,7 @@ from api.live.ledger import SKEW_MARGIN
 from tests.fixtures.sandbox import SandboxHandle
 from tests.fixtures.server import GraphQLWebSocket, RunningServer, StartServer, signed_up_user
 from tests.fixtures.trading import Trader, broker_env
-from tests.realtime_api.conftest import ACCOUNT_UPDATES, next_update, stream_connections, wait_until
+from tests.live.conftest import ACCOUNT_UPDATES, next_update, stream_connections, wait_until
 
 
 async def _watched_until_stopped(

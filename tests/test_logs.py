@@ -13,8 +13,9 @@ from cryptography.fernet import Fernet
 from api.config import load_settings
 from api.logs import logging_config
 from api.vault import REDACTED
+from tests.fixtures.ports import free_port
+from tests.fixtures.server import serve_env
 from tests.fixtures.tenants import fake_credentials
-from tests.foundation.test_serve import _env, _free_port
 
 
 def test_every_level_and_traceback_is_redacted(tmp_path, known_secrets: set) -> None:
@@ -62,8 +63,8 @@ def test_start_up_errors_do_not_print_credentials(known_secrets: set) -> None:
     known_secrets.update({key, password})
     result = subprocess.run(
         [sys.executable, "-m", "api.cli", "serve"],
-        env=_env(
-            DATABASE_URL=f"postgresql://owner:{password}@127.0.0.1:{_free_port()}/x",
+        env=serve_env(
+            DATABASE_URL=f"postgresql://owner:{password}@127.0.0.1:{free_port()}/x",
             CREDENTIALS_KEY=key,
         ),
         capture_output=True,
