@@ -14,11 +14,11 @@ How it runs, per account, in every process that has subscribers for it
 * it competes for the account's lock (`StreamLocks`, polled about every
   second). The winner runs `KeylessTradingStream` in this event loop, forwards
   each trade update as an `OrderEvent` (and, for fills and cancels, a
-  `PositionsChangedEvent`), reconciles after every (re)connect (from the
-  account's stored mark, `api.live.marks`, when it owns the stream for the
-  first time: what changed while no server ran is reported too), and refreshes
-  the snapshot on fills at once and otherwise every `snapshot_interval`,
-  publishing it only when it changed;
+  `PositionsChangedEvent`), catches up after every (re)connect
+  (api/live/catch_up.py: from the account's stored mark, `api.live.marks`,
+  when it owns the stream for the first time: what changed while no server
+  ran is reported too), and refreshes the snapshot on fills at once and
+  otherwise every `snapshot_interval`, publishing it only when it changed;
 * when the last local subscriber leaves (after a short linger, so a client
   that resubscribes at once keeps the stream), or the lock's connection is
   lost, the stream stops and the lock is released; a process that dies loses
@@ -28,7 +28,7 @@ How it runs, per account, in every process that has subscribers for it
 Broker budget: Alpaca allows 200 requests a minute per key. An owned account
 costs one snapshot per interval (12 a minute at the default 5 s), one more per
 burst of fills (spaced by `MIN_REFRESH_SPACING`), and one orders read per
-reconnect (up to `RECONCILE_PAGES` after a long gap). A new subscriber's first
+reconnect (up to `catch_up.RECONCILE_PAGES` after a long gap). A new subscriber's first
 snapshot is shared: one fetch serves every subscriber of the account within an
 interval.
 
@@ -46,8 +46,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from uuid import UUID
 
 import asyncpg
@@ -55,20 +54,18 @@ import asyncpg
 from api.accounts import Account, AccountService
 from api.broker.errors import BrokerError, ErrorCode
 from api.broker.gateway import BrokerGateway
-from api.broker.models import BrokerOrder
 from api.broker.trade_stream import KeylessTradingStream, trade_update
 from api.config import Settings
 from api.db import Database
-from api.live import marks
-from api.live.ledger import OrderLedger, event_for
+from api.live.catch_up import Reconciler
+from api.live.ledger import OrderLedger
+from api.live.watch import AccountWatch, publish_orders, same_balances
 from api.metrics import STREAMS_OWNED
 from api.realtime import (
     AccountAlertEvent,
     EventBus,
     OrderEvent,
-    OrdersMissedEvent,
     Ownership,
-    PositionsChangedEvent,
     SnapshotEvent,
     StreamLocks,
     Subscription,
@@ -82,55 +79,9 @@ from api.vault import Vault, VaultError
 
 log = logging.getLogger(__name__)
 
-POSITION_EVENTS = frozenset({"fill", "partial_fill", "canceled"})
 MIN_REFRESH_SPACING = 0.25  # seconds between snapshot reads after a burst of fills
-RECONCILE_LIMIT = 100  # orders per page compared after a (re)connect
-# Pages read back at most; an account with more changes since its mark than these hold
-# gets an OrdersMissedEvent (its subscribers refetch) instead of one event per order.
-RECONCILE_PAGES = 10
-MARK_INTERVAL = 15.0  # seconds between moves of the stored mark while the stream listens
-MARK_LAG = timedelta(seconds=5)  # a trade update may still be on its way when the mark moves
-RETRY_DELAY = 2.0  # after a failed reconciliation or snapshot read
+RETRY_DELAY = 2.0  # after a failed account or snapshot read
 HALT_TIMEOUT = 2.0
-# a reconciliation retries after either; named, as mypy reads no `*` inside `except (...)`
-_RECONCILE_ERRORS: tuple[type[BaseException], ...] = (BrokerError, *CONNECTION_ERRORS)
-
-
-@dataclass(eq=False)
-class _Watch:
-    """One account watched by this process: shared by all of its local subscribers."""
-
-    owner_id: UUID
-    account_id: UUID
-    ledger: OrderLedger
-    refs: int = 0
-    task: asyncio.Task[None] | None = None
-    linger: asyncio.TimerHandle | None = None
-    # The last snapshot published by anyone (for "only when it changed").
-    published: SnapshotEvent | None = None
-    # The newest snapshot known, and when (monotonic), for new subscribers' first event.
-    latest: SnapshotEvent | None = None
-    latest_at: float = 0.0
-    fetching: asyncio.Task[SnapshotEvent] | None = None
-    stream: KeylessTradingStream | None = None
-    refresh_wanted: asyncio.Event = field(default_factory=asyncio.Event)
-    reconcile_wanted: asyncio.Event = field(default_factory=asyncio.Event)
-    # The owner was told the broker refused the keys; told again only after they worked.
-    refusal_reported: bool = False
-    # Whether the stored mark was read into the ledger, and after which of the stream's
-    # connects a reconciliation last completed (then the mark may move with the clock).
-    mark_read: bool = False
-    reconciled_connects: int = -1
-
-    def remember(self, snapshot: SnapshotEvent, *, published: bool) -> None:
-        if published:
-            self.published = snapshot
-        if self.latest is None or snapshot.as_of >= self.latest.as_of:
-            self.latest, self.latest_at = snapshot, time.monotonic()
-
-
-def _same_balances(a: SnapshotEvent | None, b: SnapshotEvent) -> bool:
-    return a is not None and a == replace(b, as_of=a.as_of)
 
 
 class StreamSupervisor:
@@ -159,7 +110,8 @@ class StreamSupervisor:
         self._poll = lock_poll_interval
         self._linger = linger
         self._interval = settings.snapshot_interval
-        self._watches: dict[UUID, _Watch] = {}
+        self._reconciler = Reconciler(accounts, gateway, database)
+        self._watches: dict[UUID, AccountWatch] = {}
         self._ending: set[asyncio.Task[None]] = set()
         self._stopped = False
 
@@ -206,7 +158,7 @@ class StreamSupervisor:
         finally:
             self._leave(watch)
 
-    def _enter(self, owner_id: UUID, account_id: UUID) -> _Watch:
+    def _enter(self, owner_id: UUID, account_id: UUID) -> AccountWatch:
         if self._stopped:
             raise RuntimeError("the stream supervisor has stopped")
         watch = self._watches.get(account_id)
@@ -214,7 +166,7 @@ class StreamSupervisor:
             if watch is not None:
                 # Same account id, another owner: impossible unless ids were reused; never share.
                 raise RuntimeError("account watched for another owner")
-            watch = _Watch(owner_id, account_id, OrderLedger(datetime.now(UTC)))
+            watch = AccountWatch(owner_id, account_id, OrderLedger(datetime.now(UTC)))
             self._watches[account_id] = watch
             watch.task = asyncio.create_task(self._run(watch), name=f"stream-watch-{account_id}")
         if watch.linger is not None:
@@ -223,14 +175,14 @@ class StreamSupervisor:
         watch.refs += 1
         return watch
 
-    def _leave(self, watch: _Watch) -> None:
+    def _leave(self, watch: AccountWatch) -> None:
         watch.refs -= 1
         if watch.refs > 0 or self._watches.get(watch.account_id) is not watch:
             return
         loop = asyncio.get_running_loop()
         watch.linger = loop.call_later(self._linger, self._end, watch)
 
-    def _end(self, watch: _Watch) -> None:
+    def _end(self, watch: AccountWatch) -> None:
         watch.linger = None
         if watch.refs > 0 or self._watches.get(watch.account_id) is not watch:
             return
@@ -263,7 +215,7 @@ class StreamSupervisor:
         snapshot = await self._gateway.snapshot(account.broker)
         return SnapshotEvent.of(account.id, account.owner_id, snapshot)
 
-    async def _fetch_snapshot(self, watch: _Watch) -> SnapshotEvent:
+    async def _fetch_snapshot(self, watch: AccountWatch) -> SnapshotEvent:
         account = await self._accounts.find(watch.owner_id, watch.account_id)
         if account is None:
             raise BrokerError(ErrorCode.NOT_FOUND, "No such account")
@@ -271,7 +223,7 @@ class StreamSupervisor:
 
     # ------------------------------------------------------------------ one account
 
-    async def _run(self, watch: _Watch) -> None:
+    async def _run(self, watch: AccountWatch) -> None:
         """Observe the account's events and compete for its stream until the watch ends."""
         try:
             async with self._bus.subscribe(account_key(watch.owner_id, watch.account_id)) as events:
@@ -300,7 +252,7 @@ class StreamSupervisor:
             if self._watches.get(watch.account_id) is watch:
                 del self._watches[watch.account_id]
 
-    async def _observe(self, watch: _Watch, events: Subscription) -> None:
+    async def _observe(self, watch: AccountWatch, events: Subscription) -> None:
         """Note what anyone published, until the bus ends the subscription (account removed)."""
         async for event in events:
             if isinstance(event, OrderEvent):
@@ -308,7 +260,7 @@ class StreamSupervisor:
             elif isinstance(event, SnapshotEvent):
                 watch.remember(event, published=True)
 
-    async def _compete(self, watch: _Watch) -> None:
+    async def _compete(self, watch: AccountWatch) -> None:
         while True:
             try:
                 ownership = await self._locks.acquire(watch.account_id, poll_interval=self._poll)
@@ -330,7 +282,7 @@ class StreamSupervisor:
                 # A stream task failed (logged by _own): let another process try first.
                 await asyncio.sleep(RETRY_DELAY)
 
-    async def _own(self, watch: _Watch, ownership: Ownership) -> None:
+    async def _own(self, watch: AccountWatch, ownership: Ownership) -> None:
         url = self._settings.stream_url(await self._environment(watch))
         stream = KeylessTradingStream(
             url,
@@ -344,7 +296,7 @@ class StreamSupervisor:
         tasks = {
             asyncio.create_task(stream._run_forever(), name=f"trade-stream-{watch.account_id}"),
             asyncio.create_task(self._refresh(watch)),
-            asyncio.create_task(self._reconcile(watch)),
+            asyncio.create_task(self._reconciler.run(watch)),
             asyncio.create_task(ownership.wait_lost()),
         }
         try:
@@ -377,11 +329,11 @@ class StreamSupervisor:
             with contextlib.suppress(*CONNECTION_ERRORS, TimeoutError):
                 await asyncio.wait_for(stream.close(), HALT_TIMEOUT)
 
-    def _connected(self, watch: _Watch) -> None:
+    def _connected(self, watch: AccountWatch) -> None:
         watch.refusal_reported = False
         watch.reconcile_wanted.set()
 
-    def _keys_refused(self, watch: _Watch) -> None:
+    def _keys_refused(self, watch: AccountWatch) -> None:
         """The broker refused the stored keys: tell the owner once (PUSH-01), not per retry."""
         if watch.refusal_reported:
             return
@@ -393,7 +345,7 @@ class StreamSupervisor:
         self._ending.add(task)
         task.add_done_callback(self._ending.discard)
 
-    async def _publish_alert(self, watch: _Watch, alert: AccountAlertEvent) -> None:
+    async def _publish_alert(self, watch: AccountWatch, alert: AccountAlertEvent) -> None:
         try:
             async with self._database.pool.acquire() as conn:
                 await publish_many(conn, [alert])
@@ -401,7 +353,7 @@ class StreamSupervisor:
             log.warning("account %s: could not publish an alert (%s)", watch.account_id, exc)
             watch.refusal_reported = False  # told at the next refusal instead
 
-    async def _environment(self, watch: _Watch) -> str:
+    async def _environment(self, watch: AccountWatch) -> str:
         while True:
             try:
                 account = await self._accounts.find(watch.owner_id, watch.account_id)
@@ -411,7 +363,7 @@ class StreamSupervisor:
                 return account.environment if account is not None else "PAPER"
             await asyncio.sleep(RETRY_DELAY)
 
-    async def _credentials(self, watch: _Watch) -> tuple[str, str] | None:
+    async def _credentials(self, watch: AccountWatch) -> tuple[str, str] | None:
         """Decrypted now, for one authentication message (CRED-02); None if removed."""
         account = await self._accounts.find(watch.owner_id, watch.account_id)
         if account is None:
@@ -428,7 +380,7 @@ class StreamSupervisor:
 
     # ------------------------------------------------------------------ trade updates
 
-    async def _on_update(self, watch: _Watch, message: dict[str, object]) -> None:
+    async def _on_update(self, watch: AccountWatch, message: dict[str, object]) -> None:
         """Forward one trade update; on failure the next reconciliation reports it."""
         try:
             update = trade_update(message)
@@ -445,154 +397,11 @@ class StreamSupervisor:
             update.price,
             update.qty,
         )
-        await self._publish_orders(watch, [(update.order, event)])
-
-    async def _publish_orders(
-        self, watch: _Watch, items: list[tuple[BrokerOrder, OrderEvent]]
-    ) -> None:
-        events: list[WireEvent] = [event for _, event in items]
-        if any(event.event in POSITION_EVENTS for event in events if isinstance(event, OrderEvent)):
-            events.append(PositionsChangedEvent(watch.account_id, watch.owner_id))
-        for order, _ in items:
-            watch.ledger.note(order.id, order.updated_at)
-        watch.refresh_wanted.set()
-        try:
-            async with self._database.pool.acquire() as conn:
-                await publish_many(conn, events)
-        except CONNECTION_ERRORS as exc:
-            log.error(
-                "account %s: could not publish %d order event(s) (%s); will reconcile",
-                watch.account_id,
-                len(items),
-                exc,
-            )
-            for order, _ in items:
-                watch.ledger.forget(order.id, order.updated_at)
-            watch.reconcile_wanted.set()
-
-    async def _reconcile(self, watch: _Watch) -> None:
-        """After each (re)connect: report orders that changed while no stream listened.
-
-        Between reconnects it moves the account's stored mark forward, so whoever owns
-        the stream next (after a restart, another process) starts from there (RT-03).
-        """
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(watch.reconcile_wanted.wait(), MARK_INTERVAL)
-            if not watch.reconcile_wanted.is_set():
-                await self._advance_mark(watch)
-                continue
-            watch.reconcile_wanted.clear()
-            connects = watch.stream.connects if watch.stream is not None else 0
-            started = datetime.now(UTC)
-            try:
-                account = await self._accounts.find(watch.owner_id, watch.account_id)
-                if account is None:
-                    continue  # removed: the bus ends this watch
-                if not watch.mark_read:
-                    mark = await marks.reported_through(
-                        self._database, watch.owner_id, watch.account_id
-                    )
-                    if mark is not None:
-                        watch.ledger.reach_back(mark)
-                    watch.mark_read = True
-                orders, complete = await self._orders_since(account, watch.ledger.since)
-            except _RECONCILE_ERRORS as exc:
-                log.warning(
-                    "account %s: reconciliation failed (%s); retrying", watch.account_id, exc
-                )
-                await asyncio.sleep(RETRY_DELAY)
-                watch.reconcile_wanted.set()
-                continue
-            if complete:
-                await self._report_missed(watch, watch.ledger.missed(orders))
-            else:
-                await self._report_too_many(watch, orders)
-            if not watch.reconcile_wanted.is_set():  # nothing failed to publish
-                watch.reconciled_connects = connects
-                await self._store_mark(watch, started - MARK_LAG)
-
-    async def _orders_since(
-        self, account: Account, since: datetime
-    ) -> tuple[list[BrokerOrder], bool]:
-        """The account's orders submitted since `since` (and one page at least), paging back
-        newest first; False when `RECONCILE_PAGES` pages did not reach that far."""
-        seen: dict[str, BrokerOrder] = {}
-        until: datetime | None = None
-        for _ in range(RECONCILE_PAGES):
-            page = await self._gateway.orders(account.broker, "all", RECONCILE_LIMIT, until=until)
-            fresh = [order for order in page if order.id not in seen]
-            seen.update((order.id, order) for order in fresh)
-            if len(page) < RECONCILE_LIMIT:
-                return list(seen.values()), True
-            if not fresh:
-                return list(seen.values()), False  # a page of one instant: cannot page on
-            oldest = min(order.created_at for order in page)
-            if oldest <= since:
-                return list(seen.values()), True
-            # `until` is exclusive: the oldest instant is read again, its orders deduplicated
-            until = oldest + timedelta(microseconds=1)
-        return list(seen.values()), False
-
-    async def _report_missed(self, watch: _Watch, missed: list[BrokerOrder]) -> None:
-        if not missed:
-            return
-        log.info(
-            "account %s: %d order change(s) happened off-stream; reporting them",
-            watch.account_id,
-            len(missed),
-        )
-        items = [
-            (
-                order,
-                OrderEvent(
-                    watch.account_id,
-                    watch.owner_id,
-                    event_for(order.status),
-                    order,
-                    order.updated_at,
-                ),
-            )
-            for order in missed
-        ]
-        await self._publish_orders(watch, items)
-
-    async def _report_too_many(self, watch: _Watch, orders: list[BrokerOrder]) -> None:
-        """More changed than can be listed: one resync for the subscribers, not a flood."""
-        log.warning(
-            "account %s: more order changes since %s than %d pages hold; subscribers refetch",
-            watch.account_id,
-            watch.ledger.since.isoformat(),
-            RECONCILE_PAGES,
-        )
-        try:
-            async with self._database.pool.acquire() as conn:
-                await publish_many(conn, [OrdersMissedEvent(watch.account_id, watch.owner_id)])
-        except CONNECTION_ERRORS as exc:
-            log.error("account %s: could not publish a resync (%s)", watch.account_id, exc)
-            watch.reconcile_wanted.set()
-            return
-        for order in orders:
-            watch.ledger.note(order.id, order.updated_at)
-
-    async def _advance_mark(self, watch: _Watch) -> None:
-        """While the stream has listened since its last reconciliation, every change up to
-        a moment ago was reported: the stored mark may move to then."""
-        stream = watch.stream
-        if stream is None or not stream.connected or stream.connects != watch.reconciled_connects:
-            return
-        await self._store_mark(watch, datetime.now(UTC) - MARK_LAG)
-
-    async def _store_mark(self, watch: _Watch, through: datetime) -> None:
-        try:
-            await marks.mark_reported(self._database, watch.owner_id, watch.account_id, through)
-        except CONNECTION_ERRORS as exc:
-            # the next move, or the next owner's wider reconciliation, covers it
-            log.debug("account %s: could not store the stream mark (%s)", watch.account_id, exc)
+        await publish_orders(self._database, watch, [(update.order, event)])
 
     # ------------------------------------------------------------------ snapshots
 
-    async def _refresh(self, watch: _Watch) -> None:
+    async def _refresh(self, watch: AccountWatch) -> None:
         """Snapshot on demand (fills) or every interval; published only when it changed."""
         while True:
             with contextlib.suppress(TimeoutError):
@@ -601,7 +410,7 @@ class StreamSupervisor:
             delay = await self._refresh_once(watch)
             await asyncio.sleep(delay)
 
-    async def _refresh_once(self, watch: _Watch) -> float:
+    async def _refresh_once(self, watch: AccountWatch) -> float:
         """One snapshot read and publish; returns how long to pause before the next."""
         try:
             snapshot = await self._fetch_snapshot(watch)
@@ -613,14 +422,14 @@ class StreamSupervisor:
         except CONNECTION_ERRORS as exc:
             log.warning("account %s: snapshot refresh failed (%s)", watch.account_id, exc)
             return RETRY_DELAY
-        if _same_balances(watch.published, snapshot):
+        if same_balances(watch.published, snapshot):
             watch.remember(snapshot, published=False)
             return MIN_REFRESH_SPACING
         watch.remember(snapshot, published=True)
         await self._publish(watch, snapshot)
         return MIN_REFRESH_SPACING
 
-    async def _publish(self, watch: _Watch, event: WireEvent) -> None:
+    async def _publish(self, watch: AccountWatch, event: WireEvent) -> None:
         try:
             async with self._database.pool.acquire() as conn:
                 await publish_many(conn, [event])
