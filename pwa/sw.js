@@ -15,7 +15,7 @@
 //
 // Bump CACHE_VERSION whenever the list below changes or a vendored file is upgraded.
 
-const CACHE_VERSION = 'v5';
+const CACHE_VERSION = 'v6';
 const CACHE = `alpaca-chat-shell-${CACHE_VERSION}`;
 
 const SHELL = [
@@ -32,6 +32,7 @@ const SHELL = [
   './js/operations.js',
   './js/store.js',
   './js/session.js',
+  './js/push.js',
   './js/components/ui.js',
   './js/components/header.js',
   './js/components/switcher.js',
@@ -46,6 +47,7 @@ const SHELL = [
   './js/components/portfolio.js',
   './js/components/orders.js',
   './js/components/proposal.js',
+  './js/components/proposal-page.js',
   './js/components/ticket.js',
   './js/components/chat.js',
   './js/components/chart.js',

@@ -9,9 +9,10 @@ What a payload may carry (PUSH-02): no secret, no key hint, no email, only the
 account's nickname and environment, the symbol and side, and amounts (quantity,
 price, notional) only when the person has not asked to hide them, since the
 text shows on a lock screen. The `url` is a path of this server's own PWA,
-which the service worker opens on a tap; `tag` makes a newer notification about
-the same order replace the older one on the device (a partial fill, then the
-fill).
+which the service worker opens on a tap; a proposal's opens the proposal page
+(pwa/js/components/proposal-page.js), which shows it and never confirms it.
+`tag` makes a newer notification about the same order replace the older one
+on the device (a partial fill, then the fill).
 """
 
 from __future__ import annotations
@@ -161,7 +162,7 @@ def compose(
             kind,
             title=f"Confirm? {_alert_order(event, hide_amounts)}",
             body=f"Waiting for your confirmation on {account}",
-            url=_link("trade", account=event.account_id, proposal=str(event.proposal_id)),
+            url=_link("proposal", id=str(event.proposal_id)),
             tag=f"proposal-{event.proposal_id}",
         )
     if event.alert == ALERT_BROKER_KEYS_REFUSED:

@@ -21,10 +21,11 @@
  *    env-badge              PAPER/LIVE badge (also inside options, cards, tickets, proposals); data-env
  *    live-banner            red "LIVE account — real money" banner (LIVE only)
  *    cash, equity, buying-power   live figures; data-value = the server's Decimal string
- *    day-change             equity change today, signed; data-value
+ *    day-change             equity change today ("Today"), signed; data-value
+ *    keys-refused           the broker refuses the shown account's keys; keys-refused-replace opens the keys form
  *
  *  Account switcher (bottom sheet on phones, dropdown on desktop)
- *    account-sheet          the dialog
+ *    account-sheet          the dialog; account-option-balance (data-value = equity), switcher-total
  *    account-option         one account; data-account-id, data-env, aria-current="true" when active
  *    manage-accounts        link to the accounts page
  *    dialog-close           close button of any dialog
@@ -42,6 +43,8 @@
  *
  *  Accounts page
  *    accounts-page, accounts-list, account-card (data-account-id), account-active-tag, empty-accounts
+ *    account-balance (data-value = equity), accounts-total (per environment: span[data-env][data-value]),
+ *    account-keys-refused   on the card of an account whose keys the broker refuses
  *    add-account            opens the add form
  *    account-form-dialog, account-form, account-nickname-input, account-env-paper, account-env-live,
  *    account-key-id, account-secret, account-secret-toggle, account-submit, live-warning
@@ -66,6 +69,9 @@
  *    security-log, security-event (data-kind)   the person's security log
  *    open-admin             the admin's way to the Admin page (admins only)
  *
+ *  Proposal page (#/proposal?id=<id>, what a "Confirm?" notification opens; opening never confirms)
+ *    proposal-page, proposal-card as in the chat, proposal-error (data-code NOT_FOUND: not the person's, or no such id)
+ *
  *  Admin page (#/admin, admins only)
  *    admin-page, admin-users, admin-user (data-user-id, data-email, data-disabled), admin-user-disabled,
  *    admin-user-disable, admin-user-enable, admin-invites, admin-invite (data-invite-id, data-status),
@@ -74,7 +80,8 @@
  *  Portfolio
  *    portfolio, portfolio-value, positions-list, position-row (data-symbol), position-pl (data-value),
  *    position-market-value, position-trade, positions-empty, refresh, open-ticket, trading-blocked,
- *    list-cached (list restored from the device), no-account
+ *    list-cached (list restored from the device), no-account (onboarding; no-account-add)
+ *    positions-total-pl (data-value), positions-table (desktop; sort-<field> buttons, th aria-sort)
  *
  *  Orders
  *    orders, orders-filter-open, orders-filter-closed, orders-filter-all, orders-list,
@@ -98,7 +105,8 @@
  *
  *  Chat
  *    chat (data-account-id), chat-account, chat-messages, chat-message (data-role = USER | ASSISTANT),
- *    chat-pending, chat-input, chat-send, chat-error, tool-result (data-tool)
+ *    chat-pending, chat-input, chat-send, chat-error, tool-result (data-tool), tool-summary, tool-details
+ *    chat-auto-execute      in the chat bar while paper auto-execute is on
  *    proposal-card (data-proposal-id, data-status, data-env), proposal-summary, proposal-cost,
  *    proposal-account, proposal-confirm, proposal-dismiss, proposal-status
  *    proposal-card data-kind (ORDER | CANCEL_ALL | CLOSE_ALL), proposal-headroom (the limits left)
@@ -115,7 +123,7 @@ import { store, useStore, activeAccount } from './store.js';
 import { boot, signOut } from './session.js';
 import { ErrorText } from './components/ui.js';
 import { AuthScreen } from './components/auth.js';
-import { AccountHeader, LiveBanner, StaleIndicator, OfflineNotice } from './components/header.js';
+import { AccountHeader, LiveBanner, StaleIndicator, OfflineNotice, KeysRefusedBanner } from './components/header.js';
 import { PortfolioPage } from './components/portfolio.js';
 import { OrdersPage } from './components/orders.js';
 import { ChatPage, resetChats } from './components/chat.js';
@@ -126,6 +134,7 @@ import { SymbolPage } from './components/market.js';
 import { LimitsPage, HaltedBanner } from './components/limits.js';
 import { AdminPage } from './components/admin.js';
 import { PasskeyOffer } from './components/passkeys.js';
+import { ProposalPage } from './components/proposal-page.js';
 
 // ── install prompt: capture early, offer a button ──────────────────────────
 addEventListener('beforeinstallprompt', (e) => { e.preventDefault(); store.set({ installPrompt: e }); });
@@ -157,7 +166,7 @@ function trackViewport() {
 trackViewport();
 
 // ── routing (hash, so the static shell needs no server routes) ─────────────
-const ROUTES = ['portfolio', 'orders', 'chat', 'accounts', 'trade', 'symbol', 'activity', 'limits', 'admin'];
+const ROUTES = ['portfolio', 'orders', 'chat', 'accounts', 'trade', 'symbol', 'activity', 'limits', 'admin', 'proposal'];
 function parseHash() {
   const raw = location.hash.replace(/^#\/?/, '');
   const [path, query = ''] = raw.split('?');
@@ -180,8 +189,12 @@ const NAV = [
   { name: 'accounts', label: 'Accounts', icon: '⚙' },
 ];
 
+// The tab of the page shown; pages reached from a tab belong to it. The order ticket is
+// reached from several (Portfolio, Orders, a symbol) and is none of them: no tab is lit.
+const TAB_OF = { symbol: 'portfolio', activity: 'portfolio', limits: 'accounts', admin: 'accounts', proposal: 'orders', trade: null };
+
 function Nav({ current }) {
-  const active = ['trade', 'symbol', 'activity'].includes(current) ? 'portfolio' : ['limits', 'admin'].includes(current) ? 'accounts' : current;
+  const active = current in TAB_OF ? TAB_OF[current] : current;
   return html`<nav class="nav" aria-label="Main" data-testid="nav">
     <div class="nav-brand"><img src="./icons/icon-192.png" alt="" width="28" height="28" /><span>alpaca-chat</span></div>
     <ul>
@@ -218,6 +231,7 @@ function Shell() {
     <div class="top">
       <${LiveBanner} />
       <${AccountHeader} />
+      <${KeysRefusedBanner} />
       <${HaltedBanner} />
       <${OfflineNotice} />
       <${StaleIndicator} />
@@ -227,12 +241,13 @@ function Shell() {
       ${page === 'portfolio' && html`<${PortfolioPage} scrollRef=${mainRef} />`}
       ${page === 'orders' && html`<${OrdersPage} scrollRef=${mainRef} />`}
       ${page === 'chat' && html`<${ChatPage} />`}
-      ${page === 'accounts' && html`<${AccountsPage} />`}
+      ${page === 'accounts' && html`<${AccountsPage} params=${route.params} key=${location.hash} />`}
       ${page === 'trade' && html`<${TicketPage} params=${route.params} key=${location.hash} />`}
       ${page === 'symbol' && html`<${SymbolPage} params=${route.params} key=${location.hash} />`}
       ${page === 'activity' && html`<${ActivityPage} />`}
       ${page === 'limits' && html`<${LimitsPage} params=${route.params} key=${location.hash} />`}
       ${page === 'admin' && html`<${AdminPage} />`}
+      ${page === 'proposal' && html`<${ProposalPage} params=${route.params} key=${location.hash} />`}
     </main>
     <${Nav} current=${page} />
     <${Toast} />

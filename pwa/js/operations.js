@@ -12,9 +12,16 @@ const SNAPSHOT = `fragment SnapshotFields on AccountSnapshot {
   cash equity buyingPower portfolioValue lastEquity currency status asOf
   tradingBlocked patternDayTrader dayChange dayChangePercent
 }`;
-const ORDER = `fragment OrderFields on Order {
-  id clientOrderId symbol side type timeInForce qty notional filledQty filledAvgPrice
+// An order and the exits the broker holds under it (a bracket's, OTO's or OCO's legs).
+const ORDER_SCALARS = `id clientOrderId symbol side type timeInForce qty notional filledQty filledAvgPrice
   limitPrice stopPrice status submittedAt filledAt canceledAt createdAt extendedHours
+  orderClass trailPrice trailPercent hwm replaces replacedBy`;
+const ORDER = `fragment OrderFields on Order {
+  ${ORDER_SCALARS}
+  legs { ...LegFields }
+}
+fragment LegFields on Order {
+  ${ORDER_SCALARS}
 }`;
 const PROPOSAL = `fragment ProposalFields on OrderProposal {
   id accountId kind targets symbol side type timeInForce qty notional limitPrice stopPrice
@@ -142,6 +149,19 @@ export const PLACE_ORDER = op('PlaceOrder', `mutation PlaceOrder($input: PlaceOr
   placeOrder(input: $input) { ...OrderFields }
 }`, ORDER);
 
+export const REPLACE_ORDER = op('ReplaceOrder', `mutation ReplaceOrder($accountId: UUID!, $orderId: String!, $input: ReplaceOrderInput!) {
+  replaceOrder(accountId: $accountId, orderId: $orderId, input: $input) { ...OrderFields }
+}`, ORDER);
+
+export const CLOSE_POSITION = op('ClosePosition', `mutation ClosePosition($accountId: UUID!, $symbol: String!, $percentage: Decimal) {
+  closePosition(accountId: $accountId, symbol: $symbol, percentage: $percentage) { ...OrderFields }
+}`, ORDER);
+
+// The ticket's latest quote while typing (bid/ask for the estimated cost).
+export const TICKET_QUOTE = op('TicketQuote', `query TicketQuote($accountId: UUID!, $symbol: String!) {
+  quote(accountId: $accountId, symbol: $symbol) { symbol bidPrice askPrice at }
+}`);
+
 export const CANCEL_ORDER = op('CancelOrder', `mutation CancelOrder($accountId: UUID!, $orderId: String!) {
   cancelOrder(accountId: $accountId, orderId: $orderId)
 }`);
@@ -153,6 +173,11 @@ export const CONFIRM_ORDER = op('ConfirmOrder', `mutation ConfirmOrder($proposal
 export const DISMISS_PROPOSAL = op('DismissProposal', `mutation DismissProposal($proposalId: UUID!) {
   dismissProposal(proposalId: $proposalId)
 }`);
+
+// The proposal a notification opens (components/proposal-page.js): read only, never confirmed.
+export const ORDER_PROPOSAL = op('OrderProposal', `query OrderProposal($id: UUID!) {
+  proposal(id: $id) { ...ProposalFields }
+}`, PROPOSAL);
 
 // ── limits, halt and the broker's brakes (RISK-01..04) ─────────────────────
 export const ACCOUNT_LIMITS = op('AccountLimits', `query AccountLimits($id: UUID!) {
@@ -289,7 +314,7 @@ export const ALL = [
   PASSKEYS, BEGIN_PASSKEY_REGISTRATION, FINISH_PASSKEY_REGISTRATION, REMOVE_PASSKEY,
   BEGIN_PASSKEY_SIGN_IN, FINISH_PASSKEY_SIGN_IN,
   ADD_ACCOUNT, UPDATE_CREDENTIALS, RENAME_ACCOUNT, REMOVE_ACCOUNT, SET_ACTIVE_ACCOUNT, SET_CHAT_AUTO_EXECUTE,
-  PLACE_ORDER, CANCEL_ORDER, CONFIRM_ORDER, DISMISS_PROPOSAL, SEND_CHAT_MESSAGE,
+  PLACE_ORDER, REPLACE_ORDER, CLOSE_POSITION, TICKET_QUOTE, CANCEL_ORDER, CONFIRM_ORDER, DISMISS_PROPOSAL, ORDER_PROPOSAL, SEND_CHAT_MESSAGE,
   ACCOUNT_LIMITS, BROKER_BRAKES, SET_ACCOUNT_LIMITS, SET_BROKER_CONFIGURATION, HALT_ACCOUNT, RESUME_ACCOUNT,
   PORTFOLIO_HISTORY, ACTIVITIES, SYMBOL_VIEW, SEARCH_SYMBOLS, WATCHLIST_QUERY,
   ADD_TO_WATCHLIST, REMOVE_FROM_WATCHLIST, MARKET_CLOCK,

@@ -2,10 +2,11 @@
 // two subscriptions (accountUpdates for the shown account, activeAccountChanged
 // for the user's other devices).
 
-import { request, onApiError, onApiOk } from './graphql.js';
+import { ApiError, request, onApiError, onApiOk } from './graphql.js';
 import { createClient } from './ws.js';
 import * as ops from './operations.js';
 import { passkeySignIn, passkeysSupported } from './passkeys.js';
+import { forgetThisDevice } from './push.js';
 import { store, toast, saveLastKnown, loadLastKnown, clearLastKnown, activeAccount } from './store.js';
 
 export const ws = createClient();
@@ -15,7 +16,19 @@ ws.onState((conn) => store.set({ conn }));
 onApiError((err) => {
   if (err.code === 'UNAUTHENTICATED' && store.get().phase === 'ready') endSession('Your session has ended. Please sign in again.');
   if (err.code === 'NETWORK') store.set({ online: false });
+  if (err.keysRefused && err.accountId) markKeysRefused(err.accountId, true);
 });
+
+/** Remember whether the broker refuses an account's keys: the header, the lists and the
+ * account card show it until a read with the keys works again. */
+function markKeysRefused(id, refused) {
+  if (!!store.get().keysRefused[id] === refused) return;
+  store.set((s) => {
+    const keysRefused = { ...s.keysRefused };
+    if (refused) keysRefused[id] = true; else delete keysRefused[id];
+    return { keysRefused };
+  });
+}
 
 onApiOk(() => { if (!store.get().online) store.set({ online: true }); });
 
@@ -84,8 +97,17 @@ export async function refreshAccounts() {
   applyAccounts(data.accounts, { fromCache: false });
 }
 
+/** A refused sign-in ("Wrong email or password") is UNAUTHENTICATED on the wire, but no
+ * session ended: it becomes SIGN_IN_REFUSED, whose words are the server's own. */
+async function refusedInWords(attempt) {
+  try { return await attempt(); } catch (err) {
+    if (err.code !== 'UNAUTHENTICATED') throw err;
+    throw new ApiError(err.message, { code: 'SIGN_IN_REFUSED', extensions: err.extensions, errors: err.errors });
+  }
+}
+
 export async function signIn(email, password) {
-  await request(ops.SIGN_IN, { email, password });
+  await refusedInWords(() => request(ops.SIGN_IN, { email, password }));
   await afterAuth();
 }
 
@@ -98,7 +120,7 @@ export async function signUp(email, password, inviteCode) {
 
 /** Sign in with a passkey: no email, the device offers its passkeys for this site. */
 export async function signInWithPasskey() {
-  await passkeySignIn();
+  await refusedInWords(passkeySignIn);
   await afterAuth();
 }
 
@@ -108,20 +130,40 @@ async function afterAuth() {
 }
 
 export async function signOut() {
+  // Before the session ends, while it may still remove this device's subscription (PUSH-03).
+  await forgetThisDevice({ signedIn: true });
   try { await request(ops.SIGN_OUT); } finally { endSession('Signed out.'); }
 }
 
 function endSession(message) {
   clearTimeout(bootRetryTimer);
+  // A session that ended elsewhere (or expired) cannot tell the server: the browser drops it.
+  forgetThisDevice({ signedIn: false });
   stopRealtime();
   clearLastKnown();
-  store.set({ phase: 'signedOut', me: null, accounts: [], activeId: null, snapshots: {}, fromCache: false });
+  store.set({ phase: 'signedOut', me: null, accounts: [], activeId: null, snapshots: {}, keysRefused: {}, fromCache: false });
   if (message) toast(message);
+}
+
+// The switches this tab asked for and has not yet heard back on activeAccountChanged: the
+// event may arrive before the mutation's answer, and it is this device's own change, not
+// "another device" (ACCT-03).
+const ownSwitches = [];
+
+function forgetOwnSwitch(id) {
+  const i = ownSwitches.indexOf(id);
+  if (i >= 0) ownSwitches.splice(i, 1);
 }
 
 /** Make `id` the active account (server-side, so every device agrees). */
 export async function setActive(id) {
-  const acc = await request(ops.SET_ACTIVE_ACCOUNT, { id }).then((d) => d.setActiveAccount);
+  ownSwitches.push(id);
+  let acc;
+  try { acc = await request(ops.SET_ACTIVE_ACCOUNT, { id }).then((d) => d.setActiveAccount); }
+  catch (err) { forgetOwnSwitch(id); throw err; }
+  // By now the event has come or will find this id active already: do not let a stale
+  // marker hide a later switch made elsewhere.
+  setTimeout(() => forgetOwnSwitch(id), 15_000);
   const accounts = store.get().accounts.map((a) => ({ ...a, isActive: a.id === acc.id, ...(a.id === acc.id ? acc : {}) }));
   applyAccounts(accounts);
 }
@@ -146,7 +188,13 @@ export function dropAccount(id) {
 export async function refreshSnapshot(id = store.get().activeId) {
   if (!id) return;
   const data = await request(ops.ACCOUNT_SNAPSHOT, { id });
+  markKeysRefused(id, false);
   putSnapshot(id, data.account.snapshot);
+}
+
+/** Fresh balances of every account (the switcher and the accounts list show them all). */
+export function refreshAllSnapshots() {
+  return Promise.allSettled(store.get().accounts.map((a) => refreshSnapshot(a.id)));
 }
 
 function putSnapshot(id, snapshot) {
@@ -180,11 +228,14 @@ function startRealtime() {
     unsubActive = ws.subscribe(ops.ACTIVE_ACCOUNT_CHANGED, {}, {
       next(data) {
         const acc = data?.activeAccountChanged ?? null;
+        const own = ownSwitches.indexOf(acc?.id);
+        if (own >= 0) ownSwitches.splice(own, 1);
         const s = store.get();
         if ((acc?.id ?? null) === s.activeId) return;
         if (acc && !s.accounts.some((a) => a.id === acc.id)) { refreshAccounts().catch(() => {}); }
         const accounts = s.accounts.map((a) => ({ ...a, isActive: !!acc && a.id === acc.id, ...(acc && a.id === acc.id ? acc : {}) }));
         applyAccounts(accounts);
+        if (own >= 0) return;
         toast(acc ? `Active account is now ${acc.nickname} (${acc.environment}), changed on another device.` : 'No account is active now.', 'warn');
       },
       error() { unsubActive = null; },
@@ -211,7 +262,7 @@ function watchAccount() {
       const ev = data?.accountUpdates;
       if (!ev || ev.accountId !== id) return;
       switch (ev.__typename) {
-        case 'SnapshotEvent': store.set({ serverStale: false }); putSnapshot(id, ev.snapshot); break;
+        case 'SnapshotEvent': store.set({ serverStale: false }); markKeysRefused(id, false); putSnapshot(id, ev.snapshot); break;
         case 'OrderEvent': bump('orders'); if (/fill/.test(ev.event)) bump('positions'); break;
         case 'PositionsChangedEvent': bump('positions'); break;
         case 'ResyncEvent':

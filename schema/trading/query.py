@@ -1,4 +1,10 @@
-"""Queries of the trading domain (TRADE-03, TRADE-04): the selected account only."""
+"""Queries of the trading domain (TRADE-03, TRADE-04): the selected account only.
+
+`proposal(id)` reads one of the person's proposals as it stands now, for the page
+a notification opens (PUSH-01); reading never confirms. Row-level security shows
+only the caller's proposals, so another person's id is NOT_FOUND like an unknown
+one (ISO-02).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ import strawberry
 from schema.context import Info
 from schema.limits import list_limit
 from schema.permissions import IsAuthenticated
-from schema.trading.types import Order, OrderStatusFilter, Position
+from schema.trading.types import Order, OrderProposal, OrderStatusFilter, Position
 
 
 @strawberry.type
@@ -36,3 +42,12 @@ class TradingQuery:
         account = await services.accounts.resolve(user_id, account_id)
         found = await services.trading.orders(account, status.value, limit)
         return [Order.of(o) for o in found]
+
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="One of my order proposals as it stands now; reading it never confirms it.",
+    )
+    async def proposal(self, info: Info, id: UUID) -> OrderProposal:
+        user_id = info.context.require_principal().user_id
+        found = await info.context.services.trading.proposal(user_id, id)
+        return OrderProposal.of(found)

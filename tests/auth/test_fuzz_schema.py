@@ -4,11 +4,13 @@ fuzzing user has an account of its own on the sandbox, so ids hit real rows too)
 
 hypothesis-graphql writes valid documents (every root field but signOut, which would
 end the session under test) and documents with one schema violation, with values of every
-shape, NUL and other control characters included. Bounded to about `BUDGET_SECONDS`.
+shape, NUL and other control characters included. Bounded to about `BUDGET_SECONDS`: 10 s in
+the suite; set FUZZ_SECONDS for a longer run (`FUZZ_SECONDS=600 pytest tests/auth/`).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -26,7 +28,7 @@ from tests.fixtures.sandbox import SandboxHandle
 from tests.fixtures.server import TLS, RunningServer, StartServer, signed_up_user, unique_email
 from tests.fixtures.trading import ADD_ACCOUNT, broker_env
 
-BUDGET_SECONDS = 40.0
+BUDGET_SECONDS = float(os.environ.get("FUZZ_SECONDS", "10"))
 UNFUZZED = {"signOut"}
 
 
@@ -88,7 +90,7 @@ def test_generated_documents_never_fail_internally_CRED_03(
     with httpx.Client(timeout=30, verify=TLS, headers=headers) as client:
 
         @settings(
-            max_examples=2000,
+            max_examples=100_000,
             deadline=None,
             database=None,
             suppress_health_check=list(HealthCheck),

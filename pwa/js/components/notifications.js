@@ -11,6 +11,7 @@ import { useEffect, useState } from '../../vendor/hooks.module.js';
 import { request, describeError } from '../graphql.js';
 import * as ops from '../operations.js';
 import { toast } from '../store.js';
+import { removeDeviceSubscription } from '../push.js';
 
 const KINDS = [
   ['FILLS', 'Fills and partial fills'],
@@ -90,10 +91,7 @@ export function NotificationsSection({ disabled }) {
     setBusy(true);
     try {
       const sub = await currentSubscription();
-      if (sub) {
-        await request(ops.REMOVE_PUSH_SUBSCRIPTION, { endpoint: sub.endpoint });
-        await sub.unsubscribe();
-      }
+      if (sub) await removeDeviceSubscription(sub);
       setOn(false);
     } catch (e) { toast(describeError(e), 'error'); } finally { setBusy(false); }
   };
