@@ -15,7 +15,7 @@
 //
 // Bump CACHE_VERSION whenever the list below changes or a vendored file is upgraded.
 
-const CACHE_VERSION = 'v6';
+const CACHE_VERSION = 'v7';
 const CACHE = `alpaca-chat-shell-${CACHE_VERSION}`;
 
 const SHELL = [
@@ -49,6 +49,10 @@ const SHELL = [
   './js/components/proposal.js',
   './js/components/proposal-page.js',
   './js/components/ticket.js',
+  './js/components/ticket_rules.js',
+  './js/components/ticket_fields.js',
+  './js/components/ticket_review.js',
+  './js/components/ticket_replace.js',
   './js/components/chat.js',
   './js/components/chart.js',
   './js/components/history.js',

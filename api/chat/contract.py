@@ -22,8 +22,8 @@ Rules for implementations (the accounts/trading services write the real one):
   with a field, `NotFound`, or the broker's `BrokerError`). The tool
   registry turns them into a tool result ``{"error": {"code", "message"}}`` the
   model can explain; any other exception is a bug and propagates.
-* `propose_order`, `close_position`, `close_all` and cancelling all orders
-  never act on a LIVE account: they store a proposal the user confirms with
+* `propose_order`, `replace_order`, `close_position`, `close_all` and cancelling all
+  orders never act on a LIVE account: they store a proposal the user confirms with
   `confirmOrder` (TRADE-02). A paper account
   with chat auto-execute on may place it at once, and then says so in the
   result (proposal status "CONFIRMED", an "order").
@@ -36,7 +36,7 @@ from decimal import Decimal
 from typing import Any, Literal, Protocol
 
 from api.broker.models import Environment, OrderStatusFilter
-from api.trading.orders import OrderIntent
+from api.trading.orders import OrderIntent, Replacement
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,11 @@ class AccountActions(Protocol):
          "expires_at": str, "status": "PENDING"|"CONFIRMED", "order_id"?: str}
         "order" is present only when the order was actually sent (paper auto-execute).
 
+    ``replace_order(order_id, change)`` ->
+        {"proposal": PROPOSAL, "order"?: ORDER}  as ``propose_order``: PROPOSAL is the
+        order as it will be after the change (kind "replace"), "order" the new order
+        when paper auto-execute sent it
+
     ``cancel_order(order_id, all)`` ->
         {"canceled": [order ids]}   one order cancelled at once (empty: nothing to cancel);
         with `all`, {"proposal": BULK, "canceled"?: [order ids], "left"?: [...]}, where
@@ -127,6 +132,12 @@ class AccountActions(Protocol):
         account active, symbol tradable, buying power or position) before it
         stores anything.
         """
+        ...
+
+    async def replace_order(self, order_id: str, change: Replacement) -> dict[str, Any]:
+        """Propose replacing one open order of this account (ORD-02): `change` was made by
+        the vocabulary's `validate_replacement`; the order as it will be is checked like a
+        new one before the proposal is stored."""
         ...
 
     async def cancel_order(self, order_id: str | None, all: bool) -> dict[str, Any]:

@@ -10,11 +10,13 @@ binding and validation apply), and the reply is rendered from the results.
 
 It is deliberately strict about orders: a buy or sell with words it does not
 understand ("buy 10 AAPL if it drops below 150") is not guessed into a market
-order; the user gets the help text instead. Anything else unknown also gets
-the help text. Parsing is pure and deterministic (`parse`), which is what the
-tests pin down. It only finds the parts of an order in the text: symbols by the
-order vocabulary's own pattern, numbers as written; the registry then checks
-them with the same parser and validator as a model's arguments and `placeOrder`
+order; the user gets a short answer with a few examples instead, as does
+anything else unknown ("help" gives the whole list). A buy with no amount
+("buy AAPL") is answered with a question, never a default. Parsing is pure
+and deterministic (`parse`), which is what the tests pin down. It only finds
+the parts of an order in the text: symbols by the order vocabulary's own
+pattern, numbers as written; the registry then checks them with the same
+parser and validator as a model's arguments and `placeOrder`
 (api/trading/orders.py, ORD-05), so "buy 99999999999999999999 AAPL" is
 answered with the bound it breaks.
 """
@@ -28,7 +30,7 @@ from typing import Any
 
 from api.chat.contract import AccountContext, HistoryMessage
 from api.chat.drivers import DriverReply
-from api.chat.render import on_account, render_call
+from api.chat.render import on_account, order_terms, render_call
 from api.chat.tools import ToolCall, ToolRegistry
 from api.trading.orders import (
     REQUIRED_PRICES,
@@ -38,6 +40,7 @@ from api.trading.orders import (
     Side,
     TimeInForce,
     default_time_in_force,
+    same_symbol,
 )
 
 HELP = (
@@ -49,7 +52,12 @@ HELP = (
     "• positions · orders · balance · quote NVDA\n"
     "Orders become proposals you confirm before anything is sent."
 )
-NOT_UNDERSTOOD = "Sorry, I didn't understand that.\n"
+# Not the whole help text: a person who typed something else wants a hint, not a manual.
+NOT_UNDERSTOOD = (
+    "Sorry, I didn't understand that. Try “buy 10 AAPL”, “positions” or “quote NVDA”, "
+    "or say “help” for everything I understand."
+)
+THANKS = "You're welcome. Anything else on this account?"
 CANCEL_NEEDS_ID = (
     "To cancel one order, give its id (say “orders” to see them), or say “cancel all”."
 )
@@ -78,8 +86,22 @@ class Command:
     answer: str | None = None
 
 
-def _help(prefix: str = "") -> Command:
-    return Command(answer=prefix + HELP)
+def _help() -> Command:
+    return Command(answer=HELP)
+
+
+def _unclear() -> Command:
+    return Command(answer=NOT_UNDERSTOOD)
+
+
+def _how_many(side: str, symbol: str) -> Command:
+    """A buy or sell with no amount: ask for one instead of guessing."""
+    verb = "sell" if side == "sell" else "buy"
+    example = f"“{verb} 10 {symbol}” or “{verb} $500 of {symbol}”"
+    close = f", or “close {symbol}” to sell the whole position" if verb == "sell" else ""
+    return Command(
+        answer=f"How many {symbol} do you want to {verb}? Say for example {example}{close}."
+    )
 
 
 def normalize(text: str) -> str:
@@ -111,6 +133,9 @@ BRAKES = (
     "only you can, in the account's settings in the app. That is what keeps them safe."
 )
 
+_THANKS_RE = re.compile(
+    r"^(?:thanks?(?: you)?(?: (?:so|very) much)?(?: a lot)?|thx|ty|cheers|much appreciated)$"
+)
 _HELP_RE = re.compile(r"^(?:help|\?|commands|menu|what can you do|how does this work|hi|hello)$")
 
 _CANCEL_ALL_RE = re.compile(
@@ -146,6 +171,10 @@ _ORDER_RE = re.compile(
     + r"(?: shares?| stocks?)?(?P<rest>(?: .*)?)$",
     re.IGNORECASE,
 )
+# "buy AAPL": a side and a symbol but no amount.
+_NO_AMOUNT_RE = re.compile(
+    r"^(?P<side>buy|sell|purchase) (?:some )?" + SYM + r"(?: shares?| stocks?)?$", re.IGNORECASE
+)
 # A crypto coin named alone is its US dollar pair (ORD-04): "buy 0.01 BTC" is BTC/USD.
 CRYPTO_COINS = frozenset({"BTC", "ETH"})
 _TARGET_RE = re.compile(
@@ -162,6 +191,17 @@ _CLOSE_PART_RE = re.compile(
     r" ?(?:%|percent))(?: of)? (?:my |the )?(?:position in )?" + SYM + r"(?: position)?$",
     re.IGNORECASE,
 )
+# "change my AAPL limit to 185": the price of the one open order of that symbol (ORD-02).
+_REPLACE_RE = re.compile(
+    r"^(?:change|move|set|update|modify|adjust|lower|raise) (?:my |the )?"
+    + SYM
+    + r"(?: order'?s?| buy| sell)? (?P<what>limit|stop)(?: price)? (?:to|at) \$?(?P<n>"
+    + NUM
+    + r")$",
+    re.IGNORECASE,
+)
+# Words that name one of the account's own limits ("set my daily limit to 500"), not a symbol.
+_LIMIT_NOUNS = frozenset({"MAX", "MAXIMUM", "DAILY", "LOSS", "ORDER", "SIZE", "SPENDING", "TRADE"})
 _STOP_RE = re.compile(r"\bstop(?: loss)?(?: (?:at|@|price(?: of)?))? \$?(?P<n>" + NUM + r")")
 _LIMIT_RES = (
     re.compile(r"\blimit(?: (?:at|@|price(?: of)?|of))? \$?(?P<n>" + NUM + r")"),
@@ -217,6 +257,8 @@ _BALANCE_RE = re.compile(
     r"(?: left)?$"
     r"|^how much (?:can i (?:spend|buy|invest)|do i have)$"
     r"|^how am i doing(?: today)?$"
+    r"|^how(?:'s| is| are) (?:my |the )?(?:portfolio|account|investments) (?:doing|looking|"
+    r"performing)(?: today)?$"
 )
 _QUOTE_RES = (
     re.compile(
@@ -241,12 +283,14 @@ _QUOTE_RES = (
 
 
 def parse(text: str) -> Command:
-    """The command a message means; unknown text becomes the help answer."""
+    """The command a message means; unknown text gets a short answer with examples."""
     t = normalize(text)
     if not t:
         return _help()
     if _HELP_RE.match(t):
         return _help()
+    if _THANKS_RE.match(t):
+        return Command(answer=THANKS)
     if t.startswith("cancel"):
         return _parse_cancel(t, text)
     if _CLOSE_ALL_RE.match(t):
@@ -255,15 +299,20 @@ def parse(text: str) -> Command:
         symbol = _symbol(m)
         part = m.group("pct") or _PARTS[m.group("part")]
         if symbol is None:
-            return _help(NOT_UNDERSTOOD)
+            return _unclear()
         return Command("close_position", {"symbol": _pair(symbol), "percentage": part})
     if m := _TRAIL_RE.match(t):
         return _parse_trailing(m)
     if m := _CLOSE_RE.match(t):
         symbol = _symbol(m)
-        return Command("close_position", {"symbol": symbol}) if symbol else _help(NOT_UNDERSTOOD)
+        return Command("close_position", {"symbol": symbol}) if symbol else _unclear()
     if m := _ORDER_RE.match(t):
         return _parse_order(m)
+    if (m := _NO_AMOUNT_RE.match(t)) and (symbol := _symbol(m)):
+        return _how_many(m.group("side"), _pair(symbol))
+    if (m := _REPLACE_RE.match(t)) and (symbol := _symbol(m)) and symbol not in _LIMIT_NOUNS:
+        price = "limit_price" if m.group("what") == "limit" else "stop_price"
+        return Command("replace_order", {"symbol": _pair(symbol), price: m.group("n")})
     if _BRAKES_RE.search(t):
         return Command(answer=BRAKES)
     if m := _POSITIONS_RE.match(t):
@@ -280,7 +329,7 @@ def parse(text: str) -> Command:
             symbol = _symbol(m)
             if symbol:
                 return Command("quote", {"symbol": symbol})
-    return _help(NOT_UNDERSTOOD)
+    return _unclear()
 
 
 def _parse_cancel(t: str, original: str) -> Command:
@@ -298,7 +347,7 @@ def _parse_cancel(t: str, original: str) -> Command:
 def _parse_order(m: re.Match[str]) -> Command:
     symbol = _symbol(m)
     if symbol is None:
-        return _help(NOT_UNDERSTOOD)
+        return _unclear()
     symbol = _pair(symbol)
     rest = " " + m.group("rest").strip() + " "
     args: dict[str, Any] = {
@@ -341,7 +390,7 @@ def _parse_order(m: re.Match[str]) -> Command:
     rest = re.sub(r"\s+", " ", _FILLER.sub(" ", rest)).strip(" ,")
     if rest or (market and ("limit_price" in args or "stop_price" in args)):
         # Words we do not understand in an order could change its meaning: never guess.
-        return _help(NOT_UNDERSTOOD)
+        return _unclear()
     # The order type is the one that takes exactly the prices given.
     prices = {name for name in ("limit_price", "stop_price") if name in args}
     args["type"] = next(kind for kind, needed in REQUIRED_PRICES.items() if needed == prices)
@@ -356,7 +405,7 @@ def _parse_trailing(m: re.Match[str]) -> Command:
     """A sell trailing stop for the position held (its quantity is looked up in `reply`)."""
     symbol = _symbol(m)
     if symbol is None:
-        return _help(NOT_UNDERSTOOD)
+        return _unclear()
     trail = "trail_percent" if m.group("pct") else "trail_price"
     args = {
         "symbol": _pair(symbol),
@@ -395,6 +444,8 @@ class Interpreter:
         command = parse(text)
         if command.tool is None:
             return DriverReply(command.answer or HELP)
+        if command.tool == "replace_order":
+            return await _replace_one(command.arguments, account, tools)
         arguments, lookup = await _named_symbol(command.tool, command.arguments, tools)
         if command.tool == "propose_order":
             arguments = await _position_qty(arguments, tools)
@@ -427,3 +478,39 @@ async def _named_symbol(
     if not lookup.ok or not matches or any(m.get("symbol") == written for m in matches):
         return arguments, None
     return {**arguments, "symbol": matches[0]["symbol"]}, lookup
+
+
+async def _replace_one(
+    arguments: dict[str, Any], account: AccountContext, tools: ToolRegistry
+) -> DriverReply:
+    """ "change my AAPL limit to 185": the one open AAPL order with a limit price gets the new
+    one, as a proposal (ORD-02); with none or several, nothing is guessed and the reply says
+    which there are."""
+    symbol = str(arguments["symbol"])
+    price = "limit_price" if "limit_price" in arguments else "stop_price"
+    word = price.removesuffix("_price")
+    listed = await tools.execute("orders", {"status": "open"})
+    if not listed.ok:
+        return DriverReply(render_call(listed, account), [listed])
+    found = [
+        o
+        for o in listed.result.get("orders", [])
+        if same_symbol(str(o.get("symbol", "")), symbol) and o.get(price) is not None
+    ]
+    where = on_account(account)
+    if not found:
+        text = f"There is no open {symbol} order with a {word} price on {where}; nothing changed."
+        return DriverReply(text, [listed])
+    if len(found) > 1:
+        heading = f"There are {len(found)} open {symbol} orders with a {word} price on {where}:"
+        lines = [f"• {order_terms(o)} · id {o.get('id')}" for o in found]
+        advice = "Nothing changed: say which one in Orders (Modify), or cancel the others first."
+        text = "\n".join([heading, *lines, advice])
+        return DriverReply(text, [listed])
+    call = await tools.execute(
+        "replace_order", {"order_id": found[0]["id"], price: arguments[price]}
+    )
+    text = render_call(call, account)
+    if not call.ok:
+        text += f"\nNothing was changed on {where}."
+    return DriverReply(text, [listed, call])

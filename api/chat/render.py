@@ -194,6 +194,7 @@ _RENDERERS = {
     "orders": _orders,
     "quote": _quote,
     "propose_order": _proposal,
+    "replace_order": _proposal,
     "close_position": _proposal,
     "cancel_order": _canceled,
     "close_all_positions": _everything,

@@ -44,6 +44,7 @@ from api.trading import Proposal, TradingService
 from api.trading.orders import (
     OrderIntent,
     OrderType,
+    Replacement,
     Side,
     default_time_in_force,
     parse_symbol,
@@ -110,6 +111,13 @@ class ServiceActions:
 
     async def propose_order(self, intent: OrderIntent) -> dict[str, Any]:
         return await self._propose("propose_order", intent.to_json(), intent)
+
+    async def replace_order(self, order_id: str, change: Replacement) -> dict[str, Any]:
+        """The replacement as a proposal, like any chat order (ORD-02, TRADE-02)."""
+        proposal = await self.trading.propose_replacement(self.account, order_id, change)
+        return await self._offer(
+            "replace_order", {"order_id": order_id, **change.to_json()}, proposal
+        )
 
     async def cancel_order(self, order_id: str | None, all: bool) -> dict[str, Any]:
         if all:

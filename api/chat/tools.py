@@ -47,11 +47,13 @@ from api.trading.orders import (
     REQUIRED_PRICES,
     OrderClass,
     OrderIntent,
+    Replacement,
     Side,
     TimeInForce,
     parse_decimal,
     parse_symbol,
     validate_intent,
+    validate_replacement,
 )
 
 log = logging.getLogger(__name__)
@@ -352,6 +354,29 @@ def build_tools(actions: AccountActions) -> ToolRegistry:
             check=_order_intent,
         ),
         Tool(
+            "replace_order",
+            "Propose changing one open order of this account (find its id with the orders "
+            "tool): its quantity (whole shares), limit price, stop price, trail or time in "
+            "force; what is not given stays. Like propose_order this does NOT send anything: "
+            "the user confirms the proposal (the result's proposal.status says what happened).",
+            (
+                Param("order_id", "order_id", "Id of the open order to change", required=True),
+                Param("qty", "decimal", "New number of shares (whole shares)"),
+                Param("limit_price", "decimal", "New limit price in USD"),
+                Param("stop_price", "decimal", "New stop price in USD"),
+                Param("trail_price", "decimal", "trailing_stop: new trail in USD"),
+                Param("trail_percent", "decimal", "trailing_stop: new trail percent"),
+                Param(
+                    "time_in_force",
+                    "enum",
+                    "New time in force",
+                    choices=_values(tuple(TimeInForce)),
+                ),
+            ),
+            lambda a: actions.replace_order(a["order_id"], _replacement(a)),
+            check=_replacement,
+        ),
+        Tool(
             "cancel_order",
             "Cancel one open order of this account by its id (at once: use only when the user "
             "clearly asked for it), or, with all=true, propose cancelling every open order "
@@ -425,6 +450,14 @@ def _refusal(error: BadUserInput, argument: str | None = None) -> ToolArgumentEr
 def _order_intent(args: dict[str, Any]) -> OrderIntent:
     try:
         return validate_intent(**args)
+    except BadUserInput as error:
+        raise _refusal(error) from None
+
+
+def _replacement(args: dict[str, Any]) -> Replacement:
+    changes = {k: v for k, v in args.items() if k != "order_id"}
+    try:
+        return validate_replacement(**changes)
     except BadUserInput as error:
         raise _refusal(error) from None
 

@@ -318,6 +318,21 @@ class TradingService:
             idempotency_key=idempotency_key,
         )
 
+    async def propose_replacement(
+        self,
+        account: Account,
+        order_id: str,
+        change: Replacement,
+        message_id: UUID | None = None,
+    ) -> Proposal:
+        """ORD-02 from the chat: the replacement checked like `replace_order` and stored as a
+        proposal (kind REPLACE) for `confirm`, never sent here (TRADE-02)."""
+        order = await self._open_order(account, order_id)
+        checked = await self._check(account, replaced_intent(order, change))
+        return await self._store_proposal(
+            account, checked, Source.CHAT, message_id, replaces=order.id
+        )
+
     async def _open_order(self, account: Account, order_id: str) -> BrokerOrder:
         try:
             order = await self._gateway.order(account.broker, order_id)

@@ -43,7 +43,7 @@
  *
  *  Accounts page
  *    accounts-page, accounts-list, account-card (data-account-id), account-active-tag, empty-accounts
- *    account-balance (data-value = equity), accounts-total (per environment: span[data-env][data-value]),
+ *    account-balance (data-value = equity), accounts-total (per environment: span[data-total-env][data-value]),
  *    account-keys-refused   on the card of an account whose keys the broker refuses
  *    add-account            opens the add form
  *    account-form-dialog, account-form, account-nickname-input, account-env-paper, account-env-live,
@@ -101,7 +101,16 @@
  *    order-ticket, ticket-account (contains account-tag + env-badge), ticket-symbol,
  *    ticket-side-buy, ticket-side-sell, ticket-amount-qty, ticket-amount-notional,
  *    ticket-qty, ticket-notional, ticket-type, ticket-limit, ticket-stop, ticket-tif,
- *    ticket-extended, ticket-submit, ticket-result
+ *    ticket-extended, ticket-submit (opens the review), ticket-result, ticket-new
+ *    ticket-class, ticket-class-note, ticket-type-note, ticket-tif-note (why a choice is narrowed),
+ *    ticket-trail-by-percent|price, ticket-trail, ticket-legs, ticket-take-profit, ticket-stop-loss,
+ *    ticket-stop-loss-limit, ticket-quote, ticket-bid, ticket-ask, ticket-estimate (data-value)
+ *    ticket-review, review-account, review-amount, review-type, review-tif, review-cost,
+ *    review-take-profit, review-stop-loss, review-change (data-field), ticket-edit, ticket-place
+ *    ticket-account-changed, ticket-account-keep, ticket-account-reset (active account changed)
+ *    ticket-held (data-qty), ticket-close-25|50|100; order-ticket data-mode="replace" (#/trade?replace=id)
+ *    order-modify, order-legs, order-leg (data-order-id, data-status, data-type), order-leg-status
+ *    proposal-reason (a price to check), proposal-take-profit, proposal-stop-loss
  *
  *  Chat
  *    chat (data-account-id), chat-account, chat-messages, chat-message (data-role = USER | ASSISTANT),

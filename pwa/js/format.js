@@ -72,12 +72,15 @@ export function money(value, { currency = 'USD', signed = false, places = 2 } = 
   return body;
 }
 
-/** Price: at least 2 decimals, up to 4 when the value carries them (sub-dollar). */
+/** Price: to the cent from a dollar up (the tick of US stocks, so an average
+ * entry price of 150.123456 reads $150.12); below a dollar up to 4 decimals
+ * when the value carries them (sub-penny ticks). */
 export function price(value, opts = {}) {
   const d = parseDecimal(value);
   if (!d) return '—';
   const sig = d.frac.replace(/0+$/, '').length;
-  return money(value, { ...opts, places: Math.min(Math.max(2, sig), 4) });
+  const subDollar = d.int === '0';
+  return money(value, { ...opts, places: subDollar ? Math.min(Math.max(2, sig), 4) : 2 });
 }
 
 /** Quantity: exact digits, grouped, trailing zeros dropped ("10", "0.5", "1,200"). */
@@ -153,11 +156,43 @@ export function ago(ms, now = Date.now()) {
 
 /** Human names for enums. */
 export const SIDE = { BUY: 'Buy', SELL: 'Sell' };
-export const TYPE = { MARKET: 'Market', LIMIT: 'Limit', STOP: 'Stop', STOP_LIMIT: 'Stop limit' };
+export const TYPE = { MARKET: 'Market', LIMIT: 'Limit', STOP: 'Stop', STOP_LIMIT: 'Stop limit', TRAILING_STOP: 'Trailing stop' };
 export const TIF = { DAY: 'Day', GTC: 'Good till canceled', IOC: 'Immediate or cancel', FOK: 'Fill or kill', OPG: 'At the open', CLS: 'At the close' };
 
 export function statusLabel(status) {
   return (status || '').replace(/_/g, ' ').toLowerCase();
+}
+
+/** Order statuses as a person says them: Alpaca's names (lower case) in, words out.
+ * "new", "accepted" and friends are all an order still waiting to fill: "Working". */
+export const ORDER_STATUS = {
+  new: 'Working', accepted: 'Working', pending_new: 'Working', accepted_for_bidding: 'Working',
+  calculated: 'Working', held: 'Waiting', suspended: 'Suspended', partially_filled: 'Partly filled',
+  filled: 'Filled', done_for_day: 'Done for today', canceled: 'Canceled', expired: 'Expired',
+  replaced: 'Replaced', pending_cancel: 'Canceling', pending_replace: 'Changing', stopped: 'Stopped',
+  rejected: 'Rejected',
+};
+
+/** "Working", "Filled", "Canceled" …; an unknown status is shown as sent, in words. */
+export function orderStatus(status) {
+  const key = (status || '').toLowerCase();
+  const words = ORDER_STATUS[key] || statusLabel(status);
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** Sum decimal strings exactly (no floats): "0.1" + "0.2" = "0.3". Null/unparseable are skipped. */
+export function sum(values) {
+  const parts = values.map(parseDecimal).filter(Boolean);
+  const places = Math.max(0, ...parts.map((d) => d.frac.length));
+  let total = 0n;
+  for (const d of parts) {
+    const n = BigInt(d.int + d.frac.padEnd(places, '0'));
+    total += d.neg ? -n : n;
+  }
+  const neg = total < 0n;
+  const digits = (neg ? -total : total).toString().padStart(places + 1, '0');
+  const int = digits.slice(0, digits.length - places), frac = digits.slice(digits.length - places);
+  return `${neg ? '-' : ''}${int}${places ? '.' + frac : ''}`;
 }
 
 /** Order statuses that can still be canceled (Alpaca's open states). */

@@ -153,12 +153,13 @@ async def test_ord02_replace_order_takes_the_vocabulary_changes_only() -> None:
     argument and never reach the account; an accepted change is a proposal."""
     actions = RecordingActions()
     registry = build_tools(actions)
-    for raw, field, words in [
+    refused: list[tuple[dict[str, Any], str, str]] = [
         ({"order_id": ORDER_ID, "qty": "2.5"}, "qty", "whole shares"),
         ({"order_id": ORDER_ID, "trail_price": 1, "trail_percent": 2}, "trail_percent", "not both"),
         ({"order_id": ORDER_ID}, "qty", "Say what to change"),
         ({"limit_price": "185"}, "order_id", "required"),
-    ]:
+    ]
+    for raw, field, words in refused:
         call = await registry.execute("replace_order", raw)
         assert call.result["error"]["field"] == field, call.result
         assert words in call.result["error"]["message"]

@@ -127,6 +127,13 @@ def ask_to_buy(viewport: Viewport, page: Page, text: str = "buy 1 AAPL") -> Loca
     return card
 
 
+def place_from_ticket(viewport: Viewport, page: Page) -> None:
+    """Send the filled-in ticket: its button opens the review, whose Place order sends."""
+    tap(viewport, by_id(page, "ticket-submit"))
+    expect(by_id(page, "ticket-review")).to_be_visible()
+    tap(viewport, by_id(page, "ticket-place"))
+
+
 def new_context(browser: Browser, viewport: Viewport, **extra: Any) -> BrowserContext:
     context = browser.new_context(**viewport.context_options(), **extra)
     context.set_default_timeout(10_000)

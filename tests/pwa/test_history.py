@@ -28,6 +28,7 @@ from tests.pwa.helpers import (
     Viewport,
     by_id,
     open_app,
+    place_from_ticket,
     seed_user,
     settle,
     sign_in,
@@ -146,7 +147,7 @@ def test_hist02_hist04_activity_csv_and_the_closed_market(
     expect(by_id(page, "market-clock")).to_have_attribute("data-open", "false")
     expect(by_id(page, "market-clock")).to_contain_text("Market closed")
     by_id(page, "ticket-qty").fill("1")
-    tap(viewport, by_id(page, "ticket-submit"))
+    place_from_ticket(viewport, page)
     expect(by_id(page, "ticket-result")).to_be_visible()
     expect(by_id(page, "closed-market-notice")).to_contain_text("will work from the next open")
     assert not csp, csp

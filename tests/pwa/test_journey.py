@@ -8,7 +8,15 @@ from playwright.sync_api import Page, expect
 
 from tests.fixtures.sandbox import SandboxHandle
 from tests.fixtures.server import PASSWORD, RunningServer
-from tests.pwa.helpers import Viewport, by_id, expect_value, go, screenshot, tap
+from tests.pwa.helpers import (
+    Viewport,
+    by_id,
+    expect_value,
+    go,
+    place_from_ticket,
+    screenshot,
+    tap,
+)
 
 
 def sign_up_first_user(viewport: Viewport, page: Page, server: RunningServer, email: str) -> None:
@@ -81,7 +89,7 @@ def place_via_ticket(
         by_id(page, "ticket-type").select_option("LIMIT")
         by_id(page, "ticket-tif").select_option("GTC")
         by_id(page, "ticket-limit").fill(limit)
-    tap(viewport, by_id(page, "ticket-submit"))
+    place_from_ticket(viewport, page)
     result = by_id(page, "ticket-result")
     expect(result).to_be_visible()
     order_id = result.get_by_test_id("order-row").get_attribute("data-order-id")

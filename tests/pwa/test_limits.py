@@ -29,6 +29,7 @@ from tests.pwa.helpers import (
     by_id,
     gql,
     open_app,
+    place_from_ticket,
     screenshot,
     seed_user,
     settle,
@@ -131,7 +132,7 @@ def test_risk01_risk04_limits_refusals_halt_and_resume_on_a_phone(
 
     page.goto(f"{server.url}/#/trade?symbol=AAPL")
     by_id(page, "ticket-qty").fill("40")
-    tap(viewport, by_id(page, "ticket-submit"))
+    place_from_ticket(viewport, page)
     explained = by_id(page, "form-error")
     expect(explained).to_have_attribute("data-code", "LIMIT_EXCEEDED")
     expect(explained).to_have_text(REFUSED)

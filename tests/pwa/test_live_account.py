@@ -16,6 +16,7 @@ from tests.pwa.helpers import (
     by_id,
     go,
     open_app,
+    place_from_ticket,
     screenshot,
     seed_user,
     sign_in,
@@ -78,7 +79,7 @@ def test_live_order_needs_confirmation_before_reaching_the_broker(
     before = sandbox.stats()[user.live_number]["orders_received"]
     submit = by_id(page, "ticket-submit")
     expect(submit).to_contain_text("LIVE")
-    tap(viewport, submit)
+    place_from_ticket(viewport, page)
 
     card = by_id(page, "proposal-card")
     expect(card).to_be_visible()

@@ -36,6 +36,7 @@ from tests.pwa.helpers import (
     by_id,
     go,
     open_app,
+    place_from_ticket,
     seed_user,
     sign_in,
     tap,
@@ -170,7 +171,7 @@ def test_key02_trade02_a_live_order_is_confirmed_with_face_id(
     by_id(page, "ticket-symbol").fill("AAPL")
     by_id(page, "ticket-qty").fill("1")
     before = sandbox.stats()[user.live_number]["orders_received"]
-    tap(viewport, by_id(page, "ticket-submit"))
+    place_from_ticket(viewport, page)
     card = by_id(page, "proposal-card")
     expect(card).to_have_attribute("data-status", "PENDING")
 

@@ -43,7 +43,7 @@ export function OrdersPage({ scrollRef }) {
     ${!data && loading && html`<p class="muted" aria-busy="true">Loading orders…</p>`}
     ${data && data.length === 0 && html`<div class="empty" data-testid="orders-empty"><p>No ${status === 'ALL' ? '' : status.toLowerCase() + ' '}orders on <${AccountTag} account=${acc} />.</p></div>`}
     ${data && data.length > 0 && html`<ul class="rows" data-testid="orders-list" aria-label=${`Orders of ${acc.nickname}`}>
-      ${data.map((o) => html`<${OrderRow} key=${o.id} o=${o} canCancel=${online && fmt.isOpenStatus(o.status)} onCancel=${() => setCancelling(o)} />`)}
+      ${data.map((o) => html`<${OrderRow} key=${o.id} o=${o} canCancel=${online && fmt.isOpenStatus(o.status)} actions=${online} onCancel=${() => setCancelling(o)} />`)}
     </ul>`}
     ${cancelling && html`<${ConfirmDialog} title="Cancel order?" confirmLabel="Cancel order" cancelLabel="Keep order" onClose=${() => setCancelling(null)}
       message=${html`Cancel <strong>${describeOrder(cancelling)}</strong> on <${AccountTag} account=${acc} />?`}
@@ -59,11 +59,37 @@ export function describeOrder(o) {
   const amount = o.qty ? `${fmt.qty(o.qty)} ${o.symbol}` : `${fmt.money(o.notional)} of ${o.symbol}`;
   const px = o.type === 'LIMIT' ? ` limit ${fmt.price(o.limitPrice)}`
     : o.type === 'STOP' ? ` stop ${fmt.price(o.stopPrice)}`
-    : o.type === 'STOP_LIMIT' ? ` stop ${fmt.price(o.stopPrice)} limit ${fmt.price(o.limitPrice)}` : ' at market';
+    : o.type === 'STOP_LIMIT' ? ` stop ${fmt.price(o.stopPrice)} limit ${fmt.price(o.limitPrice)}`
+    : o.type === 'TRAILING_STOP' ? ` trailing ${o.trailPercent != null ? `${fmt.qty(o.trailPercent)}%` : fmt.price(o.trailPrice)}${o.stopPrice ? `, stop now ${fmt.price(o.stopPrice)}` : ''}`
+    : ' at market';
   return `${fmt.SIDE[o.side] || o.side} ${amount}${px}`;
 }
 
-export function OrderRow({ o, canCancel, onCancel, compact = false }) {
+/** An open order whose terms can be replaced (ORD-02): not a dollar amount, not at market. */
+function canModify(o) {
+  return fmt.isOpenStatus(o.status) && o.status !== 'pending_replace' && !!o.qty && o.type !== 'MARKET';
+}
+
+function ModifyLink({ o }) {
+  return html`<a class="btn btn-small" href=${`#/trade?replace=${encodeURIComponent(o.id)}`} data-testid="order-modify"
+    aria-label=${`Modify order: ${describeOrder(o)}`}>Modify</a>`;
+}
+
+const LEG_NAMES = { LIMIT: 'Take profit', STOP: 'Stop loss', STOP_LIMIT: 'Stop loss', TRAILING_STOP: 'Trailing stop' };
+
+/** A bracket's, OTO's or OCO's exits, held by the broker, under their order (ORD-01). */
+function Legs({ legs, actions }) {
+  return html`<ul class="legs" data-testid="order-legs" aria-label="Exits of this order">
+    ${legs.map((leg) => html`<li class="leg" key=${leg.id} data-testid="order-leg" data-order-id=${leg.id} data-status=${leg.status} data-type=${leg.type}>
+      <span><span class="leg-name">${LEG_NAMES[leg.type] || 'Exit'}</span> ${describeOrder(leg)}</span>
+      <span class=${`status status-${leg.status}`} data-testid="order-leg-status">${fmt.orderStatus(leg.status)}${fmt.sign(leg.filledQty) > 0
+        ? ` @ ${fmt.price(leg.filledAvgPrice)}` : ''}</span>
+      ${actions && canModify(leg) && html`<${ModifyLink} o=${leg} />`}
+    </li>`)}
+  </ul>`;
+}
+
+export function OrderRow({ o, canCancel, onCancel, compact = false, actions = false }) {
   const filled = fmt.sign(o.filledQty) > 0;
   return html`<li class="row order-row" data-testid="order-row" data-order-id=${o.id} data-status=${o.status}>
     <div class="row-main">
@@ -71,7 +97,7 @@ export function OrderRow({ o, canCancel, onCancel, compact = false }) {
       <span class="muted small">${describeOrder(o)} · ${o.timeInForce}</span>
     </div>
     <div class="row-value">
-      <span class=${`status status-${o.status}`} data-testid="order-status">${fmt.statusLabel(o.status)}</span>
+      <span class=${`status status-${o.status}`} data-testid="order-status">${fmt.orderStatus(o.status)}</span>
       ${filled && html`<span class="small">${fmt.qty(o.filledQty)} filled @ ${fmt.price(o.filledAvgPrice)}</span>`}
     </div>
     ${!compact && html`<div class="row-details">
@@ -80,8 +106,11 @@ export function OrderRow({ o, canCancel, onCancel, compact = false }) {
         ${o.filledAt && html`<div><dt>Filled</dt><dd>${fmt.dateTime(o.filledAt)}</dd></div>`}
         ${o.canceledAt && html`<div><dt>Canceled</dt><dd>${fmt.dateTime(o.canceledAt)}</dd></div>`}
       </dl>
-      ${canCancel && html`<div class="row-actions"><button type="button" class="btn btn-small btn-danger-ghost" data-testid="order-cancel"
-        aria-label=${`Cancel order: ${describeOrder(o)}`} onClick=${onCancel}>Cancel</button></div>`}
+      ${(canCancel || (actions && canModify(o))) && html`<div class="row-actions">
+        ${actions && canModify(o) && html`<${ModifyLink} o=${o} />`}
+        ${canCancel && html`<button type="button" class="btn btn-small btn-danger-ghost" data-testid="order-cancel"
+        aria-label=${`Cancel order: ${describeOrder(o)}`} onClick=${onCancel}>Cancel</button>`}</div>`}
     </div>`}
+    ${o.legs?.length > 0 && html`<${Legs} legs=${o.legs} actions=${actions && !compact} />`}
   </li>`;
 }

@@ -32,6 +32,7 @@ export function ProposalCard({ proposal, onResolved }) {
   const bulk = BULK[kind];
   const count = proposal.targets?.length ?? 0;
   const status = expired ? 'EXPIRED' : state.status;
+  const title = kind === 'REPLACE' ? 'Change of an order' : 'Order proposal';
 
   const confirm = async () => {
     setState((s) => ({ ...s, busy: 'confirm', error: null }));
@@ -56,17 +57,20 @@ export function ProposalCard({ proposal, onResolved }) {
   const secsLeft = Number.isFinite(expiresAt) ? Math.max(0, Math.round((expiresAt - now) / 1000)) : null;
   return html`<article class=${`proposal ${live ? 'is-live' : 'is-paper'}`} data-testid="proposal-card"
       data-proposal-id=${proposal.id} data-status=${status} data-env=${proposal.environment} data-kind=${kind}
-      aria-label=${bulk ? bulk.title : 'Order proposal'}>
+      aria-label=${bulk ? bulk.title : title}>
     <div class="proposal-head">
-      <span class="proposal-kind">${bulk ? bulk.title : 'Order proposal'}</span>
+      <span class="proposal-kind">${bulk ? bulk.title : title}</span>
       <${EnvBadge} env=${proposal.environment} />
     </div>
     <p class="proposal-summary" data-testid="proposal-summary">${proposal.summary}</p>
+    ${proposal.reason && status === 'PENDING' && html`<p class="notice" role="note" data-testid="proposal-reason">${proposal.reason}.</p>`}
     <dl class="kv">
       <div><dt>Account</dt><dd data-testid="proposal-account">${account ? account.nickname : 'Unknown account'} (${proposal.environment})</dd></div>
       ${bulk ? html`<div><dt>${bulk.what}</dt><dd data-testid="proposal-targets">${kind === 'CLOSE_ALL' ? proposal.targets.join(', ') : count}</dd></div>`
       : html`<div><dt>Estimated ${proposal.side === 'SELL' ? 'proceeds' : 'cost'}</dt><dd data-testid="proposal-cost">${fmt.money(proposal.estimatedCost)}</dd></div>
-      <div><dt>Type</dt><dd>${fmt.TYPE[proposal.type] || proposal.type} · ${proposal.timeInForce}</dd></div>`}
+      <div><dt>Type</dt><dd>${fmt.TYPE[proposal.type] || proposal.type} · ${proposal.timeInForce}</dd></div>
+      ${proposal.takeProfitLimitPrice && html`<div><dt>Take profit</dt><dd data-testid="proposal-take-profit">limit ${fmt.price(proposal.takeProfitLimitPrice)}</dd></div>`}
+      ${proposal.stopLossStopPrice && html`<div><dt>Stop loss</dt><dd data-testid="proposal-stop-loss">stop ${fmt.price(proposal.stopLossStopPrice)}</dd></div>`}`}
     </dl>
     ${proposal.headroom?.length > 0 && status === 'PENDING' && html`<ul class="headroom" data-testid="proposal-headroom" aria-label="What your limits leave">
       ${proposal.headroom.map((line) => html`<li>${line}</li>`)}</ul>`}
@@ -80,10 +84,17 @@ export function ProposalCard({ proposal, onResolved }) {
       </div>
       ${secsLeft !== null && html`<p class="muted small" data-testid="proposal-expiry">Expires in ${untilText(secsLeft)}.</p>`}`}
     ${status !== 'PENDING' && html`<p class=${`proposal-status status-${status}`} data-testid="proposal-status" role="status">
-      ${status === 'CONFIRMED' ? (bulk ? `Confirmed — ${bulk.done(count).toLowerCase()}.` : `Confirmed${state.order ? ` — order ${fmt.statusLabel(state.order.status)}` : proposal.orderId ? ' — order sent' : ''}.`)
+      ${status === 'CONFIRMED' ? (bulk ? `Confirmed — ${bulk.done(count).toLowerCase()}.` : `Confirmed${state.order ? ` — ${outcome(state.order)}` : proposal.orderId ? ' — order sent' : ''}.`)
         : status === 'DISMISSED' ? 'Dismissed.' : status === 'EXPIRED' ? 'Expired. Ask again for a fresh quote.' : fmt.statusLabel(status)}</p>`}
     <${ErrorText} error=${state.error} />
   </article>`;
+}
+
+/** "order filled: 1 AAPL @ $190.12", as the paper ticket's result says it (bug 12). */
+function outcome(order) {
+  const words = `order ${fmt.statusLabel(order.status)}`;
+  if (fmt.sign(order.filledQty) <= 0) return words;
+  return `${words}: ${fmt.qty(order.filledQty)} ${order.symbol} @ ${fmt.price(order.filledAvgPrice)}`;
 }
 
 const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;

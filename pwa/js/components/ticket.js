@@ -1,86 +1,100 @@
-// Order ticket. Always shows the account (nickname + PAPER/LIVE) it will hit.
-// PAPER: placeOrder places at once. LIVE: the server answers
-// CONFIRMATION_REQUIRED with a proposal, which the user confirms or dismisses.
+// Order ticket (ORD-01..05, TRADE-02). Always names the account (nickname + PAPER/LIVE)
+// the order goes to. Fill in, review, place: PAPER places at once; LIVE, or a price far
+// from the market on either, answers CONFIRMATION_REQUIRED with a proposal, which the
+// person confirms or dismisses. `#/trade?replace=<order id>` modifies an open order
+// instead (ticket_replace.js). If the active account changes under an unsent ticket,
+// nothing is sent until the person says which account it is for.
 
 import { html } from '../html.js';
 import { useEffect, useRef, useState } from '../../vendor/hooks.module.js';
 import { request } from '../graphql.js';
 import * as ops from '../operations.js';
-import { useStore, activeAccount, toast, store } from '../store.js';
+import { useStore, activeAccount } from '../store.js';
 import * as fmt from '../format.js';
-import { Field, Segmented, ErrorText, fieldErrors, AccountTag } from './ui.js';
+import { Field, Segmented, ErrorText, fieldErrors, AccountTag, NoAccount, useLoader } from './ui.js';
 import { ProposalCard } from './proposal.js';
-import { NoAccount } from './ui.js';
 import { OrderRow } from './orders.js';
 import { ClosedMarketNotice, symbolHref } from './market.js';
+import { EMPTY, isCrypto, orderInput, reconcile, validate } from './ticket_rules.js';
+import { OrderTermFields } from './ticket_fields.js';
+import { AccountChanged, HeldPanel, QuoteLine, ReviewPanel, bumpOrders, newKey, useQuote } from './ticket_review.js';
+import { ReplaceTicket } from './ticket_replace.js';
 
-const DECIMAL = /^\d+(\.\d+)?$/;
-// randomUUID needs a secure context; getRandomValues works on a plain-http LAN address too
-const newKey = () => crypto.randomUUID?.()
-  ?? Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+// Fields shown with their own error; a server error naming another goes above the button.
+const UNSHOWN = new Set(['accountId', 'side', 'extendedHours']);
+const CLEARED = { amount: '', limitPrice: '', stopPrice: '', trail: '', takeProfit: '', stopLoss: '', stopLossLimit: '' };
+const sameSymbol = (held, typed) => held.replace('/', '') === typed.replace('/', '');
 
 export function TicketPage({ params }) {
+  const replacing = params.get('replace');
+  return replacing ? html`<${ReplaceTicket} orderId=${replacing} />` : html`<${NewOrderTicket} params=${params} />`;
+}
+
+function NewOrderTicket({ params }) {
   const acc = useStore(activeAccount);
   const online = useStore((s) => s.online);
-  const [symbol, setSymbol] = useState((params.get('symbol') || '').toUpperCase());
-  const [side, setSide] = useState(params.get('side') === 'SELL' ? 'SELL' : 'BUY');
-  const [mode, setMode] = useState('QTY'); // QTY | NOTIONAL
-  const [amount, setAmount] = useState('');
-  const [type, setType] = useState('MARKET');
-  const [limitPrice, setLimit] = useState('');
-  const [stopPrice, setStop] = useState('');
-  const [tif, setTif] = useState('DAY');
-  const [extendedHours, setExt] = useState(false);
+  const [t, setT] = useState(() => reconcile({
+    ...EMPTY, symbol: (params.get('symbol') || '').toUpperCase(), side: params.get('side') === 'SELL' ? 'SELL' : 'BUY',
+  }));
+  const set = (patch) => setT((prev) => reconcile({ ...prev, ...patch }));
+  const [step, setStep] = useState('edit'); // edit | review
   const [busy, setBusy] = useState(false);
   const [err, setErr] = useState({});
   const [result, setResult] = useState(null); // {order} | {proposal}
-  const [accountAtStart, setAccountAtStart] = useState(acc?.id);
+  // The account this ticket is being filled in for; another one means asking again (bug 9).
+  const [forAccount, setForAccount] = useState(acc?.id ?? null);
   // One idempotency key per submission: pressing Place again after a failure sends the
   // same order with the same key, so the server answers with the first order, never a second.
   const submission = useRef(null); // {body, key}
+  const prefilled = useRef(false);
+  const symbolReady = /^[A-Z][A-Z0-9./]{0,14}$/.test(t.symbol);
+  const quote = useQuote(acc?.id, symbolReady ? t.symbol : '');
+  const positions = useLoader(async () => (acc ? (await request(ops.POSITIONS, { accountId: acc.id })).positions : []), [acc?.id, result]);
+  const held = (positions.data || []).find((p) => sameSymbol(p.symbol, t.symbol) && fmt.sign(p.qty) !== 0);
 
-  useEffect(() => { setResult(null); }, [acc?.id]);
+  useEffect(() => { if (!forAccount && acc) setForAccount(acc.id); }, [acc?.id]);
+  const moved = !!(acc && forAccount && forAccount !== acc.id);
+  useEffect(() => { if (moved) setStep('edit'); }, [moved]);
+  useEffect(() => {
+    // A ticket opened on a position to reduce it (its Trade button) starts with all of it.
+    const reduces = held && (fmt.sign(held.qty) > 0) === (t.side === 'SELL');
+    if (!reduces || prefilled.current || t.amount || !params.get('symbol')) return;
+    prefilled.current = true;
+    set({ amount: held.qty.replace('-', '') });
+  }, [held]);
   if (!acc) return html`<${NoAccount} />`;
+
   const live = acc.environment === 'LIVE';
-  const needsLimit = type === 'LIMIT' || type === 'STOP_LIMIT';
-  const needsStop = type === 'STOP' || type === 'STOP_LIMIT';
+  const input = orderInput(t, acc.id);
+  const shownFields = Object.keys(input).filter((k) => input[k] !== null && !UNSHOWN.has(k) && !(k === 'type' && t.orderClass === 'OCO'));
 
-  const validate = () => {
-    const e = {};
-    if (!/^[A-Z][A-Z0-9.\/-]{0,14}$/.test(symbol)) e.symbol = 'Enter a ticker symbol, e.g. AAPL.';
-    if (!DECIMAL.test(amount) || fmt.sign(amount) <= 0) e[mode === 'QTY' ? 'qty' : 'notional'] = mode === 'QTY' ? 'Enter a number of shares.' : 'Enter a dollar amount.';
-    if (needsLimit && (!DECIMAL.test(limitPrice) || fmt.sign(limitPrice) <= 0)) e.limitPrice = 'Enter a limit price.';
-    if (needsStop && (!DECIMAL.test(stopPrice) || fmt.sign(stopPrice) <= 0)) e.stopPrice = 'Enter a stop price.';
-    return e;
-  };
-
-  const submit = async (ev) => {
+  const review = (ev) => {
     ev.preventDefault();
-    const e = validate();
+    const e = validate(input);
     setErr(e);
-    if (Object.keys(e).length) return;
-    const input = {
-      accountId: acc.id, symbol, side, type, timeInForce: tif, extendedHours: type === 'LIMIT' && extendedHours,
-      qty: mode === 'QTY' ? amount : null, notional: mode === 'NOTIONAL' ? amount : null,
-      limitPrice: needsLimit ? limitPrice : null, stopPrice: needsStop ? stopPrice : null,
-    };
+    if (!Object.keys(e).length) setStep('review');
+  };
+  const place = async () => {
     const body = JSON.stringify(input);
     if (submission.current?.body !== body) submission.current = { body, key: newKey() };
-    setBusy(true); setResult(null); setAccountAtStart(acc.id);
+    setBusy(true);
     try {
       const order = (await request(ops.PLACE_ORDER, { input: { ...input, idempotencyKey: submission.current.key } })).placeOrder;
       submission.current = null;
+      // Said in the page (role=status), not by a toast that would sit on the next ticket (bug 3).
       setResult({ order });
-      toast(`Order ${fmt.statusLabel(order.status)} on ${acc.nickname}.`, 'ok');
       bumpOrders();
     } catch (ex) {
       if (ex.code === 'CONFIRMATION_REQUIRED' && ex.proposal) { submission.current = null; setResult({ proposal: ex.proposal }); }
-      else setErr(fieldErrors(ex, ['symbol', 'qty', 'notional', 'limitPrice', 'stopPrice', 'timeInForce', 'side', 'type']));
+      else { setErr(fieldErrors(ex, shownFields)); setStep('edit'); }
     }
     setBusy(false);
   };
-
-  const reset = () => { setResult(null); setAmount(''); setLimit(''); setStop(''); };
+  const startOver = (values = CLEARED) => {
+    setResult(null); setStep('edit'); setErr({}); submission.current = null;
+    setT((prev) => reconcile({ ...prev, ...values }));
+  };
+  const useAccount = (fresh) => { setForAccount(acc.id); startOver(fresh ? EMPTY : {}); };
 
   return html`<section class="page ticket" aria-labelledby="ticket-title" data-testid="order-ticket">
     <div class="page-head"><h1 id="ticket-title">New order</h1></div>
@@ -88,64 +102,46 @@ export function TicketPage({ params }) {
       <span>This order goes to</span> <${AccountTag} account=${acc} />
       ${live && html`<span class="live-note-inline">real money</span>`}
     </div>
+    ${moved && !result && html`<${AccountChanged} account=${acc} onKeep=${() => useAccount(false)} onReset=${() => useAccount(true)} />`}
     ${result?.proposal ? html`<div class="ticket-result" data-testid="ticket-result">
-        <p>Live orders need your confirmation:</p>
+        <p>${result.proposal.reason ? 'Check the price before the order is sent:' : 'Live orders need your confirmation:'}</p>
         <${ProposalCard} proposal=${result.proposal} onResolved=${(st) => { if (st === 'CONFIRMED') bumpOrders(); }} />
-        <button type="button" class="btn btn-block" onClick=${reset}>New order</button>
+        <button type="button" class="btn btn-block" data-testid="ticket-new" onClick=${() => startOver()}>New order</button>
       </div>`
     : result?.order ? html`<div class="ticket-result" data-testid="ticket-result" role="status">
         <p><strong>Order ${fmt.statusLabel(result.order.status)}</strong> on <${AccountTag} account=${acc} />.</p>
         <ul class="rows"><${OrderRow} o=${result.order} compact=${true} /></ul>
         <${ClosedMarketNotice} order=${result.order} />
-        <div class="card-actions"><a class="btn" href="#/orders">See orders</a><button type="button" class="btn btn-primary" onClick=${reset}>New order</button></div>
+        <div class="card-actions"><a class="btn" href="#/orders">See orders</a>
+          <button type="button" class="btn btn-primary" data-testid="ticket-new" onClick=${() => startOver()}>New order</button></div>
       </div>`
-    : html`<form class="form" onSubmit=${submit} novalidate>
+    : step === 'review' ? html`<${ReviewPanel} input=${input} account=${acc} quote=${quote} busy=${busy} online=${online && !moved}
+        onEdit=${() => setStep('edit')} onPlace=${place} />`
+    : html`<form class="form" onSubmit=${review} novalidate>
       <${Field} label="Symbol" name="symbol" error=${err.symbol}>${({ id, describedBy }) => html`
         <input id=${id} type="text" autocomplete="off" autocapitalize="characters" spellcheck="false" required class="mono upper"
-          data-testid="ticket-symbol" aria-describedby=${describedBy} value=${symbol} placeholder="AAPL"
-          onInput=${(e) => setSymbol(e.target.value.toUpperCase().trim())} />`}<//>
-      ${symbol && html`<p class="small"><a href=${symbolHref(symbol)} data-testid="ticket-symbol-page">${symbol}: price and chart</a></p>`}
-      <${Segmented} legend="Side" name="side" value=${side} onChange=${setSide} testidPrefix="ticket-side"
+          data-testid="ticket-symbol" aria-describedby=${describedBy} value=${t.symbol} placeholder="AAPL or BTC/USD"
+          onInput=${(e) => set({ symbol: e.target.value.toUpperCase().trim() })} />`}<//>
+      ${t.symbol && html`<p class="small"><a href=${symbolHref(t.symbol)} data-testid="ticket-symbol-page">${t.symbol}: price and chart</a></p>`}
+      ${held && html`<${HeldPanel} position=${held} account=${acc} online=${online && !moved} onClosed=${setResult} />`}
+      <${QuoteLine} input=${input} quote=${quote} />
+      <${Segmented} legend="Side" name="side" value=${t.side} onChange=${(v) => set({ side: v })} testidPrefix="ticket-side"
         options=${[{ value: 'BUY', label: 'Buy', tone: 'buy' }, { value: 'SELL', label: 'Sell', tone: 'sell' }]} />
-      <${Segmented} legend="Amount in" name="amount-mode" value=${mode} onChange=${(m) => { setMode(m); if (m === 'NOTIONAL') setTif('DAY'); }} testidPrefix="ticket-amount"
-        options=${[{ value: 'QTY', label: 'Shares' }, { value: 'NOTIONAL', label: 'Dollars' }]} />
-      ${mode === 'QTY'
-        ? html`<${Field} label="Quantity (shares)" name="qty" error=${err.qty}>${({ id, describedBy }) => html`
+      <${Segmented} legend="Amount in" name="amount-mode" value=${t.mode} onChange=${(v) => set({ mode: v })} testidPrefix="ticket-amount"
+        options=${[{ value: 'QTY', label: isCrypto(t.symbol) ? 'Coins' : 'Shares' }, { value: 'NOTIONAL', label: 'Dollars' }]} />
+      ${t.mode === 'QTY'
+        ? html`<${Field} label=${`Quantity (${isCrypto(t.symbol) ? 'coins' : 'shares'})`} name="qty" error=${err.qty}>${({ id, describedBy }) => html`
             <input id=${id} type="text" inputmode="decimal" autocomplete="off" data-testid="ticket-qty" aria-describedby=${describedBy}
-              value=${amount} onInput=${(e) => setAmount(e.target.value.trim())} />`}<//>`
-        : html`<${Field} label="Amount (USD)" name="notional" error=${err.notional} hint="Fractional, market orders, day only.">${({ id, describedBy }) => html`
+              value=${t.amount} onInput=${(e) => set({ amount: e.target.value.trim() })} />`}<//>`
+        : html`<${Field} label="Amount (USD)" name="notional" error=${err.notional} hint="A market order for a fraction of a share, for the day.">${({ id, describedBy }) => html`
             <input id=${id} type="text" inputmode="decimal" autocomplete="off" data-testid="ticket-notional" aria-describedby=${describedBy}
-              value=${amount} onInput=${(e) => setAmount(e.target.value.trim())} />`}<//>`}
-      <div class="field-row">
-        <${Field} label="Order type" name="type">${({ id }) => html`
-          <select id=${id} data-testid="ticket-type" value=${type} onChange=${(e) => setType(e.target.value)}>
-            ${Object.entries(fmt.TYPE).map(([v, l]) => html`<option value=${v} disabled=${mode === 'NOTIONAL' && v !== 'MARKET' && v !== 'LIMIT'}>${l}</option>`)}
-          </select>`}<//>
-        <${Field} label="Time in force" name="timeInForce" error=${err.timeInForce}>${({ id }) => html`
-          <select id=${id} data-testid="ticket-tif" value=${tif} onChange=${(e) => setTif(e.target.value)}>
-            ${Object.entries(fmt.TIF).map(([v, l]) => html`<option value=${v}>${l}</option>`)}
-          </select>`}<//>
-      </div>
-      ${(needsLimit || needsStop) && html`<div class="field-row">
-        ${needsStop && html`<${Field} label="Stop price" name="stopPrice" error=${err.stopPrice}>${({ id, describedBy }) => html`
-          <input id=${id} type="text" inputmode="decimal" autocomplete="off" data-testid="ticket-stop" aria-describedby=${describedBy}
-            value=${stopPrice} onInput=${(e) => setStop(e.target.value.trim())} />`}<//>`}
-        ${needsLimit && html`<${Field} label="Limit price" name="limitPrice" error=${err.limitPrice}>${({ id, describedBy }) => html`
-          <input id=${id} type="text" inputmode="decimal" autocomplete="off" data-testid="ticket-limit" aria-describedby=${describedBy}
-            value=${limitPrice} onInput=${(e) => setLimit(e.target.value.trim())} />`}<//>`}
-      </div>`}
-      ${type === 'LIMIT' && html`<label class="check-row"><input type="checkbox" data-testid="ticket-extended" checked=${extendedHours}
-        onChange=${(e) => setExt(e.target.checked)} /><span>Allow extended hours</span></label>`}
+              value=${t.amount} onInput=${(e) => set({ amount: e.target.value.trim() })} />`}<//>`}
+      <${OrderTermFields} t=${t} set=${set} err=${err} />
       <${ErrorText} error=${err.form} />
-      ${accountAtStart && accountAtStart !== acc.id && html`<p class="warning" role="alert">The active account changed to ${acc.nickname} (${acc.environment}). Check before placing.</p>`}
-      <button type="submit" class=${`btn btn-block btn-lg ${live ? 'btn-danger' : side === 'BUY' ? 'btn-buy' : 'btn-sell'}`}
-        data-testid="ticket-submit" disabled=${busy || !online}>
-        ${busy ? 'Sending…' : `${live ? 'Review LIVE' : 'Place'} ${side === 'BUY' ? 'buy' : 'sell'} order on ${acc.nickname}`}</button>
+      <button type="submit" class=${`btn btn-block btn-lg ${live ? 'btn-danger' : t.side === 'BUY' ? 'btn-buy' : 'btn-sell'}`}
+        data-testid="ticket-submit" disabled=${busy || !online || moved}>
+        ${`Review ${live ? 'LIVE ' : ''}${t.side === 'BUY' ? 'buy' : 'sell'} order on ${acc.nickname}`}</button>
       ${!online && html`<p class="muted small">Trading needs a connection.</p>`}
     </form>`}
   </section>`;
-}
-
-function bumpOrders() {
-  store.set((s) => ({ rev: { ...s.rev, orders: s.rev.orders + 1 } }));
 }
