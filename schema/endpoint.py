@@ -14,7 +14,9 @@ Before anything runs (AUTH-04):
 - WebSockets speak graphql-transport-ws only; the legacy graphql-ws protocol
   has had authentication bypasses and is not offered.
 Then the context is built once: one `app.session_of` call when a token is
-present (bearer header first, then cookie).
+present (bearer header first, then cookie), and Strawberry's own pipeline runs
+the request with every extension (schema/__init__.py; the PWA's documents are
+parsed and validated once, schema/trusted.py).
 """
 
 from __future__ import annotations
@@ -25,43 +27,57 @@ import hashlib
 import logging
 import re
 import secrets
-import time
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeGuard, cast
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 from uuid import UUID
 
 import orjson
-from graphql import ExecutionResult, GraphQLError, execute
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.execution import optimized_is_awaitable
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.types import ExecutionContext as StrawberryExecutionContext
 from strawberry.types.unset import UNSET, UnsetType
 
 from api.auth import Principal
 from api.auth.origins import normalise_origins, origin_allowed
 from api.auth.websockets import CLOSE_CODE_SESSION_ENDED
 from api.errors import ErrorCode
-from api.metrics import OTHER_OPERATION, observe_graphql, operation_label
 from api.services import Services
 from schema import AppSchema, limits
 from schema.context import SESSION_COOKIE, Context
-from schema.documents import PreparedDocuments
-from schema.errors import INTERNAL_MESSAGE, CodedErrors
 from schema.sockets import OpenSockets
 
 log = logging.getLogger("alpaca_chat.graphql")
 
-# Strawberry's is_awaitable for graphql-core, typed as graphql-core declares the argument
-_IS_AWAITABLE = cast("Callable[[Any], TypeGuard[Awaitable[Any]]]", optimized_is_awaitable)
-
 GRAPHIQL_CDN = "https://unpkg.com"
+# GraphiQL's scripts come from the CDN; a browser without internet would show "Loading..."
+# forever. This inline script, last in the body, runs after the page's blocking CDN scripts
+# have run or failed: without GraphiQL it says why, and how to reach the API without it.
+GRAPHIQL_UNREACHABLE = """<script>
+(function () {
+  if (window.GraphiQL) return;
+  var box = document.getElementById("graphiql");
+  box.setAttribute("role", "alert");
+  box.style.cssText = "display:block;padding:2rem;max-width:40rem;font:16px/1.5 sans-serif";
+  box.innerHTML = "<h1>GraphiQL could not load</h1><p>Its scripts come from unpkg.com, which "
+    + "this browser cannot reach (no internet?). The API itself works: POST your query as JSON "
+    + "to <code>/graphql</code>, for example with curl (the README's \u201cGraphiQL\u201d "
+    + "section shows how to sign in and run <code>me</code>):</p><pre>curl -s "
+    + location.origin + "/graphql -H 'content-type: application/json' "
+    + "-H 'authorization: Bearer &lt;token&gt;' "
+    + "-d '{\\"query\\": \\"{ me { id email } }\\"}'</pre>";
+})();
+</script>
+"""
+
+
+def _graphiql_page(html: str) -> str:
+    """Strawberry's GraphiQL page with the unreachable-CDN notice before </body>."""
+    return html.replace("</body>", GRAPHIQL_UNREACHABLE + "</body>", 1)
 
 
 def _bearer(value: str | None) -> str | None:
@@ -112,7 +128,7 @@ def _graphiql_csp(html: str) -> str:
 
 class GraphQLEndpoint(GraphQL[Context, None]):
     websocket_adapter_class = _TextWebSocketAdapter
-    schema: AppSchema  # the view's schema is ours: our schema, executor and error processing
+    schema: AppSchema
 
     def __init__(self, schema: AppSchema, services: Services) -> None:
         settings = services.settings
@@ -128,15 +144,14 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self.services = services
         self.auth = services.auth
         self._allowed_origins = normalise_origins(settings.allowed_origins)
-        self._documents = PreparedDocuments(schema)
         self._sockets_by_address: OpenSockets[str] = OpenSockets(settings.websockets_per_address)
         self._sockets_by_user: OpenSockets[UUID] = OpenSockets(settings.websockets_per_user)
         self._sign_in_seconds = settings.websocket_sign_in_seconds
         self._graphiql_headers: dict[str, str] = {}
+        self._graphiql_page = ""
         if settings.graphiql:
-            self._graphiql_headers = {
-                "content-security-policy": _graphiql_csp(self.graphql_ide_html)
-            }
+            self._graphiql_page = _graphiql_page(self.graphql_ide_html)
+            self._graphiql_headers = {"content-security-policy": _graphiql_csp(self._graphiql_page)}
 
     # --- JSON -------------------------------------------------------------
     def encode_json(self, data: object) -> bytes:
@@ -153,18 +168,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 await refusal(scope, receive, send)
                 return
             if body is not None:
-                data = _graphql_request(body)
-                if isinstance(data, str):
-                    await _bad_request(data)(scope, receive, send)
+                if isinstance(refused := _graphql_request(body), str):
+                    await _bad_request(refused)(scope, receive, send)
                     return
                 receive = _replay(body, receive)
-                started = time.perf_counter()
-                if await self._execute_prepared(scope, receive, send, data, started):
-                    return
-                # what is not prepared is not a valid query or mutation (schema/documents.py)
-                await super().__call__(scope, receive, send)
-                observe_graphql(OTHER_OPERATION, "rejected", time.perf_counter() - started)
-                return
         await super().__call__(scope, receive, send)
 
     async def _guard_http(
@@ -210,81 +217,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return self._origin_ok(origin, request.scope) or _cookie_token(request.headers) is None
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        return HTMLResponse(self.graphql_ide_html, headers=self._graphiql_headers)
-
-    # --- prepared documents -------------------------------------------------
-    async def _execute_prepared(
-        self, scope: Scope, receive: Receive, send: Send, data: GraphQLRequest, started: float
-    ) -> bool:
-        """Run a plain POST of an already valid document with graphql-core directly.
-
-        Returns False, having done nothing, for anything else (documents that fail
-        parsing, limits or validation, subscriptions, introspection): Strawberry
-        then answers it as usual. This skips, per request, only work whose outcome is
-        already known: Strawberry's request parsing, its ExecutionContext and
-        extension hooks (max tokens, validation rules, parser and validation caches:
-        all settled when the document was prepared). What still runs per request is
-        what depends on it: the guards above, the same `get_context` (authentication,
-        request id, no-store), graphql-core's execution with Strawberry's resolvers
-        and permission classes, and, when there are errors, Strawberry's own error
-        processing and our masking extension, driven exactly as Strawberry drives them.
-        """
-        query = data["query"]
-        variables = data.get("variables")
-        extensions = data.get("extensions")
-        prepared = self._documents.get(query, data.get("operationName"))
-        if prepared is None:
-            return False
-
-        request = Request(scope, receive)
-        sub_response = await self.get_sub_response(request)
-        context = await self.get_context(request, sub_response)
-        try:
-            result = execute(
-                self.schema._schema,
-                prepared.document,
-                context_value=context,
-                variable_values=variables,
-                operation_name=prepared.operation_name,
-                executor_class=self.schema.execution_context_class,
-                is_awaitable=_IS_AWAITABLE,
-                operation_extensions=extensions,  # what Strawberry's executor reads into Info
-            )
-            if not isinstance(result, ExecutionResult):
-                result = await result
-        except Exception:
-            # graphql-core reports request and field errors in the result; an exception
-            # here is a bug: logged with the request id, masked for the client.
-            log.exception("request %s: execution failed", context.request_id)
-            result = ExecutionResult(None, [_internal_error(context.request_id)])
-        else:
-            if result.errors:
-                self._process_errors(query, context, result)
-        response_data: dict[str, object] = {"data": result.data}
-        if result.errors:
-            response_data["errors"] = [error.formatted for error in result.errors]
-        response = self.create_response(response_data, sub_response)  # type: ignore[arg-type]
-        await response(scope, receive, send)
-        name = prepared.operation.name
-        observe_graphql(
-            operation_label(name.value if name else None),
-            "error" if result.errors else "ok",
-            time.perf_counter() - started,
-        )
-        return True
-
-    def _process_errors(self, query: str, context: Context, result: ExecutionResult) -> None:
-        """Errors as Strawberry treats them: logged (`process_errors`), then masked and
-        coded by our extension, run through its own operation hook."""
-        execution_context = StrawberryExecutionContext(
-            query=query, schema=self.schema, allowed_operations=(), context=context
-        )
-        execution_context.result = result
-        self.schema._process_errors(result.errors or [], execution_context)
-        masking = CodedErrors()
-        masking.execution_context = execution_context
-        for _ in masking.on_operation():
-            pass
+        return HTMLResponse(self._graphiql_page, headers=self._graphiql_headers)
 
     # --- context ----------------------------------------------------------
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
@@ -423,13 +356,6 @@ def _on_close(websocket: WebSocket, cleanup: Callable[[], object]) -> None:
     if not hasattr(websocket.state, "on_close"):
         websocket.state.on_close = []
     websocket.state.on_close.append(cleanup)
-
-
-def _internal_error(request_id: str) -> GraphQLError:
-    return GraphQLError(
-        INTERNAL_MESSAGE,
-        extensions={"code": ErrorCode.INTERNAL_SERVER_ERROR.value, "requestId": request_id},
-    )
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes | None:

@@ -13,7 +13,7 @@ import math
 
 from api.errors import AppError, ErrorCode
 
-__all__ = ["BrokerError", "ErrorCode"]
+__all__ = ["KEYS_REFUSED", "BrokerError", "ErrorCode"]
 
 
 class BrokerError(AppError):
@@ -31,9 +31,10 @@ class BrokerError(AppError):
         retry_after: float | None = None,
         *,
         status: int | None = None,
+        reason: str | None = None,
     ) -> None:
         wait = None if retry_after is None else max(1, math.ceil(retry_after))
-        super().__init__(ErrorCode(code), message, retry_after=wait)
+        super().__init__(ErrorCode(code), message, retry_after=wait, reason=reason)
         self.retry_after = retry_after
         self.status = status
 
@@ -43,6 +44,22 @@ class BrokerError(AppError):
 
 def rejected(message: str, status: int | None = None) -> BrokerError:
     return BrokerError(ErrorCode.BROKER_REJECTED, message, status=status)
+
+
+# extensions.reason of a BROKER_REJECTED whose cause is the account's stored keys.
+KEYS_REFUSED = "KEYS_REFUSED"
+
+
+def keys_refused(status: int) -> BrokerError:
+    """The broker no longer accepts the stored keys (revoked or regenerated at Alpaca): said
+    in words with what to do, and marked so a client can show the account as unhealthy."""
+    return BrokerError(
+        ErrorCode.BROKER_REJECTED,
+        "Alpaca refused this account's keys: they may have been revoked or regenerated. "
+        "Replace them on the Accounts page.",
+        status=status,
+        reason=KEYS_REFUSED,
+    )
 
 
 def bad_input(message: str, status: int | None = None) -> BrokerError:

@@ -25,7 +25,7 @@ from functools import partial
 from typing import Any
 
 from api.broker.bulkhead import Bulkhead
-from api.broker.errors import BrokerError, rate_limited, rejected, unavailable
+from api.broker.errors import BrokerError, keys_refused, rate_limited, rejected, unavailable
 from api.broker.http import Answer, ConnectionPool, Failure, NoAnswer, Outcome, Timeouts
 from api.broker.models import AccountRef
 from api.vault import Vault, VaultError
@@ -136,6 +136,10 @@ class Transport:
         message = outcome.message()
         if outcome.status == 429:
             return rate_limited(outcome.retry_after)
+        if outcome.status == 401:
+            # 401 is Alpaca's answer to keys it does not know (403 is a refusal of the
+            # request itself, e.g. buying power), so only 401 blames the stored keys.
+            return keys_refused(outcome.status)
         if 400 <= outcome.status < 500:
             return rejected(message, outcome.status)
         status = outcome.status

@@ -24,6 +24,8 @@ export class ApiError extends Error {
   get retryAfter() { return this.extensions.retryAfter ?? null; }   // RATE_LIMITED
   get requestId() { return this.extensions.requestId ?? null; }     // INTERNAL_SERVER_ERROR
   get isNetwork() { return this.code === 'NETWORK'; }
+  /** The broker no longer accepts the account's stored keys (revoked at Alpaca). */
+  get keysRefused() { return this.code === 'BROKER_REJECTED' && this.extensions.reason === 'KEYS_REFUSED'; }
 }
 
 /** Build an ApiError from a GraphQL `errors` array. */
@@ -69,6 +71,9 @@ export async function request(doc, variables = {}, { signal } = {}) {
   try { body = await res.json(); } catch { /* not JSON */ }
   if (body && Array.isArray(body.errors) && body.errors.length) {
     const err = errorFromGraphQL(body.errors, body.data ?? null, res.status);
+    // Which account a failure was about (account-scoped operations name it), so the app
+    // can mark that account unhealthy when its keys are refused.
+    err.accountId = variables.accountId ?? variables.id ?? null;
     report(err);
     throw err;
   }

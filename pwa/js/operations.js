@@ -25,6 +25,7 @@ fragment LegFields on Order {
 }`;
 const PROPOSAL = `fragment ProposalFields on OrderProposal {
   id accountId kind targets symbol side type timeInForce qty notional limitPrice stopPrice
+  orderClass trailPrice trailPercent takeProfitLimitPrice stopLossStopPrice stopLossLimitPrice
   summary estimatedCost environment expiresAt status orderId headroom
 }`;
 const LIMITS = `fragment LimitsFields on AccountLimits {

@@ -30,6 +30,7 @@ export const store = createStore({
   snapshots: {},          // accountId -> { snapshot, at }  (at = ms when received)
   conn: 'idle',           // realtime connection: idle | connecting | open | reconnecting | unauthorized
   serverStale: false,     // the server said its data is not live (ResyncEvent "unavailable")
+  keysRefused: {},        // accountId -> true: the broker refused the account's stored keys
   online: typeof navigator === 'undefined' ? true : navigator.onLine,
   fromCache: false,       // accounts/snapshot shown were restored from the device, not yet confirmed
   rev: { orders: 0, positions: 0 }, // bumped when the server says these changed

@@ -163,6 +163,14 @@ class OrderProposal:
     notional: Decimal | None
     limit_price: Decimal | None
     stop_price: Decimal | None
+    order_class: OrderClass | None = strawberry.field(
+        description="The order class; with its exits below, what confirming places (ORD-01)."
+    )
+    trail_price: Decimal | None
+    trail_percent: Decimal | None
+    take_profit_limit_price: Decimal | None
+    stop_loss_stop_price: Decimal | None
+    stop_loss_limit_price: Decimal | None
     summary: str
     estimated_cost: Decimal
     environment: Environment
@@ -190,6 +198,12 @@ class OrderProposal:
             notional=t.notional if t else None,
             limit_price=t.limit_price if t else None,
             stop_price=t.stop_price if t else None,
+            order_class=t.order_class if t else None,
+            trail_price=t.trail_price if t else None,
+            trail_percent=t.trail_percent if t else None,
+            take_profit_limit_price=t.take_profit_limit_price if t else None,
+            stop_loss_stop_price=t.stop_loss_stop_price if t else None,
+            stop_loss_limit_price=t.stop_loss_limit_price if t else None,
             summary=p.summary,
             estimated_cost=p.estimated_cost,
             environment=Environment(p.environment),

@@ -2,11 +2,11 @@
 // invite a friend, install the app, sign out; the security log, and the admin's way in.
 
 import { html } from '../html.js';
-import { useState } from '../../vendor/hooks.module.js';
+import { useEffect, useState } from '../../vendor/hooks.module.js';
 import { request } from '../graphql.js';
 import * as ops from '../operations.js';
 import { useStore, toast, store } from '../store.js';
-import { setActive, upsertAccount, dropAccount, refreshAccounts, signOut } from '../session.js';
+import { setActive, upsertAccount, dropAccount, refreshAccounts, refreshAllSnapshots, refreshSnapshot, signOut } from '../session.js';
 import * as fmt from '../format.js';
 import { Dialog, ConfirmDialog, EnvBadge, Field, ErrorText, Segmented, fieldErrors } from './ui.js';
 import { NotificationsSection } from './notifications.js';
@@ -14,13 +14,20 @@ import { SecurityLogSection } from './security.js';
 import { PasskeysSection } from './passkeys.js';
 import { HaltButton } from './limits.js';
 
-export function AccountsPage() {
+export function AccountsPage({ params }) {
   const accounts = useStore((s) => s.accounts);
   const activeId = useStore((s) => s.activeId);
   const me = useStore((s) => s.me);
   const online = useStore((s) => s.online);
-  const [dialog, setDialog] = useState(null); // {kind, account}
+  const snapshots = useStore((s) => s.snapshots);
+  const keysRefused = useStore((s) => s.keysRefused);
+  // #/accounts?replace=<id> (the "keys stopped working" banner) opens that account's keys form.
+  const [dialog, setDialog] = useState(() => {
+    const account = accounts.find((a) => a.id === params?.get('replace'));
+    return account ? { kind: 'keys', account } : null;
+  }); // {kind, account}
   const close = () => setDialog(null);
+  useEffect(() => { refreshAllSnapshots(); }, [accounts.length]);
 
   return html`<section class="page" aria-labelledby="accounts-title" data-testid="accounts-page">
     <div class="page-head">
@@ -32,6 +39,7 @@ export function AccountsPage() {
       <p><strong>Connect your first Alpaca account.</strong></p>
       <p class="muted">Paste an API key id and secret from the Alpaca dashboard. Start with a paper account to try things safely.</p>
     </div>`}
+    <${Totals} accounts=${accounts} snapshots=${snapshots} />
     <ul class="cards" data-testid="accounts-list">
       ${accounts.map((a) => html`<li key=${a.id} class=${`card account-card ${a.environment === 'LIVE' ? 'is-live' : ''}`}
           data-testid="account-card" data-account-id=${a.id}>
@@ -43,14 +51,18 @@ export function AccountsPage() {
         <dl class="kv">
           <div><dt>Key</dt><dd class="mono">${a.keyHint}</dd></div>
           <div><dt>Added</dt><dd>${fmt.dateTime(a.createdAt)}</dd></div>
-          <div><dt>Keys verified</dt><dd>${a.lastVerifiedAt ? fmt.dateTime(a.lastVerifiedAt) : '—'}</dd></div>
+          ${keysRefused[a.id]
+            ? html`<div><dt>Keys</dt><dd class="tone-neg strong" data-testid="account-keys-refused">Stopped working: Alpaca refused them. Replace them.</dd></div>`
+            : html`<div><dt>Keys verified</dt><dd>${a.lastVerifiedAt ? fmt.dateTime(a.lastVerifiedAt) : '—'}</dd></div>`}
+          <div><dt>Equity</dt><dd class="balance-line" data-testid="account-balance" data-value=${snapshots[a.id]?.snapshot.equity ?? ''}>
+            ${snapshots[a.id] ? fmt.money(snapshots[a.id].snapshot.equity, { currency: snapshots[a.id].snapshot.currency }) : '—'}</dd></div>
         </dl>
         ${a.environment === 'PAPER' && html`<${AutoExecute} account=${a} disabled=${!online} />`}
         <div class="card-actions">
           ${a.id !== activeId && html`<button type="button" class="btn" data-testid="account-make-active" disabled=${!online}
             onClick=${() => setActive(a.id).catch((e) => toast(e.message, 'error'))}>Make active</button>`}
           <button type="button" class="btn" data-testid="account-rename" disabled=${!online} onClick=${() => setDialog({ kind: 'rename', account: a })}>Rename</button>
-          <button type="button" class="btn" data-testid="account-replace-keys" disabled=${!online} onClick=${() => setDialog({ kind: 'keys', account: a })}>Replace keys</button>
+          <button type="button" class=${`btn ${keysRefused[a.id] ? 'btn-primary' : ''}`} data-testid="account-replace-keys" disabled=${!online} onClick=${() => setDialog({ kind: 'keys', account: a })}>Replace keys</button>
           <button type="button" class="btn btn-danger-ghost" data-testid="account-remove" disabled=${!online} onClick=${() => setDialog({ kind: 'remove', account: a })}>Remove</button>
         </div>
         <div class="card-actions">
@@ -87,6 +99,18 @@ export function AccountsPage() {
   </section>`;
 }
 
+/** Equity summed per environment: paper and live are never added together. */
+export function Totals({ accounts, snapshots, testid = 'accounts-total' }) {
+  const groups = ['PAPER', 'LIVE'].map((env) => {
+    const mine = accounts.filter((a) => a.environment === env);
+    const known = mine.filter((a) => snapshots[a.id]);
+    return { env, count: mine.length, total: fmt.sum(known.map((a) => snapshots[a.id].snapshot.equity)), complete: known.length === mine.length };
+  }).filter((g) => g.count > 1 || (g.count === 1 && accounts.length > 1));
+  if (!groups.length) return null;
+  return html`<p class="totals" data-testid=${testid}>${groups.map((g) => html`<span data-total-env=${g.env} data-value=${g.total}>
+    <${EnvBadge} env=${g.env} /> ${g.count} account${g.count === 1 ? '' : 's'}: <strong>${fmt.money(g.total)}</strong>${g.complete ? '' : ' (so far)'}</span>`)}</p>`;
+}
+
 function AutoExecute({ account, disabled }) {
   const [busy, setBusy] = useState(false);
   const toggle = async (e) => {
@@ -97,7 +121,7 @@ function AutoExecute({ account, disabled }) {
     setBusy(false);
   };
   return html`<label class="check-row">
-    <input type="checkbox" data-testid="auto-execute-toggle" checked=${account.chatAutoExecute} disabled=${disabled || busy} onChange=${toggle} />
+    <input type="checkbox" role="switch" class="switch" data-testid="auto-execute-toggle" checked=${account.chatAutoExecute} disabled=${disabled || busy} onChange=${toggle} />
     <span>Chat may place orders on this paper account without asking</span>
   </label>`;
 }
@@ -130,6 +154,7 @@ function AccountForm({ mode, account, onClose }) {
       } else {
         const acc = (await request(ops.UPDATE_CREDENTIALS, { id: account.id, apiKeyId: apiKeyId.trim(), secretKey: secretKey.trim() })).updateAccountCredentials;
         upsertAccount(acc);
+        refreshSnapshot(acc.id).catch(() => {}); // the account is healthy again once a read works
         toast(`Keys of ${acc.nickname} replaced.`, 'ok');
       }
       setSecret('');

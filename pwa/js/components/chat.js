@@ -75,8 +75,10 @@ export function ChatPage() {
   const list = useRef(null);
   const input = useRef(null);
 
-  // Load (or refresh, to pick up other devices' messages) the conversation of this account.
-  useEffect(() => { if (id) loadHistory(id); }, [id]);
+  // Load (or refresh, to pick up other devices' messages) the conversation of this account;
+  // again when the connection goes or returns: offline it says so (instead of "Loading…"),
+  // and back online the history that failed is loaded and the offline error cleared.
+  useEffect(() => { if (id) loadHistory(id); }, [id, online]);
   // Keep the newest message in view (new messages, the pending bubble, the keyboard opening).
   useEffect(() => {
     const el = list.current;
@@ -100,13 +102,17 @@ export function ChatPage() {
     send(id, t);
     input.current?.focus();
   };
+  // Enter sends, as the keyboard's "Send" key promises (enterkeyhint), on phones too;
+  // Shift+Enter is a new line, and Enter that ends an IME composition only commits it.
   const onKey = (e) => {
-    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && matchMedia('(pointer: fine)').matches) submit(e);
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) submit(e);
   };
 
   return html`<section class="chat" aria-label=${`Chat about ${acc.nickname}`} data-testid="chat" data-account-id=${id}>
     <div class="chat-bar">
       <span class="muted small">Chat acts on</span> <${AccountTag} account=${acc} testid="chat-account" />
+      ${acc.environment === 'PAPER' && acc.chatAutoExecute && html`<a class="tag tag-auto" href="#/accounts" data-testid="chat-auto-execute"
+        title="The chat places orders on this paper account without asking; change it on the Accounts page">Auto-execute on</a>`}
     </div>
     <ol class="messages" ref=${list} data-testid="chat-messages" aria-live="polite" aria-relevant="additions" tabindex="0" aria-label="Messages">
       ${chat.loaded && chat.messages.length === 0 && html`<li class="chat-empty muted">
@@ -157,52 +163,107 @@ function Message({ m }) {
   </li>`;
 }
 
-// ── tool results: tables for lists, key/value for objects ──────────────────
-const LABELS = { symbol: 'Symbol', qty: 'Qty', side: 'Side', market_value: 'Value', marketValue: 'Value',
-  unrealized_pl: 'P/L', unrealizedPl: 'P/L', avg_entry_price: 'Avg', avgEntryPrice: 'Avg', current_price: 'Price',
-  currentPrice: 'Price', status: 'Status', type: 'Type', limit_price: 'Limit', limitPrice: 'Limit' };
-const PREFERRED = ['symbol', 'side', 'qty', 'type', 'status', 'avg_entry_price', 'avgEntryPrice', 'current_price', 'currentPrice',
-  'market_value', 'marketValue', 'unrealized_pl', 'unrealizedPl', 'limit_price', 'limitPrice'];
-const SIGNED = new Set(['unrealized_pl', 'unrealizedPl', 'unrealized_plpc', 'unrealizedPlpc', 'change_today', 'changeToday', 'day_change', 'dayChange']);
-
 function parseMaybe(v) {
   if (typeof v !== 'string') return v;
   try { return JSON.parse(v); } catch { return v; }
 }
 
+// ── tool results: a readable summary first, the raw values behind "Details" ──
+const TITLES = {
+  account_summary: 'Account summary', positions: 'Positions', orders: 'Orders', quote: 'Quote',
+  propose_order: 'Order proposal', cancel_order: 'Cancel orders', close_position: 'Close position',
+  close_all_positions: 'Close all positions', find_symbol: 'Symbol search',
+};
+const LABELS = {
+  symbol: 'Symbol', qty: 'Qty', side: 'Side', type: 'Type', status: 'Status', avg_entry_price: 'Avg price',
+  current_price: 'Price', market_value: 'Value', unrealized_pl: 'P/L', unrealized_plpc: 'P/L %',
+  limit_price: 'Limit', stop_price: 'Stop', filled_qty: 'Filled', notional: 'Amount', time_in_force: 'Time in force',
+  submitted_at: 'Submitted', cash: 'Cash', equity: 'Equity', buying_power: 'Buying power',
+  portfolio_value: 'Portfolio value', day_change: 'Today', day_change_percent: 'Today %', bid: 'Bid', ask: 'Ask',
+  as_of: 'As of', nickname: 'Account', currency: 'Currency', estimated_cost: 'Estimated cost', expires_at: 'Expires',
+};
+// The columns a person reads first, in this order; the rest are in Details.
+const COLUMNS = {
+  positions: ['symbol', 'qty', 'avg_entry_price', 'current_price', 'market_value', 'unrealized_pl'],
+  orders: ['symbol', 'side', 'qty', 'type', 'limit_price', 'status'],
+};
+const MONEY = new Set(['cash', 'equity', 'buying_power', 'portfolio_value', 'market_value', 'cost_basis', 'notional', 'estimated_cost']);
+const PRICES = new Set(['avg_entry_price', 'current_price', 'limit_price', 'stop_price', 'bid', 'ask', 'filled_avg_price', 'trail_price']);
+const QTYS = new Set(['qty', 'filled_qty']);
+const TIMES = new Set(['as_of', 'submitted_at', 'expires_at', 'created_at', 'filled_at']);
+
+function Signed({ value, text }) {
+  return html`<span class=${`tone-${fmt.tone(value)}`}>${text}</span>`;
+}
+
+/** One value as the screens show it: money, prices, quantities, signed P/L, human words. */
 function cell(key, v) {
-  if (v === null || v === undefined) return '—';
-  if (typeof v === 'object') return JSON.stringify(v);
-  if (SIGNED.has(key)) return html`<span class=${`tone-${fmt.tone(v)}`}>${/plpc|change_today|changeToday/.test(key) ? fmt.fractionPercent(v) : fmt.money(v, { signed: true })}</span>`;
+  if (v === null || v === undefined || v === '') return '—';
+  if (typeof v === 'object') return Array.isArray(v) ? v.join(', ') : '…';
+  if (key === 'unrealized_pl' || key === 'day_change') return html`<${Signed} value=${v} text=${fmt.money(v, { signed: true })} />`;
+  if (key === 'unrealized_plpc' || key === 'change_today') return html`<${Signed} value=${v} text=${fmt.fractionPercent(v)} />`;
+  if (key === 'day_change_percent') return html`<${Signed} value=${v} text=${fmt.percent(v)} />`;
+  if (MONEY.has(key)) return fmt.money(v);
+  if (PRICES.has(key)) return fmt.price(v);
+  if (QTYS.has(key)) return fmt.qty(v);
+  if (TIMES.has(key)) return fmt.dateTime(v);
+  if (key === 'status') return fmt.orderStatus(v);
+  if (key === 'side') return fmt.SIDE[String(v).toUpperCase()] || v;
+  if (key === 'type') return fmt.TYPE[String(v).toUpperCase()] || String(v).replace(/_/g, ' ');
+  if (key === 'time_in_force') return String(v).toUpperCase();
   return String(v);
+}
+
+function Table({ rows, tool }) {
+  const keys = Object.keys(rows[0]);
+  const cols = (COLUMNS[tool] || keys).filter((k) => keys.includes(k)).slice(0, 6);
+  const title = TITLES[tool] || tool;
+  // A table wider than the bubble scrolls sideways: focusable, so a keyboard can scroll it too.
+  return html`<div class="table-wrap" tabindex="0" role="region" aria-label=${`${title} table`}>
+    <table class="tool-table">
+      <thead><tr>${cols.map((c) => html`<th scope="col">${LABELS[c] || c.replace(/_/g, ' ')}</th>`)}</tr></thead>
+      <tbody>${rows.map((r) => html`<tr>${cols.map((c) => html`<td>${cell(c, r[c])}</td>`)}</tr>`)}</tbody>
+    </table></div>`;
+}
+
+function Facts({ result, keys }) {
+  const shown = keys.filter((k) => result[k] !== undefined && result[k] !== null);
+  return html`<dl class="tool-facts">${shown.map((k) => html`<div><dt>${LABELS[k] || k.replace(/_/g, ' ')}</dt><dd>${cell(k, result[k])}</dd></div>`)}</dl>`;
+}
+
+/** The readable part of a tool's result. */
+function Summary({ tool, result }) {
+  if (result?.error) return html`<p class="error-text">${result.error.message || 'That did not work.'}</p>`;
+  const rows = Array.isArray(result?.positions) ? result.positions : Array.isArray(result?.orders) ? result.orders : null;
+  if (rows) return rows.length && typeof rows[0] === 'object' ? html`<${Table} rows=${rows} tool=${result.positions ? 'positions' : 'orders'} />`
+    : html`<p class="small">${result.positions ? 'No open positions.' : 'No orders.'}</p>`;
+  if (tool === 'account_summary') return html`<${Facts} result=${result} keys=${['cash', 'equity', 'buying_power', 'day_change', 'day_change_percent']} />`;
+  if (tool === 'quote') return html`<p class="small"><strong>${result.symbol}</strong> bid ${fmt.price(result.bid)} · ask ${fmt.price(result.ask)}</p>`;
+  if (result?.proposal) return html`<p class="small">${result.proposal.summary} · ${fmt.statusLabel(result.proposal.status)}</p>`;
+  if (result?.order) return html`<p class="small">${fmt.SIDE[String(result.order.side).toUpperCase()] || ''} ${fmt.qty(result.order.qty)} ${result.order.symbol}: <strong>${fmt.orderStatus(result.order.status)}</strong></p>`;
+  if (Array.isArray(result?.canceled)) {
+    const n = result.canceled.length;
+    return html`<p class="small">${n === 0 ? 'No open orders to cancel.' : `Cancel requested for ${n} order${n === 1 ? '' : 's'}.`}</p>`;
+  }
+  if (Array.isArray(result?.matches)) return html`<p class="small">${result.matches.length ? result.matches.map((m) => `${m.symbol} (${m.name})`).join(' · ') : 'No match.'}</p>`;
+  if (result && typeof result === 'object') return html`<${Facts} result=${result} keys=${Object.keys(result).slice(0, 8)} />`;
+  return html`<p class="small">${result === undefined || result === null ? '…' : String(result)}</p>`;
 }
 
 function ToolResult({ call }) {
   const result = parseMaybe(call.result);
-  const name = call.name.replace(/_/g, ' ');
   const refusal = refusalText(result?.error);
   if (refusal) {
     // The owner's limits said no: one plain sentence, not the raw result.
     return html`<p class="refusal" role="note" data-testid="tool-refusal" data-tool=${call.name} data-guard=${result.error.guard || result.error.code}>${refusal}</p>`;
   }
-  let body;
-  const rows = Array.isArray(result) ? result : Array.isArray(result?.positions) ? result.positions : Array.isArray(result?.orders) ? result.orders : null;
-  if (rows && rows.length && typeof rows[0] === 'object') {
-    const keys = Object.keys(rows[0]);
-    const cols = [...PREFERRED.filter((k) => keys.includes(k)), ...keys.filter((k) => !PREFERRED.includes(k))].slice(0, 6);
-    body = html`<div class="table-wrap"><table class="tool-table">
-      <thead><tr>${cols.map((c) => html`<th scope="col">${LABELS[c] || c.replace(/_/g, ' ')}</th>`)}</tr></thead>
-      <tbody>${rows.map((r) => html`<tr>${cols.map((c) => html`<td>${cell(c, r[c])}</td>`)}</tr>`)}</tbody>
-    </table></div>`;
-  } else if (rows) {
-    body = html`<p class="muted small">None.</p>`;
-  } else if (result && typeof result === 'object') {
-    body = html`<dl class="kv">${Object.entries(result).slice(0, 12).map(([k, v]) => html`<div><dt>${k.replace(/_/g, ' ')}</dt><dd>${cell(k, v)}</dd></div>`)}</dl>`;
-  } else {
-    body = html`<p class="small">${result === undefined || result === null ? '…' : String(result)}</p>`;
-  }
-  return html`<details class="tool" data-testid="tool-result" data-tool=${call.name} open=${!!rows}>
-    <summary>${name}</summary>
-    ${body}
-  </details>`;
+  const title = TITLES[call.name] || call.name.replace(/_/g, ' ');
+  return html`<div class="tool" data-testid="tool-result" data-tool=${call.name}>
+    <p class="tool-title">${title}</p>
+    <div data-testid="tool-summary"><${Summary} tool=${call.name} result=${result} /></div>
+    <details class="tool-details" data-testid="tool-details">
+      <summary>Details</summary>
+      <pre class="tool-raw">${typeof result === 'string' ? result : JSON.stringify(result, null, 2)}</pre>
+    </details>
+  </div>`;
 }

@@ -27,7 +27,8 @@ export function useIsStale() {
 export function AccountHeader() {
   const acc = useStore(activeAccount);
   const entry = useStore((s) => (s.activeId ? s.snapshots[s.activeId] : null));
-  const stale = useIsStale();
+  const refused = useStore((s) => !!s.keysRefused[s.activeId]);
+  const stale = useIsStale() || refused;
   const btn = useRef(null);
   const [open, setOpen] = useState(false);
   const snap = entry?.snapshot;
@@ -52,7 +53,7 @@ export function AccountHeader() {
         <dt>Equity</dt>
         <dd>${snap ? html`<${LiveValue} testid="equity" value=${snap.equity} text=${fmt.money(snap.equity, { currency: cur })} stale=${stale} />` : html`<span class="skeleton" data-testid="equity">—</span>`}
           ${snap && html`<span class=${`day-change tone-${dayTone}`} data-testid="day-change" data-value=${snap.dayChange}>
-            <span class="sr-only">Today: </span>${fmt.money(snap.dayChange, { currency: cur, signed: true })} (${fmt.dayChangePercent(snap.dayChangePercent)})</span>`}
+            <span class="day-label">Today</span> ${fmt.money(snap.dayChange, { currency: cur, signed: true })} (${fmt.dayChangePercent(snap.dayChangePercent)})</span>`}
         </dd>
       </div>
       <div class="figure">
@@ -81,6 +82,18 @@ export function StaleIndicator() {
     <span class="stale-dot" aria-hidden="true"></span>
     <span>${why}… figures are not live${entry?.at ? ` (last update ${fmt.ago(entry.at)})` : ''}.</span>
     ${s.online && !s.fromCache && html`<button type="button" class="link-btn" data-testid="reconnect-now" onClick=${() => ws.retryNow()}>Retry now</button>`}
+  </div>`;
+}
+
+/** The broker refuses the shown account's keys: said once, here, with the way out (the
+ * figures above are marked stale; lists do not repeat the sentence). */
+export function KeysRefusedBanner() {
+  const acc = useStore(activeAccount);
+  const refused = useStore((s) => !!s.keysRefused[s.activeId]);
+  if (!acc || !refused) return null;
+  return html`<div class="keys-refused" role="alert" data-testid="keys-refused">
+    <span><strong>The keys of ${acc.nickname} stopped working</strong>: Alpaca refused them, so the figures shown are not live and trading is off.</span>
+    <a class="btn btn-small btn-primary" href=${`#/accounts?replace=${acc.id}`} data-testid="keys-refused-replace">Replace keys</a>
   </div>`;
 }
 

@@ -70,7 +70,8 @@ export function ProposalCard({ proposal, onResolved }) {
       : html`<div><dt>Estimated ${proposal.side === 'SELL' ? 'proceeds' : 'cost'}</dt><dd data-testid="proposal-cost">${fmt.money(proposal.estimatedCost)}</dd></div>
       <div><dt>Type</dt><dd>${fmt.TYPE[proposal.type] || proposal.type} · ${proposal.timeInForce}</dd></div>
       ${proposal.takeProfitLimitPrice && html`<div><dt>Take profit</dt><dd data-testid="proposal-take-profit">limit ${fmt.price(proposal.takeProfitLimitPrice)}</dd></div>`}
-      ${proposal.stopLossStopPrice && html`<div><dt>Stop loss</dt><dd data-testid="proposal-stop-loss">stop ${fmt.price(proposal.stopLossStopPrice)}</dd></div>`}`}
+      ${proposal.stopLossStopPrice && html`<div><dt>Stop loss</dt><dd data-testid="proposal-stop-loss">stop ${fmt.price(proposal.stopLossStopPrice)}${proposal.stopLossLimitPrice ? html`, limit ${fmt.price(proposal.stopLossLimitPrice)}` : ''}</dd></div>`}
+      ${(proposal.trailPrice || proposal.trailPercent) && html`<div><dt>Trail</dt><dd data-testid="proposal-trail">${proposal.trailPercent ? `${proposal.trailPercent} %` : fmt.price(proposal.trailPrice)}</dd></div>`}`}
     </dl>
     ${proposal.headroom?.length > 0 && status === 'PENDING' && html`<ul class="headroom" data-testid="proposal-headroom" aria-label="What your limits leave">
       ${proposal.headroom.map((line) => html`<li>${line}</li>`)}</ul>`}

@@ -5,6 +5,7 @@ import { html } from '../html.js';
 import { useEffect, useRef, useState, useCallback } from '../../vendor/hooks.module.js';
 import { compare } from '../format.js';
 import { describeError } from '../graphql.js';
+import { useStore } from '../store.js';
 
 export function EnvBadge({ env, testid = 'env-badge', size = '' }) {
   const live = env === 'LIVE';
@@ -116,7 +117,9 @@ export function ConfirmDialog({ title, message, confirmLabel = 'Confirm', cancel
 }
 
 export function ErrorText({ error, testid = 'form-error' }) {
-  if (!error) return null;
+  const bannerSaysIt = useStore((s) => !!error?.keysRefused && error.accountId === s.activeId && !!s.keysRefused[s.activeId]);
+  // Refused keys of the shown account are said once, by the banner under the header.
+  if (!error || bannerSaysIt) return null;
   return html`<p class="error-text" role="alert" data-testid=${testid} data-code=${error.code || ''}>${describeError(error)}</p>`;
 }
 
@@ -209,11 +212,28 @@ export function useLoader(load, deps) {
   return { ...state, reload: run };
 }
 
-/** The empty state of every account page when no account is selected. */
+/** The empty state of every account page while the person has no account (or none is
+ * active): what to do first, inside the page's margins. */
 export function NoAccount() {
-  return html`<div class="empty" data-testid="no-account">
-    <p><strong>No account selected.</strong></p>
-    <p class="muted">Connect an Alpaca account to see balances, positions and orders.</p>
-    <a class="btn btn-primary" href="#/accounts">Go to accounts</a>
-  </div>`;
+  const count = useStore((s) => s.accounts.length);
+  if (count > 0) {
+    return html`<section class="page"><div class="empty" data-testid="no-account">
+      <p><strong>Choose the account to work on.</strong></p>
+      <p class="muted">Pick one with the account button at the top, or make one active on the Accounts page.</p>
+      <a class="btn btn-primary" href="#/accounts">Go to accounts</a>
+    </div></section>`;
+  }
+  return html`<section class="page"><div class="empty onboarding" data-testid="no-account">
+    <h1>Connect your first Alpaca account</h1>
+    <p>alpaca-chat shows and trades your own Alpaca brokerage accounts. Start with a <strong>paper</strong> account:
+      it trades simulated money with real market prices, so nothing you try can cost you anything.</p>
+    <ol class="steps">
+      <li>Sign in at <a href="https://app.alpaca.markets" target="_blank" rel="noopener noreferrer">app.alpaca.markets</a>
+        (an account is free) and switch to <em>Paper Trading</em>.</li>
+      <li>Under <em>API Keys</em>, generate a key and copy the key id and the secret.</li>
+      <li>Add them here as a paper account. Live keys (real money) can come later.</li>
+    </ol>
+    <p class="muted small">Running the built-in sandbox (<code>alpaca-chat serve --sandbox</code>)? It prints demo keys in the server's console when it starts: use those.</p>
+    <a class="btn btn-primary" href="#/accounts" data-testid="no-account-add">Add a paper account</a>
+  </div></section>`;
 }

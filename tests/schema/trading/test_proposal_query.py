@@ -57,3 +57,44 @@ async def test_push01_iso02_proposal_reads_my_live_proposal_and_never_confirms_i
     read = await app.data(PROPOSAL, {"id": proposal_id}, token=alice.token)
     assert read["proposal"]["status"] == "CONFIRMED"
     assert read["proposal"]["orderId"] == confirmed["confirmOrder"]["id"]
+
+
+BRACKET_PROPOSAL = """query($id: UUID!) { proposal(id: $id) {
+  orderClass type limitPrice takeProfitLimitPrice stopLossStopPrice stopLossLimitPrice
+  trailPrice trailPercent } }"""
+
+
+async def test_ord01_a_live_bracket_proposal_shows_the_exits_it_would_place(
+    app: InProcessApp,
+) -> None:
+    """ORD-01, TRADE-02: what a person confirms includes the exits; a bracket proposed on a
+    live account reads back with its order class, take-profit and stop-loss prices."""
+    app.sandbox.set_price("AAPL", "190.00")
+    alice = await app.sign_up()
+    live = await app.add_paper_account(alice.token, "Real", environment="LIVE")
+    order = {
+        "accountId": live.id,
+        "symbol": "AAPL",
+        "side": "BUY",
+        "qty": "2",
+        "type": "LIMIT",
+        "limitPrice": "190",
+        "orderClass": "BRACKET",
+        "takeProfitLimitPrice": "210",
+        "stopLossStopPrice": "180",
+        "stopLossLimitPrice": "179.5",
+    }
+    proposed = await app.gql(PLACE, {"input": order}, token=alice.token)
+    assert codes(proposed) == ["CONFIRMATION_REQUIRED"], proposed
+    proposal_id = proposed["errors"][0]["extensions"]["proposal"]["id"]
+    read = await app.data(BRACKET_PROPOSAL, {"id": proposal_id}, token=alice.token)
+    assert read["proposal"] == {
+        "orderClass": "BRACKET",
+        "type": "LIMIT",
+        "limitPrice": "190",
+        "takeProfitLimitPrice": "210",
+        "stopLossStopPrice": "180",
+        "stopLossLimitPrice": "179.5",
+        "trailPrice": None,
+        "trailPercent": None,
+    }
