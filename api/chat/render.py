@@ -16,6 +16,7 @@ from api.chat.prompts import account_label
 from api.chat.tools import ToolCall
 
 DASH = "—"
+MINUS = "\u2212"  # a true minus sign, as the app shows amounts (the hyphen reads as a dash)
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -36,26 +37,27 @@ def money(value: Any, *, signed: bool = False) -> str:
     places = Decimal("0.0001") if 0 < abs(number) < 1 else Decimal("0.01")
     text = f"${abs(number.quantize(places)):,}"
     if number < 0:
-        return "-" + text
+        return MINUS + text
     return "+" + text if signed else text
 
 
 def quantity(value: Any) -> str:
-    """Shares without trailing zeros: "10", "0.5", "-3"."""
+    """Shares without trailing zeros: "10", "0.5", MINUS + "3"."""
     number = _decimal(value)
     if number is None:
         return DASH
+    sign = MINUS if number < 0 else ""
     if number == number.to_integral():
-        return f"{number.quantize(Decimal(1)):,}"
-    return format(number.normalize(), "f")
+        return f"{sign}{abs(number).quantize(Decimal(1)):,}"
+    return sign + format(abs(number).normalize(), "f")
 
 
 def percent(value: Any) -> str:
     number = _decimal(value)
     if number is None:
         return ""
-    sign = "+" if number > 0 else ""
-    return f" ({sign}{number.quantize(Decimal('0.01'))}%)"
+    sign = "+" if number > 0 else MINUS if number < 0 else ""
+    return f" ({sign}{abs(number).quantize(Decimal('0.01'))}%)"
 
 
 def _get(item: dict[str, Any], key: str) -> Any:

@@ -14,6 +14,7 @@ import pytest
 
 from api.accounts import AccountService
 from api.broker import AccountRef, BrokerError, BrokerGateway, ErrorCode, OrderRequest
+from api.broker.errors import KEYS_REFUSED
 from api.db import Database
 from api.trading.placement import Placement
 from api.vault import VaultError
@@ -96,6 +97,26 @@ async def test_snapshot_matches_the_broker(
     assert snap.trading_blocked is False and snap.pattern_day_trader is False
     assert isinstance(snap.cash, Decimal)
     assert before <= snap.as_of <= datetime.now(UTC) + timedelta(seconds=1)
+
+
+async def test_keys_revoked_at_the_broker_are_said_in_words_and_marked(
+    gateway: BrokerGateway, sandbox: SandboxHandle, make_account: MakeAccount
+) -> None:
+    """ACCT-06, DISP-04: when the broker stops accepting stored keys (401), every read says so
+    in words with what to do and marks the reason KEYS_REFUSED, so the app can show the
+    account unhealthy; the broker's raw text and the key never reach the message."""
+    ref, minted = await make_account()
+    sandbox.revoke(minted["account_number"])
+    for read in (gateway.snapshot, gateway.positions):
+        with pytest.raises(BrokerError) as caught:
+            await read(ref)
+        error = caught.value
+        assert error.code is ErrorCode.BROKER_REJECTED
+        assert error.status == 401
+        assert error.extensions["reason"] == KEYS_REFUSED
+        assert "Replace them on the Accounts page" in error.message
+        assert "not authorized" not in error.message
+        assert minted["api_key_id"] not in error.message
 
 
 async def test_positions_are_this_accounts_only(

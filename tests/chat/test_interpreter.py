@@ -286,12 +286,12 @@ async def test_chat02_replies_are_readable():
     assert await say("positions") == (
         "Positions on Main (PAPER):\n"
         "• AAPL: 10 @ $180.00 avg, now $190.12, P/L +$101.20\n"
-        "• TSLA: 3 @ $260.00 avg, now $250.00, P/L -$30.00"
+        "• TSLA: 3 @ $260.00 avg, now $250.00, P/L \u2212$30.00"
     )
     assert await say("balance") == (
         "Main (PAPER)\n"
         "Cash $10,000.00 · Equity $12,001.20 · Buying power $20,000.00\n"
-        "Today -$12.34 (-0.10%)"
+        "Today \u2212$12.34 (\u22120.10%)"
     )
     assert await say("quote aapl") == "AAPL: bid $190.10 · ask $190.14 · last $190.12"
     assert await say("orders") == (
