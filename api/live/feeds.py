@@ -25,6 +25,8 @@ from api.accounts import Account, AccountService
 from api.live.supervisor import StreamSupervisor
 from api.realtime.bus import EventBus
 from api.realtime.events import (
+    ALERT_BROKER_KEYS_REFUSED,
+    AccountAlertEvent,
     ActiveAccountChangedEvent,
     Event,
     OrderEvent,
@@ -38,6 +40,7 @@ from api.realtime.events import (
 
 AccountUpdate = SnapshotEvent | OrderEvent | PositionsChangedEvent | ResyncEvent
 ORDERS_MISSED = ResyncEvent("reconnected")
+KEYS_REFUSED = ResyncEvent("keys_refused")
 
 
 class Feeds:
@@ -67,6 +70,9 @@ class Feeds:
                 if isinstance(event, OrdersMissedEvent):
                     # the stream's owner could not list every change: refetch (RT-01)
                     yield account.id, ORDERS_MISSED
+                elif isinstance(event, AccountAlertEvent):
+                    if event.alert == ALERT_BROKER_KEYS_REFUSED:
+                        yield account.id, KEYS_REFUSED  # said at once, not at the next read
                 elif _is_update(event):
                     yield account.id, event
 

@@ -47,14 +47,14 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 import asyncpg
 
 from api.accounts import Account, AccountService
-from api.broker.errors import BrokerError, ErrorCode
+from api.broker.errors import KEYS_REFUSED, BrokerError, ErrorCode
 from api.broker.gateway import BrokerGateway
-from api.broker.trade_stream import KeylessTradingStream, trade_update
 from api.config import Settings
 from api.db import Database
 from api.live.catch_up import Reconciler
@@ -76,6 +76,9 @@ from api.realtime import (
 from api.realtime.connections import CONNECTION_ERRORS
 from api.realtime.events import ALERT_BROKER_KEYS_REFUSED
 from api.vault import Vault, VaultError
+
+if TYPE_CHECKING:
+    from api.broker.trade_stream import KeylessTradingStream
 
 log = logging.getLogger(__name__)
 
@@ -283,6 +286,10 @@ class StreamSupervisor:
                 await asyncio.sleep(RETRY_DELAY)
 
     async def _own(self, watch: AccountWatch, ownership: Ownership) -> None:
+        # alpaca-py's stream is imported when the first one starts, not at start-up:
+        # importing alpaca-py loads pandas (docs/architecture.md, performance budget)
+        from api.broker.trade_stream import KeylessTradingStream
+
         url = self._settings.stream_url(await self._environment(watch))
         stream = KeylessTradingStream(
             url,
@@ -382,6 +389,8 @@ class StreamSupervisor:
 
     async def _on_update(self, watch: AccountWatch, message: dict[str, object]) -> None:
         """Forward one trade update; on failure the next reconciliation reports it."""
+        from api.broker.trade_stream import trade_update  # loaded by `_own` already
+
         try:
             update = trade_update(message)
         except BrokerError:
@@ -417,11 +426,18 @@ class StreamSupervisor:
         except BrokerError as exc:
             if exc.code is ErrorCode.NOT_FOUND:
                 return self._interval  # removed: the bus ends this watch
+            if exc.extensions.get("reason") == KEYS_REFUSED:
+                # the stream may stay up on old keys; the snapshot notices first (DISP-04)
+                if not watch.refusal_reported:
+                    log.warning("account %s: the broker refuses its keys", watch.account_id)
+                self._keys_refused(watch)
+                return self._interval
             log.warning("account %s: snapshot refresh failed (%s)", watch.account_id, exc.message)
             return max(RETRY_DELAY, exc.retry_after or 0.0)
         except CONNECTION_ERRORS as exc:
             log.warning("account %s: snapshot refresh failed (%s)", watch.account_id, exc)
             return RETRY_DELAY
+        watch.refusal_reported = False  # the keys work (again): a new refusal is told
         if same_balances(watch.published, snapshot):
             watch.remember(snapshot, published=False)
             return MIN_REFRESH_SPACING

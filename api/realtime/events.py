@@ -215,8 +215,9 @@ class AccountAlertEvent:
     `alert` is one of the ALERT_* names: a live proposal waiting for confirmation
     (`proposal_id` and the order's `symbol`, `side`, `qty` or `notional`), the broker
     refusing the account's keys, a guard refusing an order (`guard`, `symbol`), a halt.
-    `at` tells two alerts of the same kind apart. Delivered to no subscription: the
-    push dispatcher hears every event (`EventBus.watch_events`).
+    `at` tells two alerts of the same kind apart. The push dispatcher hears every
+    event (`EventBus.watch_events`); the account's subscribers get it too, and their
+    feed turns refused keys into a resync that says so (DISP-04).
     """
 
     kind: ClassVar[str] = "account_alert"
@@ -235,8 +236,8 @@ class AccountAlertEvent:
     guard: str | None = None
 
     @property
-    def key(self) -> None:
-        return None
+    def key(self) -> Key:
+        return account_key(self.owner_id, self.account_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,8 +245,10 @@ class ResyncEvent:
     """Local only: this subscriber may have missed events and should refetch.
 
     `reason` is "reconnected" (the listening connection was re-established),
-    "overflow" (the subscriber fell too far behind) or "unavailable" (the
-    database is out of reach: nothing is live until a "reconnected" follows).
+    "overflow" (the subscriber fell too far behind), "unavailable" (the
+    database is out of reach: nothing is live until a "reconnected" follows) or
+    "keys_refused" (the broker stopped accepting the account's keys: its figures
+    are not live until the keys are replaced).
     """
 
     kind: ClassVar[str] = "resync"

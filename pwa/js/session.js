@@ -268,7 +268,9 @@ function watchAccount() {
         case 'ResyncEvent':
           // "unavailable": the server lost its database, nothing is live until the next resync
           store.set({ serverStale: ev.reason === 'unavailable' });
-          if (ev.reason !== 'unavailable') { bump('orders'); bump('positions'); refreshSnapshot().catch(() => {}); }
+          // "keys_refused": the broker stopped accepting the keys; said now, not at the next read
+          if (ev.reason === 'keys_refused') markKeysRefused(id, true);
+          else if (ev.reason !== 'unavailable') { bump('orders'); bump('positions'); refreshSnapshot().catch(() => {}); }
           break;
         default: break;
       }

@@ -45,7 +45,8 @@ class PositionsChangedEvent(SharedPayload):
 
 @strawberry.type(
     description="Events may have been missed (reason: reconnected, overflow): refetch everything; "
-    "reason unavailable: nothing is live until a resync with another reason follows."
+    "reason unavailable: nothing is live until a resync with another reason follows; "
+    "reason keys_refused: the broker stopped accepting the account's keys, replace them."
 )
 class ResyncEvent(SharedPayload):
     account_id: UUID

@@ -110,3 +110,26 @@ async def test_active_account_changed_refuses_a_signed_out_subscriber(app: InPro
         refused = await changes.next()
         assert refused.data is None and _error_codes(refused) == ["UNAUTHENTICATED"]
         assert await changes.until_ended() == []
+
+
+async def test_disp04_keys_revoked_at_the_broker_are_said_to_subscribers_at_once(
+    app: InProcessApp,
+) -> None:
+    """DISP-04, ACCT-06: when the broker stops accepting an account's keys, its subscribers
+    hear it at once (a resync with reason keys_refused), not at their next read."""
+    alice = await app.sign_up()
+    account = await app.add_paper_account(alice.token)
+    async with app.subscription(ACCOUNT_UPDATES, {"a": account.id}, token=alice.token) as events:
+        assert (await _update(events))["__typename"] == "SnapshotEvent"
+        await _stream_connected(app, account.keys["account_number"])
+        await asyncio.to_thread(app.sandbox.revoke, account.keys["account_number"])
+        async with asyncio.timeout(15):
+            while True:
+                update = await _update(events)
+                if update["__typename"] == "ResyncEvent":
+                    break
+        assert update == {
+            "__typename": "ResyncEvent",
+            "accountId": account.id,
+            "reason": "keys_refused",
+        }
