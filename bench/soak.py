@@ -1,6 +1,6 @@
 """Memory under a steady mixed load: does a serving process's RSS level off?
 
-    python bench/soak.py [--minutes 3] [--subscribers 36] [--accounts 4]
+    python bench/soak.py [--minutes 3] [--subscribers 36] [--accounts 4] [--trace DIR]
 
 Starts the sandbox broker and `alpaca-chat serve` (on an embedded PostgreSQL in
 a temporary home, its broker URLs pointed at the sandbox) as two processes, so
@@ -14,10 +14,26 @@ the figures are the server's alone, then runs for `--minutes`:
   stream watches start and end as they do when people come and go.
 
 Every 30 s it prints the server's RSS and what the load did; at the end, the
-RSS slope (MiB per minute, least squares) over all samples and over the second
-half, where warm-up (imports, pools, caches filling) is over. A slope near zero
-in the second half means memory levels off; a steady rise means something
-keeps what it should let go. Not a test: figures only (docs/architecture.md,
+RSS slope (least squares, in MiB per minute and in KiB per order placed) over
+all samples and over the second half, where warm-up (imports, pools, caches
+filling) is over. A slope near zero in the second half means memory levels
+off; a steady rise means something keeps what it should let go.
+
+`--trace DIR` runs the server under tracemalloc (bench/traced_serve.py, which
+starts tracing at the first sample), keeps a snapshot per sample in DIR and
+prints what grew over the second half, by line and by traceback. Tracing slows
+the server several times, so its RSS figures are not the server's own.
+
+Figures on 2 shared cores, default load. Before the fix in
+schema/realtime/execution.py: +0.53 MiB/min, +1.9 KiB per order over the
+second half of 10 minutes (3,000 orders), never levelling off; traced, the
+growth was graphql-core's memo of collected subfields, which every event added
+to on each open subscription. After it: +0.12 MiB/min, +0.3 KiB per order over
+the second half of 12 minutes (6,600 orders; RSS 177.5 MiB after the first
+minute, 179.2 MiB at the end), which is what the bounded caches still fill:
+the notes of reported orders (about 160 bytes an order, at most 2,000 per
+watched account, api/live/ledger.py) and the 1,024 newest feed events
+(schema/realtime/types.py). Not a test: figures only (docs/architecture.md,
 "Performance budget").
 """
 
@@ -36,6 +52,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +64,9 @@ from websockets.asyncio.client import connect as ws_connect
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_SECONDS = 30.0
+START_SECONDS = 180.0  # a traced server (--trace) starts several times slower
+TOP_GROWTH = 25
+TOP_TRACEBACKS = 8
 PASSWORD = "correct horse battery"  # noqa: S105 - a throwaway benchmark user
 SIGN_UP = """mutation($e: String!, $p: String!) { signUp(email: $e, password: $p) { token } }"""
 ADD = "mutation($i: AddAccountInput!) { addAccount(input: $i) { id } }"
@@ -82,10 +102,21 @@ def free_port() -> int:
         return port
 
 
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, so the server stops its embedded PostgreSQL too; SIGKILL if that hangs."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def wait_for(check: Any, what: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + START_SECONDS
     while not check():
         if process.poll() is not None or time.monotonic() > deadline:
+            stop(process)
             tail = log.read_text(errors="replace")[-3000:]
             raise SystemExit(f"{what} did not start:\n{tail}")
         time.sleep(0.1)
@@ -111,7 +142,9 @@ def start_sandbox(work: Path) -> tuple[subprocess.Popen[bytes], str]:
     return process, f"http://127.0.0.1:{port}"
 
 
-def start_server(work: Path, sandbox: str, subscribers: int) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    work: Path, sandbox: str, subscribers: int, trace: Path | None
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     log = work / "server.log"
     env = {
@@ -126,7 +159,10 @@ def start_server(work: Path, sandbox: str, subscribers: int) -> tuple[subprocess
         "WS_MAX_PER_USER": str(subscribers + 10),
         "WS_MAX_PER_ADDRESS": str(subscribers + 10),
     }
-    command = [sys.executable, "-m", "api.cli", "serve", "--port", str(port)]
+    serve = ["-m", "api.cli", "serve"]
+    if trace is not None:
+        serve = [str(ROOT / "bench" / "traced_serve.py"), str(trace)]
+    command = [sys.executable, *serve, "--port", str(port)]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -143,6 +179,21 @@ async def gql(
         headers={"authorization": f"Bearer {token}"},
     )
     result: dict[str, Any] = answer.json()
+    return result
+
+
+async def attempt(
+    client: httpx.AsyncClient, query: str, variables: dict[str, Any], token: str, load: Load
+) -> dict[str, Any] | None:
+    """One request of the load; a failure is counted by its code, never ends the soak."""
+    try:
+        result = await gql(client, query, variables, token)
+    except httpx.TransportError as error:
+        load.failed(type(error).__name__)
+        return None
+    if result.get("errors"):
+        load.failed(result["errors"][0].get("extensions", {}).get("code", "?"))
+        return None
     return result
 
 
@@ -175,10 +226,8 @@ async def reader(url: str, token: str, accounts: list[str], load: Load, until: f
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         while time.monotonic() < until:
             query = random.choice(READS)
-            result = await gql(client, query, {"a": random.choice(accounts)}, token)
+            await attempt(client, query, {"a": random.choice(accounts)}, token, load)
             load.queries += 1
-            if result.get("errors"):
-                load.failed(result["errors"][0].get("extensions", {}).get("code", "?"))
             await asyncio.sleep(0.02)
 
 
@@ -193,10 +242,7 @@ async def trader(url: str, token: str, accounts: list[str], load: Load, until: f
                 "qty": "1",
                 "idempotencyKey": os.urandom(8).hex(),
             }
-            result = await gql(client, PLACE, {"i": order}, token)
-            if result.get("errors"):
-                load.failed(result["errors"][0].get("extensions", {}).get("code", "?"))
-            else:
+            if await attempt(client, PLACE, {"i": order}, token, load) is not None:
                 load.orders += 1
             await asyncio.sleep(0.1)
 
@@ -250,24 +296,42 @@ async def subscribers(
             load.failed(f"subscriber {type(result).__name__}")
 
 
-def slope(samples: list[tuple[float, float]]) -> float:
-    """Least-squares MiB per minute of (seconds, MiB) samples."""
-    if len(samples) < 2:
+@dataclass(frozen=True)
+class Sample:
+    seconds: float
+    mib: float
+    orders: int
+
+
+def slope(points: list[tuple[float, float]]) -> float:
+    """Least-squares dy/dx of (x, y) points."""
+    if len(points) < 2:
         return 0.0
-    mean_t = sum(t for t, _ in samples) / len(samples)
-    mean_m = sum(m for _, m in samples) / len(samples)
-    spread = sum((t - mean_t) ** 2 for t, _ in samples)
-    return 60 * sum((t - mean_t) * (m - mean_m) for t, m in samples) / spread
+    mean_x = sum(x for x, _ in points) / len(points)
+    mean_y = sum(y for _, y in points) / len(points)
+    spread = sum((x - mean_x) ** 2 for x, _ in points)
+    if spread == 0:
+        return 0.0
+    return sum((x - mean_x) * (y - mean_y) for x, y in points) / spread
+
+
+def describe_slopes(samples: list[Sample], what: str) -> str:
+    per_minute = 60 * slope([(s.seconds, s.mib) for s in samples])
+    per_order = 1024 * slope([(s.orders, s.mib) for s in samples])
+    return f"{per_minute:+.2f} MiB/min ({per_order:+.2f} KiB/order) {what}"
 
 
 async def sample(
-    server: psutil.Process, load: Load, started: float, until: float
-) -> list[tuple[float, float]]:
-    samples: list[tuple[float, float]] = []
+    server: psutil.Process, load: Load, started: float, until: float, tracing: bool
+) -> list[Sample]:
+    samples: list[Sample] = []
     while True:
         elapsed = time.monotonic() - started
         rss = server.memory_info().rss / 2**20
-        samples.append((elapsed, rss))
+        samples.append(Sample(elapsed, rss, load.orders))
+        if tracing:
+            # the first starts tracing, each later one writes a snapshot (bench/traced_serve.py)
+            server.send_signal(signal.SIGUSR1)
         print(
             f"{elapsed:6.0f} s  RSS {rss:7.1f} MiB  queries {load.queries:6d}  orders "
             f"{load.orders:5d}  events {load.events:6d}  resubscribes {load.resubscribes:3d}  "
@@ -277,6 +341,23 @@ async def sample(
         if time.monotonic() >= until:
             return samples
         await asyncio.sleep(min(SAMPLE_SECONDS, max(0.0, until - time.monotonic())))
+
+
+def report_growth(snapshots: Path, first: int, last: int) -> None:
+    """What the traced server allocated between two snapshots and still holds."""
+    deadline = time.monotonic() + 30
+    while not (snapshots / f"{last:03d}.snapshot").exists() and time.monotonic() < deadline:
+        time.sleep(0.5)  # the server writes the last one while the load winds down
+    before = tracemalloc.Snapshot.load(str(snapshots / f"{first:03d}.snapshot"))
+    after = tracemalloc.Snapshot.load(str(snapshots / f"{last:03d}.snapshot"))
+    print(f"growth between snapshots {first} and {last}, by line:")
+    for stat in after.compare_to(before, "lineno")[:TOP_GROWTH]:
+        print(f"  {stat}")
+    print("the largest, by traceback:")
+    for stat in after.compare_to(before, "traceback")[:TOP_TRACEBACKS]:
+        print(f"  {stat.size_diff / 1024:+.1f} KiB in {stat.count_diff:+d} blocks")
+        for line in stat.traceback.format(most_recent_first=True):
+            print(f"    {line}")
 
 
 async def soak(url: str, sandbox: str, server: psutil.Process, args: argparse.Namespace) -> None:
@@ -289,12 +370,19 @@ async def soak(url: str, sandbox: str, server: psutil.Process, args: argparse.Na
         *(trader(url, token, accounts, load, until) for _ in range(2)),
         subscribers(url, token, accounts, args.subscribers, load, until),
     ]
-    samples, *_ = await asyncio.gather(sample(server, load, started, until), *work)
-    second_half = [s for s in samples if s[0] >= samples[-1][0] / 2]
+    tracing = args.trace is not None
+    sampler = asyncio.create_task(sample(server, load, started, until, tracing))
+    await asyncio.gather(*work)
+    samples = await sampler
+    second_half = [s for s in samples if s.seconds >= samples[-1].seconds / 2]
     print(
-        f"RSS {samples[0][1]:.1f} -> {samples[-1][1]:.1f} MiB; slope {slope(samples):+.2f} MiB/min "
-        f"overall, {slope(second_half):+.2f} MiB/min over the second half"
+        f"RSS {samples[0].mib:.1f} -> {samples[-1].mib:.1f} MiB after {load.orders} orders; "
+        f"slope {describe_slopes(samples, 'overall')}, "
+        f"{describe_slopes(second_half, 'over the second half')}"
     )
+    if tracing and len(samples) > 2:
+        # tracing began at the first sample; snapshot n was written at sample n + 1
+        report_growth(args.trace, max(0, samples.index(second_half[0]) - 1), len(samples) - 2)
 
 
 def main() -> None:
@@ -302,6 +390,11 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--subscribers", type=int, default=36)
     parser.add_argument("--accounts", type=int, default=4)
+    parser.add_argument(
+        "--trace",
+        type=Path,
+        help="run the server under tracemalloc, keep its snapshots here and print what grew",
+    )
     args = parser.parse_args()
     # stopped from outside: still stop the server and the sandbox (the `finally` below)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
@@ -310,16 +403,14 @@ def main() -> None:
     sandbox_process, sandbox = start_sandbox(work)
     server_process = None
     try:
-        server_process, url = start_server(work, sandbox, args.subscribers)
+        if args.trace is not None:
+            args.trace.mkdir(parents=True, exist_ok=True)
+        server_process, url = start_server(work, sandbox, args.subscribers, args.trace)
         asyncio.run(soak(url, sandbox, psutil.Process(server_process.pid), args))
     finally:
         for process in (server_process, sandbox_process):
-            if process is not None and process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            if process is not None:
+                stop(process)
         shutil.rmtree(work, ignore_errors=True)
 
 

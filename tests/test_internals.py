@@ -7,41 +7,27 @@ it fails here, by name, instead of somewhere downstream. Run these after
 every lock update (`.ci/run --newest` runs them against the newest releases).
 
 Each test names its internals, the module relying on them and what is relied on.
-`FieldDetails...` are in `graphql.execution.collect_fields`.
-
 | library | internal | relied on by |
 |---|---|---|
-| strawberry | `Schema._schema` | schema/documents.py, schema/endpoint.py |
-| strawberry | `Schema.execution_context_class` | schema/endpoint.py |
-| strawberry | `Schema._process_errors` | schema/endpoint.py |
+| strawberry | `Schema._schema` | schema/__init__.py, schema/guards.py |
 | strawberry | `MaskErrors._process_errors`, `anonymise_error` (overridden) | schema/errors.py |
-| strawberry | `MaskErrors.on_operation` driven by hand | schema/endpoint.py |
-| strawberry | `ExecutionContext(query, schema, allowed_operations, context)` | schema/endpoint.py |
-| strawberry | resolver attribute `_is_default` | schema/executor.py |
-| strawberry | `GraphQLCoreConverter.DEFINITION_BACKREF` | schema/executor.py |
-| strawberry | `StrawberryField.is_basic_field` | schema/executor.py |
-| strawberry | `StrawberryField.permission_classes`, `directives` | schema/executor.py |
-| strawberry | `StrawberryField.default_resolver`, `python_name` | schema/executor.py |
+| strawberry | `MaskErrors._process_result` (overridden) | schema/errors.py |
+| strawberry | `ParserCache.cached_parse_document` | schema/trusted.py |
+| strawberry | hooks setting `graphql_document`, `pre_execution_errors` | schema/trusted.py |
 | strawberry | `MaybeNullValidationRule`, `OneOfInputValidationRule` | schema/guards.py |
 | strawberry | `ExecutionContext._provided_operation_name` | schema/guards.py |
 | graphql-core | variable value errors located at their definition | schema/errors.py |
 | graphql-core | `Executor.build(hide_suggestions=)` by keyword (overridden) | schema/executor.py |
 | strawberry | `StrawberryGraphQLCoreExecutionContext` (subclassed) | schema/realtime/execution.py |
-| strawberry | `strawberry.execution.optimized_is_awaitable` | schema/endpoint.py |
-| strawberry | `ASGIWebSocketAdapter` (`ws`, `send_json`) | schema/endpoint.py |
+| strawberry | `ASGIWebSocketAdapter` (`ws`, `view`, `send_json`) | schema/endpoint.py |
 | strawberry | `GraphQL.websocket_adapter_class`, `WebSocketDisconnected` | schema/endpoint.py |
-| strawberry | `GraphQL.get_sub_response`, `create_response` | schema/endpoint.py |
 | strawberry | `GraphQL.graphql_ide_html` | schema/endpoint.py |
 | strawberry | `connection_params` set on an object context | schema/context.py |
-| graphql-core | `FieldDetailsList`, `GroupedFieldSet`, `FieldDetails` | schema/executor.py |
-| graphql-core | `Executor.execute_fields`, `execute_field` (overridden) | schema/executor.py |
-| graphql-core | `Executor.build_resolve_info`, `complete_awaitable_value` | schema/executor.py |
-| graphql-core | `Executor.complete_leaf_value`, `handle_field_error` | schema/executor.py |
-| graphql-core | `Executor.settle_in_background`, `middleware_manager` | schema/executor.py |
 | graphql-core | `Executor.execute_operation(serially)` | schema/realtime/execution.py |
 | graphql-core | `Executor.root_value`, `operation` | schema/realtime/execution.py |
 | graphql-core | `Executor.variable_values.coerced` | schema/realtime/execution.py |
-| graphql-core | `execute(**custom_context_args)` reaching the executor | schema/endpoint.py |
+| graphql-core | `Executor.build_per_event_executor` (overridden) | schema/realtime/execution.py |
+| graphql-core | `Executor._relevant_sub_fields` (replaced) | schema/realtime/execution.py |
 | alpaca-py | `TradingStream._start_ws`, `_auth` (overridden), `_ws` | api/broker/trade_stream.py |
 | alpaca-py | `TradingStream._run_forever` | api/live/supervisor.py |
 | alpaca-py | `TradingStream._api_key`, `_secret_key` | api/broker/trade_stream.py |
@@ -68,7 +54,7 @@ import inspect
 import json
 import socket
 import subprocess
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -83,10 +69,7 @@ from graphql import (
     ExecutionResult,
     Executor,
     GraphQLError,
-    GraphQLField,
-    GraphQLObjectType,
     GraphQLSchema,
-    GraphQLString,
     OperationDefinitionNode,
     VariableDefinitionNode,
     build_schema,
@@ -94,29 +77,21 @@ from graphql import (
     execute_subscription_event,
     parse,
 )
-from graphql.execution.collect_fields import FieldDetails, FieldDetailsList, GroupedFieldSet
-from graphql.pyutils import Path, gather_with_cancel
 from piccolo.engine.exceptions import TransactionError
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.querystring import QueryString
-from starlette.requests import Request
-from starlette.responses import Response
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
-from strawberry.execution import optimized_is_awaitable
-from strawberry.extensions import FieldExtension, MaskErrors
+from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension
 from strawberry.http.exceptions import WebSocketDisconnected
-from strawberry.permission import BasePermission
-from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
-from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types import ExecutionContext
-from strawberry.types.field import StrawberryField
 
 from api.broker.trade_stream import KeylessTradingStream
 from api.db.engine import OwnerEngine, _ConnectsOnDemand
 from schema import build_schema as build_app_schema
-from schema.executor import AppExecutor, QuietExecutor
+from schema.executor import QuietExecutor
 from schema.guards import validate_document as _validate_with_hidden_suggestions
+from schema.realtime.execution import SharedEventExecutor
 
 
 def _free_port() -> int:
@@ -136,61 +111,24 @@ def _guarded_validation(schema: Any, document: Any, rules: tuple[Any, ...]) -> l
 # --- Strawberry --------------------------------------------------------------------------
 
 
-class _Never(BasePermission):
-    message = "never"
-
-    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
-        return False
-
-
-class _Upper(FieldExtension):
-    def resolve(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
-        return next_(source, info, **kwargs).upper()
-
-
 @strawberry.input(one_of=True)
 class _Pick:
     a: str | None = strawberry.UNSET
     b: str | None = strawberry.UNSET
 
 
-@strawberry.type(name="Item")
-class _Item:
-    display_name: str
-    guarded: str = strawberry.field(default="g", permission_classes=[_Never])
-    shouted: str = strawberry.field(default="s", extensions=[_Upper()])
-
-    @strawberry.field
-    def computed(self) -> str:
-        return "c"
-
-
 @strawberry.type
 class _Query:
     @strawberry.field
-    def item(self) -> _Item:
-        return _Item(display_name="plain")
-
-    @strawberry.field
     def pick(self, choice: _Pick) -> str:
         return "picked"
-
-    @strawberry.field
-    def extension(self, info: strawberry.Info) -> str:
-        return str(info.input_extensions["marker"])
-
-
-def _item_fields() -> dict[str, GraphQLField]:
-    item = strawberry.Schema(query=_Query)._schema.get_type("Item")
-    assert isinstance(item, GraphQLObjectType)
-    return item.fields
 
 
 class TestStrawberry:
     """Strawberry internals (OPS-04)."""
 
     def test_schema_keeps_the_graphql_core_schema_in__schema(self) -> None:
-        """schema/documents.py and schema/endpoint.py validate and execute on `_schema`."""
+        """schema/__init__.py (trusted documents) and schema/guards.py validate on `_schema`."""
         app_schema = build_app_schema()
         assert isinstance(app_schema._schema, GraphQLSchema)
         assert app_schema._schema.query_type is not None
@@ -198,45 +136,28 @@ class TestStrawberry:
         result = execute(app_schema._schema, parse("{ __typename }"))
         assert isinstance(result, ExecutionResult) and result.data == {"__typename": "Query"}
 
-    def test_schema_keeps_its_executor_class(self) -> None:
-        """schema/endpoint.py executes prepared documents with `execution_context_class`."""
-        assert build_app_schema().execution_context_class is AppExecutor
-        assert strawberry.Schema(query=_Query).execution_context_class is (
-            StrawberryGraphQLCoreExecutionContext
-        )
-
-    def test__process_errors_strips_suggestions_then_calls_process_errors(self) -> None:
-        """schema/endpoint.py hands errors of its fast path to `Schema._process_errors`."""
-        seen: list[tuple[list[GraphQLError], ExecutionContext | None]] = []
-
-        class Recording(strawberry.Schema):
-            def process_errors(
-                self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
-            ) -> None:
-                seen.append((errors, execution_context))
-
-        recording = Recording(query=_Query, config=StrawberryConfig(disable_field_suggestions=True))
-        assert _parameters(recording._process_errors) == ["errors", "execution_context"]
-        error = GraphQLError("Cannot query field 'nam' on type 'Query'. Did you mean 'name'?")
-        context = ExecutionContext(
-            query="{ nam }", schema=recording, allowed_operations=(), context=None
-        )
-        recording._process_errors([error], context)
-        assert seen == [([error], context)]
-        assert "Did you mean" not in error.message
-
     def test_mask_errors_masks_the_operation_result_through_anonymise_error(self) -> None:
-        """schema/errors.py overrides `_process_errors`/`anonymise_error`; schema/endpoint.py
-        drives `on_operation` by hand on an ExecutionContext it builds."""
+        """schema/errors.py overrides `_process_result`/`_process_errors`/`anonymise_error`,
+        which MaskErrors calls on the operation's result in its `on_operation` hook."""
         assert _parameters(MaskErrors.__init__) == ["should_mask_error", "error_message"]
+        assert _parameters(MaskErrors._process_result) == ["result"]
+        processed: list[object] = []
+
+        class Recording(MaskErrors):
+            def _process_result(self, result: object) -> None:
+                processed.append(result)
+                super()._process_result(result)
+
+        recording = Recording()
+        recording.execution_context = ExecutionContext(
+            query="{ x }", schema=strawberry.Schema(query=_Query), allowed_operations=()
+        )
+        recording.execution_context.result = ExecutionResult({"x": 1}, None)
+        for _ in recording.on_operation():  # type: ignore[union-attr]
+            pass
+        assert processed == [recording.execution_context.result]
         assert _parameters(MaskErrors._process_errors) == ["errors"]
         assert _parameters(MaskErrors.anonymise_error) == ["error"]
-        assert _parameters(ExecutionContext)[:4] == [
-            "query",
-            "schema",
-            "allowed_operations",
-            "context",
-        ]
         anonymised: list[str] = []
 
         class Masking(MaskErrors):
@@ -257,33 +178,6 @@ class TestStrawberry:
         assert isinstance(context.result, ExecutionResult)
         assert [(e.message, e.path) for e in context.result.errors or ()] == [("no", ["x"])]
         assert anonymised == ["secret", "secret"]
-
-    def test_resolver_less_fields_are_marked__is_default_even_with_permissions(self) -> None:
-        """schema/executor.py reads `_is_default` and must tell basic fields apart."""
-        fields = _item_fields()
-        marked = {name: getattr(f.resolve, "_is_default", False) for name, f in fields.items()}
-        assert marked == {
-            "displayName": True,
-            "guarded": True,
-            "shouted": True,
-            "computed": False,
-        }
-        backref = GraphQLCoreConverter.DEFINITION_BACKREF
-        definitions = {name: f.extensions[backref] for name, f in fields.items()}
-        assert all(isinstance(d, StrawberryField) for d in definitions.values())
-        basic = {name: d.is_basic_field for name, d in definitions.items()}
-        assert basic == {"displayName": True, "guarded": False, "shouted": False, "computed": False}
-        assert definitions["guarded"].permission_classes == [_Never]
-        assert list(definitions["displayName"].directives) == []
-
-    def test_a_basic_field_reads_its_attribute_without_info(self) -> None:
-        """schema/executor.py calls a basic field's resolver as `resolve(source, None)`, or
-        reads `python_name` itself when `default_resolver` is `getattr`."""
-        field = _item_fields()["displayName"]
-        definition = field.extensions[GraphQLCoreConverter.DEFINITION_BACKREF]
-        assert definition.python_name == "display_name"
-        assert definition.default_resolver is getattr
-        assert field.resolve(_Item(display_name="read"), None) == "read"
 
     def test_validate_document_adds_strawberrys_own_rules(self) -> None:
         """schema/guards.py validates as Strawberry's ValidationCache does, adding the same
@@ -313,33 +207,36 @@ class TestStrawberry:
         )
         assert named._provided_operation_name == "B"
 
-    async def test_strawberrys_executor_carries_operation_extensions(self) -> None:
-        """schema/realtime/execution.py and schema/executor.py subclass it; schema/endpoint.py
-        passes `operation_extensions` through graphql-core's `execute`."""
+    def test_strawberrys_executor_is_graphql_cores(self) -> None:
+        """schema/realtime/execution.py subclasses it (and schema/executor.py that)."""
         assert issubclass(StrawberryGraphQLCoreExecutionContext, Executor)
-        assert issubclass(AppExecutor, StrawberryGraphQLCoreExecutionContext)
-        result = execute(
-            strawberry.Schema(query=_Query)._schema,
-            parse("{ extension }"),
-            executor_class=StrawberryGraphQLCoreExecutionContext,
-            is_awaitable=optimized_is_awaitable,
-            operation_extensions={"marker": 7},
-        )
-        assert isinstance(result, ExecutionResult)
-        assert result.errors is None and result.data == {"extension": "7"}
+        assert issubclass(SharedEventExecutor, StrawberryGraphQLCoreExecutionContext)
+        assert issubclass(QuietExecutor, SharedEventExecutor)
 
-    async def test_optimized_is_awaitable(self) -> None:
-        """schema/endpoint.py passes it to graphql-core as `is_awaitable`."""
+    async def test_a_document_set_in_the_hooks_is_neither_parsed_nor_validated_again(
+        self,
+    ) -> None:
+        """schema/trusted.py sets `graphql_document` in on_parse (through ParserCache's
+        `cached_parse_document` for other documents) and schema/guards.py sets
+        `pre_execution_errors` in on_validate; Strawberry then runs that document as it is,
+        without parsing the query text or validating it itself."""
+        assert _parameters(ParserCache.__init__) == ["maxsize"]
+        assert ParserCache(maxsize=8).cached_parse_document("{ a }") is not None
+        invalid = parse("{ nothingHere }")  # what validation would refuse
 
-        async def later() -> int:
-            return 1
+        class Handing(SchemaExtension):
+            def on_parse(self) -> Iterator[None]:
+                self.execution_context.graphql_document = invalid
+                yield
 
-        coroutine = later()
-        assert optimized_is_awaitable(coroutine)
-        assert await coroutine == 1
-        assert not optimized_is_awaitable(1)
-        assert not optimized_is_awaitable({"a": 1})
-        assert not optimized_is_awaitable(None)
+            def on_validate(self) -> Iterator[None]:
+                self.execution_context.pre_execution_errors = []
+                yield
+
+        schema = strawberry.Schema(query=_Query, extensions=[Handing])
+        result = await schema.execute("this text is never parsed")
+        # executed, not refused: graphql-core skips a field the type does not have
+        assert result.errors is None and result.data == {}
 
     async def test_the_asgi_view_sends_websocket_messages_through_its_adapter(self) -> None:
         """schema/endpoint.py swaps `websocket_adapter_class` to send text frames."""
@@ -352,20 +249,7 @@ class TestStrawberry:
         socket = object()
         adapter = ASGIWebSocketAdapter(view, socket, socket)  # type: ignore[arg-type]
         assert adapter.ws is socket
-
-    async def test_the_asgi_view_merges_its_sub_response_into_the_response(self) -> None:
-        """schema/endpoint.py's fast path answers with `get_sub_response`/`create_response`."""
-        view = GraphQL(strawberry.Schema(query=_Query), graphql_ide="graphiql")
-        assert _parameters(view.create_response) == ["response_data", "sub_response"]
-        request = Request({"type": "http", "method": "POST", "headers": [], "query_string": b""})
-        sub_response = await view.get_sub_response(request)
-        assert isinstance(sub_response, Response)
-        sub_response.headers["x-request-id"] = "abc"
-        response = view.create_response({"data": {"a": 1}}, sub_response)
-        assert response.status_code == 200
-        assert json.loads(response.body) == {"data": {"a": 1}}
-        assert response.headers["x-request-id"] == "abc"
-        assert "graphiql" in view.graphql_ide_html.lower()
+        assert adapter.view is view
 
 
 # --- graphql-core -------------------------------------------------------------------------
@@ -379,154 +263,33 @@ _SDL = build_schema(
 )
 
 
-def _item_resolver(source: Any, info: Any, **args: Any) -> Any:
-    if info.field_name in ("item",):
-        return {"name": "n", "strict": "s", "later": "l"}
-    if info.field_name == "items":
-        return [{"name": "a", "strict": "s", "later": "l"}]
-    return source.get(info.field_name) if isinstance(source, dict) else None
-
-
-class _Recording(Executor):
-    """Records what graphql-core hands to the overridable steps our executor replaces."""
-
-    calls: list[tuple[str, Any]]
-
-    def execute_fields(
-        self,
-        parent_type: GraphQLObjectType,
-        source_value: Any,
-        path: Path | None,
-        grouped_field_set: GroupedFieldSet,
-        position_context: Any,
-    ) -> Any:
-        type(self).calls.append(("fields", (parent_type.name, list(grouped_field_set))))
-        return super().execute_fields(
-            parent_type, source_value, path, grouped_field_set, position_context
-        )
-
-    def execute_field(
-        self,
-        parent_type: GraphQLObjectType,
-        source: Any,
-        field_details_list: FieldDetailsList,
-        path: Path,
-        position_context: Any,
-    ) -> Any:
-        details = field_details_list[0]
-        assert isinstance(details, FieldDetails)
-        field_name = details.node.name.value
-        type(self).calls.append(("field", (field_name, path.key, path.prev is not None)))
-        field_def = self.schema.get_field(parent_type, field_name)
-        assert field_def is not None
-        if field_name == "strict" and source.get("fail"):
-            self.handle_field_error(
-                RuntimeError("strict"), field_def.type, field_details_list, path
-            )
-            return None
-        if field_name == "name" and source.get("fail"):
-            self.handle_field_error(RuntimeError("name"), field_def.type, field_details_list, path)
-            return None
-        if field_name == "later":
-
-            async def value() -> str:
-                return "awaited"
-
-            info = self.build_resolve_info(
-                field_def, [d.node for d in field_details_list], parent_type, path
-            )
-            return self.complete_awaitable_value(
-                field_def.type, field_details_list, info, path, value(), position_context
-            )
-        return super().execute_field(
-            parent_type, source, field_details_list, path, position_context
-        )
-
-
 class TestGraphQLCore:
     """graphql-core internals (OPS-04)."""
 
     def test_the_executor_steps_keep_their_signatures(self) -> None:
-        """schema/executor.py overrides or calls each of these with these arguments."""
-        expected = {
-            "execute_fields": [
-                "parent_type",
-                "source_value",
-                "path",
-                "grouped_field_set",
-                "position_context",
-            ],
-            "execute_field": [
-                "parent_type",
-                "source",
-                "field_details_list",
-                "path",
-                "position_context",
-            ],
-            "build_resolve_info": ["field_def", "field_nodes", "parent_type", "path"],
-            "complete_awaitable_value": [
-                "return_type",
-                "field_details_list",
-                "info",
-                "path",
-                "result",
-                "position_context",
-            ],
-            "handle_field_error": ["raw_error", "return_type", "field_details_list", "path"],
-            "settle_in_background": ["awaitables"],
-            "execute_operation": ["serially"],
-        }
-        for name, parameters in expected.items():
-            assert _parameters(getattr(Executor, name)) == parameters, name
-        assert inspect.iscoroutinefunction(Executor.complete_awaitable_value)
-        assert isinstance(inspect.getattr_static(Executor, "complete_leaf_value"), staticmethod)
-        assert _parameters(Executor.complete_leaf_value) == ["return_type", "result"]
-        assert _parameters(Path) == ["prev", "key", "typename"]
+        """schema/realtime/execution.py overrides `execute_operation(serially)`."""
+        assert _parameters(Executor.execute_operation) == ["serially"]
 
-    async def test_fields_go_through_execute_fields_and_execute_field(self) -> None:
-        """schema/executor.py: the selection arrives grouped by response name, each field
-        with its FieldDetails (`.node`) and a path whose `prev`/`key` name its place."""
-        _Recording.calls = []
-        result = execute(
-            _SDL,
-            parse("{ item { a: name strict later } }"),
-            field_resolver=_item_resolver,
-            executor_class=_Recording,
+    def test_an_events_executor_memoises_subfields_in_relevant_sub_fields(self) -> None:
+        """schema/realtime/execution.py gives each event's executor (built by
+        `build_per_event_executor(payload)`, a copy sharing the subscription's memo) a
+        memo of its own by replacing `_relevant_sub_fields`, the dict `collect_subfields`
+        fills: replacing it must leave the subscription's memo untouched."""
+        assert _parameters(Executor.build_per_event_executor) == ["payload"]
+        sdl = build_schema(
+            "type Query { a: String } type Tick { name: String } type Subscription { tick: Tick }"
         )
-        if optimized_is_awaitable(result):
-            result = await result
-        assert isinstance(result, ExecutionResult)
-        assert result.errors is None
-        assert result.data == {"item": {"a": "n", "strict": "s", "later": "awaited"}}
-        assert ("fields", ("Item", ["a", "strict", "later"])) in _Recording.calls
-        assert ("field", ("name", "a", True)) in _Recording.calls
-
-    def test_handle_field_error_nulls_a_nullable_field_and_raises_for_a_non_null_one(
-        self,
-    ) -> None:
-        """schema/executor.py reports every error of its short path through it."""
-        _Recording.calls = []
-        nullable = execute(
-            _SDL,
-            parse("{ item { name } }"),
-            root_value=None,
-            field_resolver=lambda s, i, **a: {"fail": True} if i.field_name == "item" else None,
-            executor_class=_Recording,
-        )
-        assert isinstance(nullable, ExecutionResult)
-        assert nullable.data == {"item": {"name": None}}
-        assert [(e.message, e.path) for e in nullable.errors or ()] == [("name", ["item", "name"])]
-        strict = execute(
-            _SDL,
-            parse("{ item { strict } }"),
-            field_resolver=lambda s, i, **a: {"fail": True} if i.field_name == "item" else None,
-            executor_class=_Recording,
-        )
-        assert isinstance(strict, ExecutionResult)
-        assert strict.data == {"item": None}  # propagated to the nullable parent
-        assert [(e.message, e.path) for e in strict.errors or ()] == [
-            ("strict", ["item", "strict"])
-        ]
+        document = parse("subscription { tick { name } }")
+        for executor_class, shares in ((Executor, True), (SharedEventExecutor, False)):
+            executor = executor_class.build(sdl, document)
+            assert isinstance(executor, Executor)
+            assert executor._relevant_sub_fields == {}
+            event = executor.build_per_event_executor({"tick": {"name": "t"}})
+            result = execute_subscription_event(event)
+            assert isinstance(result, ExecutionResult)
+            assert result.data == {"tick": {"name": "t"}}
+            assert event._relevant_sub_fields, "collect_subfields no longer memoises there"
+            assert (executor._relevant_sub_fields is event._relevant_sub_fields) is shares
 
     def test_executors_are_built_with_hide_suggestions_by_keyword(self) -> None:
         """schema/executor.py's QuietExecutor sets it among `build`'s keyword arguments."""
@@ -536,13 +299,13 @@ class TestGraphQLCore:
         choice = schema.query_type.fields["pick"].args["choice"].type
         document = parse(f"query($c: {choice}) {{ pick(choice: $c) }}")
         messages = {}
-        for executor_class in (AppExecutor, QuietExecutor):
+        for executor_class in (SharedEventExecutor, QuietExecutor):
             result = execute(
                 schema, document, variable_values={"c": {"b2": "1"}}, executor_class=executor_class
             )
             assert isinstance(result, ExecutionResult) and result.errors
             messages[executor_class] = result.errors[0].message
-        assert "Did you mean" in messages[AppExecutor]
+        assert "Did you mean" in messages[SharedEventExecutor]
         assert "Did you mean" not in messages[QuietExecutor]
 
     def test_variable_value_errors_are_located_at_the_variable_definition(self) -> None:
@@ -555,28 +318,6 @@ class TestGraphQLCore:
             for error in result.errors:
                 assert error.path is None and error.nodes, error
                 assert all(isinstance(n, VariableDefinitionNode) for n in error.nodes), error
-
-    def test_complete_leaf_value_coerces_with_the_type(self) -> None:
-        """schema/executor.py completes plain leaves with it."""
-        assert Executor.complete_leaf_value(GraphQLString, "x") == "x"
-        assert Executor.complete_leaf_value(GraphQLString, 5) == "5"
-        with pytest.raises((TypeError, GraphQLError)):
-            Executor.complete_leaf_value(GraphQLString, None)
-
-    def test_no_middleware_means_no_middleware_manager(self) -> None:
-        """schema/executor.py takes graphql-core's path whenever middleware is installed."""
-        executor = Executor.build(_SDL, parse("{ item { name } }"))
-        assert isinstance(executor, Executor)
-        assert executor.middleware_manager is None
-
-    async def test_gather_with_cancel_keeps_order(self) -> None:
-        """schema/executor.py awaits its leaves' awaitables with it."""
-
-        async def value(v: int) -> int:
-            await asyncio.sleep(0)
-            return v
-
-        assert await gather_with_cancel(value(1), value(2)) == [1, 2]
 
     async def test_subscription_events_execute_serially_false_on_the_payload(self) -> None:
         """schema/realtime/execution.py shares results only when `execute_operation` is called
@@ -603,18 +344,6 @@ class TestGraphQLCore:
         query = execute(_SDL, parse("{ item { name } }"), executor_class=Recording)
         assert isinstance(query, ExecutionResult)
         assert seen[-1][0] is None  # queries: graphql-core decides, never False
-
-    async def test_execute_hands_extra_arguments_to_the_executor_class(self) -> None:
-        """schema/endpoint.py passes `operation_extensions` through `execute`'s kwargs."""
-        received: dict[str, Any] = {}
-
-        class Receiving(Executor):
-            def __init__(self, *args: Any, **kwargs: Any) -> None:
-                received["marker"] = kwargs.pop("marker", None)
-                super().__init__(*args, **kwargs)
-
-        execute(_SDL, parse("{ item { name } }"), executor_class=Receiving, marker=3)
-        assert received == {"marker": 3}
 
 
 # --- alpaca-py -------------------------------------------------------------------------------

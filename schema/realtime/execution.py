@@ -14,6 +14,12 @@ Why sharing is safe: a payload object is only ever yielded to subscriptions of
 one account, hence of one owner (the bus routes by owner and account, ISO-03),
 and its types read no context (plain data fields only). Results with errors
 are never shared, so every subscriber's error handling sees its own.
+
+Each event also gets its own memo of collected subfields. graphql-core builds
+an event's executor as a shallow copy of the subscription's, so without this
+every event's memo entries (keyed by lists made for that event, which the memo
+keeps alive) would pile up on the subscription for as long as it stays open:
+about 2 KB per event per subscription, the steady rise `bench/soak.py` showed.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from graphql import Executor
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 
@@ -47,6 +54,13 @@ def _variables_key(values: dict[str, Any]) -> str:
 
 class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's executor, memoising per-event execution on shared payloads."""
+
+    def build_per_event_executor(self, payload: Any) -> Executor:
+        executor = super().build_per_event_executor(payload)
+        # the event's own memo, gone with the event (see the module docstring); the name is
+        # graphql-core's internal, pinned by tests/test_internals.py
+        executor._relevant_sub_fields = {}
+        return executor
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         payload = self.root_value

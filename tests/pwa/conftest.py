@@ -78,11 +78,12 @@ def _start(cluster: Cluster, sandbox: SandboxHandle, home: Path) -> tuple[Runnin
         raise
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def pwa_server(
     pg_cluster: Cluster, sandbox: SandboxHandle, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    """One server (sandbox broker, fresh database) shared by the PWA tests."""
+    """One server (sandbox broker, fresh database) per module of PWA tests: its users sign
+    up from one address, which AUTH-02's sign-up limit allows 20 times in 10 minutes."""
     running, database_url = _start(pg_cluster, sandbox, tmp_path_factory.mktemp("home"))
     yield running
     running.stop()
