@@ -19,6 +19,12 @@ them) on the same machine and clock; "last" is the slowest subscriber of each
 event, "all" every delivery. Client processes share the CPU with the server,
 so on a small machine the figures include their time too.
 
+The floor: in the same run, the same clients subscribe to a bare broadcaster on
+the same stack (uvicorn with the same WebSocket implementation and event loop,
+the same LISTEN on the same channel) that answers graphql-transport-ws by hand
+and writes each event as one pre-encoded `next` frame to every socket, with no
+GraphQL; the last columns are the product's latencies over the floor's.
+
 Memory: the server's RSS once all N are subscribed and idle, minus its RSS
 before the first one connected, divided by N. Each N runs on a fresh server.
 Needs `ulimit -n` above N + a few hundred (the script raises its soft limit to
@@ -45,7 +51,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
@@ -191,6 +197,74 @@ async def client_main(url: str, token: str, account: str, count: int) -> None:
     everything = [x for values in sink.latencies.values() for x in values]
     sys.stdout.write("all " + json.dumps([round(x, 5) for x in everything]) + "\n")
     sys.stdout.flush()
+
+
+# ----------------------------------------------------------------------------- the floor
+
+
+def floor_main(port: int, dsn: str) -> None:
+    """The bare broadcaster (see the module docstring); runs until terminated."""
+    import gc
+
+    import orjson
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.routing import WebSocketRoute
+    from starlette.websockets import WebSocket, WebSocketDisconnect
+
+    from api.realtime.events import CHANNEL, SnapshotEvent, decode
+
+    sockets: set[WebSocket] = set()
+
+    def frame(cash: str, as_of: str) -> str:
+        snapshot = {"__typename": "SnapshotEvent", "snapshot": {"cash": cash, "asOf": as_of}}
+        message = {"id": "1", "type": "next", "payload": {"data": {"accountUpdates": snapshot}}}
+        return orjson.dumps(message).decode()
+
+    async def broadcast(text: str) -> None:
+        for ws in tuple(sockets):
+            try:
+                await ws.send_text(text)
+            except (WebSocketDisconnect, RuntimeError):
+                sockets.discard(ws)
+
+    def on_notify(conn: object, pid: int, channel: str, payload: str) -> None:
+        event = decode(payload)
+        if isinstance(event, SnapshotEvent):
+            text = frame(str(event.cash), event.as_of.isoformat())  # encoded once per event
+            asyncio.get_running_loop().create_task(broadcast(text))
+
+    async def subscriber(ws: WebSocket) -> None:
+        await ws.accept(subprotocol="graphql-transport-ws")
+        await ws.receive_text()  # connection_init
+        await ws.send_text('{"type":"connection_ack"}')
+        await ws.receive_text()  # subscribe
+        await ws.send_text(frame("0", datetime.now(UTC).isoformat()))  # the first snapshot
+        sockets.add(ws)
+        try:
+            while (await ws.receive())["type"] != "websocket.disconnect":
+                pass
+        finally:
+            sockets.discard(ws)
+
+    async def main() -> None:
+        listener = await asyncpg.connect(dsn)
+        await listener.add_listener(CHANNEL, on_notify)
+        app = Starlette(routes=[WebSocketRoute("/graphql", subscriber)])
+        config = uvicorn.Config(
+            app, port=port, log_config=None, server_header=False, ws="websockets-sansio"
+        )
+        web = uvicorn.Server(config)
+        serving = asyncio.create_task(web.serve())
+        while not web.started and not serving.done():  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+        gc.freeze()  # as `alpaca-chat serve` does once started
+        print("floor ready", flush=True)
+        await serving
+
+    import uvloop
+
+    uvloop.run(main())
 
 
 # ----------------------------------------------------------------------------- parent side
@@ -404,6 +478,36 @@ def run_one(n: int, events: int, client_count: int, dsn: str, work: Path, sandbo
             server.kill()
 
 
+def run_floor(n: int, events: int, client_count: int, dsn: str, work: Path) -> dict:
+    """The same clients and events against the bare broadcaster, on a fresh process."""
+    port = free_port()
+    log = work / f"floor-{n}.log"
+    command = [sys.executable, __file__, "--floor", str(port), "--dsn", dsn]
+    floor = start(command, log, {**os.environ})
+    try:
+        wait_for(log, "floor ready", floor)
+        ws_url = f"ws://127.0.0.1:{port}/graphql"
+        process = psutil.Process(floor.pid)
+        owner, account = uuid4(), uuid4()  # any: the floor routes nothing
+        return asyncio.run(
+            drive(n, client_count, ws_url, "floor", dsn, owner, account, events, process)
+        )
+    finally:
+        floor.terminate()
+        try:
+            floor.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            floor.kill()
+
+
+def _row(name: str, n: int, r: dict) -> str:
+    return (
+        f"{name:>7} {n:>11} {r['connect_s']:>9.1f} {r['last_p50_ms']:>9.1f}"
+        f" {r['last_p99_ms']:>9.1f} {r['all_p50_ms']:>8.1f} {r['all_p99_ms']:>8.1f}"
+        f" {r['kib_per_sub']:>8.1f}"
+    )
+
+
 def with_database(dsn: str, name: str) -> str:
     return urlunsplit(urlsplit(dsn)._replace(path=f"/{name}"))
 
@@ -425,7 +529,13 @@ def main() -> None:
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--token", help=argparse.SUPPRESS)
     parser.add_argument("--account", help=argparse.SUPPRESS)
+    parser.add_argument("--floor", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--dsn", help=argparse.SUPPRESS)
     args = parser.parse_args()
+
+    if args.floor:
+        floor_main(args.floor, args.dsn)
+        return
 
     if args.client:
         import uvloop
@@ -462,7 +572,7 @@ def main() -> None:
             f"run, {args.clients} client processes, {os.cpu_count()} CPUs, fd limit {limit}"
         )
         print(
-            f"{'subscribers':>11} {'connect s':>9} {'last p50':>9} {'last p99':>9}"
+            f"{'server':>7} {'subscribers':>11} {'connect s':>9} {'last p50':>9} {'last p99':>9}"
             f" {'all p50':>8} {'all p99':>8} {'KiB/sub':>8}   (latencies in ms)"
         )
         for n in (int(x) for x in args.subscribers.split(",")):
@@ -472,10 +582,13 @@ def main() -> None:
             try:
                 asyncio.run(migrate(dsn))
                 r = run_one(n, args.events, args.clients, dsn, work, sandbox_url)
+                print(_row("product", n, r), flush=True)
+                f = run_floor(n, args.events, args.clients, dsn, work)
+                print(_row("floor", n, f), flush=True)
                 print(
-                    f"{n:>11} {r['connect_s']:>9.1f} {r['last_p50_ms']:>9.1f}"
-                    f" {r['last_p99_ms']:>9.1f} {r['all_p50_ms']:>8.1f} {r['all_p99_ms']:>8.1f}"
-                    f" {r['kib_per_sub']:>8.1f}",
+                    f"{'ratio':>7} {n:>11} {'':>9} {r['last_p50_ms'] / f['last_p50_ms']:>9.2f}"
+                    f" {r['last_p99_ms'] / f['last_p99_ms']:>9.2f}"
+                    "   (product / floor, last subscriber; target <= 1.5)",
                     flush=True,
                 )
             finally:

@@ -55,6 +55,7 @@ def serve(port: int, home: str) -> None:
         settings = load_settings({"ALPACA_CHAT_HOME": home, "GRAPHIQL": "false"})
         configure_logging(settings, level="WARNING")
         database, server = await open_database(settings)
+        await database.connect()  # as `alpaca-chat serve` does (api/cli.py)
         services = Services.build(settings, database)
         app = create_app(services)
         auth = services.auth

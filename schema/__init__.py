@@ -9,18 +9,15 @@ used to export the SDL:
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
 import strawberry
-from graphql import ASTValidationRule, GraphQLError
+from graphql import ASTValidationRule, GraphQLError, specified_rules
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
 )
 from strawberry.schema.config import StrawberryConfig
@@ -32,14 +29,16 @@ from schema.admin import AdminMutation, AdminQuery
 from schema.auth import AuthMutation, AuthQuery, AuthSubscription
 from schema.chat import ChatMutation, ChatQuery
 from schema.errors import CodedErrors, log_errors
-from schema.executor import AppExecutor, QuietExecutor
+from schema.executor import QuietExecutor
 from schema.guards import DocumentGuards
 from schema.history import HistoryMutation, HistoryQuery
-from schema.metrics import CountsSubscriptions
+from schema.metrics import CountsOperations
 from schema.notify import NotifyMutation, NotifyQuery
 from schema.realtime import RealtimeSubscription
+from schema.realtime.execution import SharedEventExecutor
 from schema.scalars import SCALAR_MAP
 from schema.trading import TradingMutation, TradingQuery
+from schema.trusted import TrustedDocuments, TrustedParsing
 
 
 @strawberry.type
@@ -67,23 +66,6 @@ class Subscription(AuthSubscription, RealtimeSubscription):
     pass
 
 
-class CachedParsing(ParserCache):
-    """ParserCache whose failures fall through to Strawberry's own parse.
-
-    ParserCache raises a syntax error out of the parsing hook, which skips the
-    operation hooks (and so our error codes); here an unparsable document is
-    left for Strawberry to parse again and report as an ordinary result.
-    """
-
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        with contextlib.suppress(GraphQLError):
-            context.graphql_document = self.cached_parse_document(
-                context.query, **context.parse_options
-            )
-        yield
-
-
 class AppSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -100,33 +82,42 @@ _COST_RULES = [
 
 
 def cost_rules() -> tuple[type[ASTValidationRule], ...]:
-    """The depth and alias limits as validation rules (also used by schema/documents.py)."""
+    """The depth and alias limits as validation rules (also used by bench/validation_cost.py)."""
     return tuple(_COST_RULES)
 
 
-def _extensions(*, production: bool) -> list[Any]:
+# what Strawberry validates with once AddValidationRules has added ours, in its order
+_VALIDATION_RULES = (*specified_rules, *_COST_RULES)
+
+
+def _extensions(*, production: bool, trusted: TrustedDocuments) -> list[Any]:
     return [
         lambda: MaxTokensLimiter(max_token_count=limits.MAX_TOKENS),
         lambda: AddValidationRules(_COST_RULES),
-        lambda: CachedParsing(maxsize=limits.PARSER_CACHE_SIZE),
-        lambda: DocumentGuards(production=production),
+        lambda: TrustedParsing(trusted, maxsize=limits.PARSER_CACHE_SIZE),
+        lambda: DocumentGuards(production=production, is_trusted=trusted.is_trusted),
         CodedErrors,
-        CountsSubscriptions,
+        CountsOperations,
     ]
 
 
 @cache
 def build_schema(*, production: bool = False) -> AppSchema:
     """The schema; in production suggestions ("did you mean ...") are off everywhere and
-    introspection is for signed-in clients only (schema/guards.py)."""
-    return AppSchema(
+    introspection is for signed-in clients only (schema/guards.py). The PWA's documents
+    are parsed and validated here, once (schema/trusted.py)."""
+    trusted = TrustedDocuments()
+    built = AppSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=_extensions(production=production),
+        extensions=_extensions(production=production, trusted=trusted),
         config=StrawberryConfig(disable_field_suggestions=production, scalar_map=SCALAR_MAP),
-        execution_context_class=QuietExecutor if production else AppExecutor,
+        execution_context_class=QuietExecutor if production else SharedEventExecutor,
     )
+    # `_schema` is the GraphQLSchema Strawberry built; schema/guards.py validates on it too
+    trusted.load(built._schema, _VALIDATION_RULES, hide_suggestions=production)
+    return built
 
 
 def __getattr__(name: str) -> AppSchema:

@@ -49,6 +49,7 @@ from api.errors import ErrorCode
 from api.services import Services
 from schema import AppSchema, limits
 from schema.context import SESSION_COOKIE, Context
+from schema.realtime.frames import SharedFrames
 from schema.sockets import OpenSockets
 
 log = logging.getLogger("alpaca_chat.graphql")
@@ -99,15 +100,17 @@ def _cookie_token(headers: Mapping[str, str]) -> str | None:
 
 
 class _TextWebSocketAdapter(ASGIWebSocketAdapter):
-    """Sends text frames (orjson gives bytes) and treats a socket we closed as gone,
-    so a subscription racing a sign-out ends quietly instead of logging a RuntimeError."""
+    """Sends text frames (orjson gives bytes), a shared event's data encoded once for all
+    its sockets (schema/realtime/frames.py), and treats a socket we closed as gone, so a
+    subscription racing a sign-out ends quietly instead of logging a RuntimeError."""
 
     async def send_json(self, message: Mapping[str, object]) -> None:
         if self.ws.application_state == WebSocketState.DISCONNECTED:
             raise WebSocketDisconnected
+        frames = cast("GraphQLEndpoint", self.view).frames
         # graphql-transport-ws speaks text frames; browsers' clients reject binary ones
         try:
-            await self.ws.send_text(orjson.dumps(message).decode())
+            await self.ws.send_text(frames.encode(message))
         except WebSocketDisconnect as exc:
             raise WebSocketDisconnected from exc
 
@@ -144,6 +147,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self.services = services
         self.auth = services.auth
         self._allowed_origins = normalise_origins(settings.allowed_origins)
+        self.frames = SharedFrames()
         self._sockets_by_address: OpenSockets[str] = OpenSockets(settings.websockets_per_address)
         self._sockets_by_user: OpenSockets[UUID] = OpenSockets(settings.websockets_per_user)
         self._sign_in_seconds = settings.websocket_sign_in_seconds

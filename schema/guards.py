@@ -12,11 +12,14 @@ Before graphql-core validates anything it refuses, with a coded error:
   that is not signed in: the schema is no map for strangers.
 Then it validates, in production with graphql-core's `hide_suggestions`, so no
 "Did you mean ..." names a field, argument or enum value nobody asked about.
+A trusted document (schema/trusted.py) passed the cost check, the introspection
+check and validation when it was loaded: only the refusals that depend on the
+request (operation name, transport) are decided for it here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 from graphql import (
@@ -94,9 +97,10 @@ def document_refusal(
     over_websocket: bool,
     signed_in: bool,
     production: bool,
+    trusted: bool = False,
 ) -> GraphQLError | None:
     """Why this document may not run here, or None (see the module docstring)."""
-    if (error := selection_cost_error(document)) is not None:
+    if not trusted and (error := selection_cost_error(document)) is not None:
         return error
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name is None and len(operations) > 1:
@@ -109,7 +113,7 @@ def document_refusal(
             "Subscriptions need a WebSocket (graphql-transport-ws) on /graphql",
             ErrorCode.BAD_REQUEST,
         )
-    if production and not signed_in and asks_for_introspection(document):
+    if production and not signed_in and not trusted and asks_for_introspection(document):
         return _refusal(
             "Introspection is only answered to signed-in clients",
             ErrorCode.GRAPHQL_VALIDATION_FAILED,
@@ -118,17 +122,20 @@ def document_refusal(
 
 
 class DocumentGuards(SchemaExtension):
-    """The refusals above, then cached validation (replaces Strawberry's ValidationCache)."""
+    """The refusals above, then cached validation (replaces Strawberry's ValidationCache);
+    `is_trusted` tells the documents validated at start-up (schema/trusted.py)."""
 
-    def __init__(self, *, production: bool) -> None:
+    def __init__(self, *, production: bool, is_trusted: Callable[[DocumentNode], bool]) -> None:
         super().__init__()
         self._production = production
+        self._is_trusted = is_trusted
 
     def on_validate(self) -> Iterator[None]:
         execution_context = self.execution_context
         document = execution_context.graphql_document
         assert document is not None  # parsed: Strawberry validates only what it parsed
         context = execution_context.context
+        trusted = self._is_trusted(document)
         refusal = document_refusal(
             document,
             # Strawberry's `operation_name` falls back to the first operation's name;
@@ -138,9 +145,12 @@ class DocumentGuards(SchemaExtension):
             over_websocket=isinstance(getattr(context, "request", None), WebSocket),
             signed_in=getattr(context, "principal", None) is not None,
             production=self._production,
+            trusted=trusted,
         )
         if refusal is not None:
             execution_context.pre_execution_errors = [refusal]
+        elif trusted:
+            execution_context.pre_execution_errors = []  # validated once, when loaded
         else:
             execution_context.pre_execution_errors = validate_document(
                 execution_context.schema._schema,

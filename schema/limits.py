@@ -23,7 +23,6 @@ MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
 CONNECTION_INIT_TIMEOUT = timedelta(seconds=10)
 PARSER_CACHE_SIZE = 256
 VALIDATION_CACHE_SIZE = 256
-PREPARED_DOCUMENTS = 256  # documents /graphql executes without Strawberry's hooks
 # The most items one list query (orders, chatHistory, ...) returns; `limit` is 1..this.
 MAX_LIST_LIMIT = 500
 

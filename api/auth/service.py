@@ -21,6 +21,7 @@ from api.auth.passkeys import PasskeyService
 from api.auth.passwords import Passwords, check_password_rules
 from api.auth.rate_limits import AuthLimits
 from api.auth.security_log import SecurityEvent, SecurityEventKind, device_detail
+from api.auth.session_cache import SessionCache
 from api.auth.sessions import Principal
 from api.auth.tokens import SessionToken, parse_session_token
 from api.auth.users import UserInfo, check_email, normalise_email
@@ -50,6 +51,9 @@ class AuthService:
         self.limits = AuthLimits(database)
         self.live_sessions = LiveSessions(database)
         bus.watch_sessions(self.live_sessions)
+        # exact only while the bus listens: it says so itself (api/auth/session_cache.py)
+        self.session_cache = SessionCache(lambda: bus.connected)
+        bus.watch_sessions(self.session_cache)
         self._watcher: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -130,12 +134,23 @@ class AuthService:
         token = parse_session_token(raw_token)
         if token is None:
             return None
-        return await sessions.authenticate(self.database, token)
+        cached = self.session_cache.get(token.hash)
+        if cached is not None:
+            # as the database would: the secret's session, not the one the token names
+            return cached if cached.session_id == token.session_id else None
+        since = self.session_cache.revision
+        found = await sessions.authenticate(self.database, token)
+        if found is None:
+            return None
+        principal, expires_at = found
+        self.session_cache.remember(principal, expires_at, since)
+        return principal
 
     async def sign_out(self, principal: Principal) -> None:
         """AUTH-03: revoke the session and close its WebSockets in this process now;
         the revocation's event closes them in every other process (api.auth.websockets)."""
         await sessions.revoke_session(self.database, principal)
+        self.session_cache.forget_session(principal.session_id)
         await self.live_sessions.end(principal.session_id)
 
     async def create_invite(self, principal: Principal) -> IssuedInvite:
@@ -159,6 +174,7 @@ class AuthService:
             self.database, principal.user_id, user_id, disabled
         )
         for session_id in revoked:
+            self.session_cache.forget_session(session_id)
             await self.live_sessions.end(session_id)
 
     async def invites(self, principal: Principal, limit: int) -> list[DirectoryInvite]:

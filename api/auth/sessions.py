@@ -1,13 +1,14 @@
 """Session rows: create, authenticate by token, revoke (AUTH-03).
 
 Authentication is one call of the SECURITY DEFINER function
-`app.session_of(token_hash)` per request, outside any transaction (one round
-trip). It answers the session the secret belongs to and its user, only while
-`app.session_user_id` says the session still authenticates, so revocation and
-expiry take effect on the next request. The session is the database's answer,
-never the token's claim: a token naming another session is refused, and
-sign-out, revocation events and open WebSockets all key on the true session.
-Revocation is also announced on the event bus, for open WebSockets.
+`app.session_of(token_hash)`, outside any transaction (one round trip). It
+answers the session the secret belongs to, its user and its expiry, only while
+`app.session_user_id` says the session still authenticates. The session is the
+database's answer, never the token's claim: a token naming another session is
+refused, and sign-out, revocation events and open WebSockets all key on the
+true session. Each process remembers the answer for a few seconds
+(api/auth/session_cache.py), which the revocation announced on the event bus
+ends in every process at once.
 """
 
 from __future__ import annotations
@@ -54,14 +55,17 @@ async def create_session(database: Database, user_id: UUID, user_agent: str | No
     return NewSession(SessionToken(row["id"], secret), row["expires_at"])
 
 
-async def authenticate(database: Database, token: SessionToken) -> Principal | None:
-    """The principal of a token whose secret and session id both match a live session."""
+async def authenticate(
+    database: Database, token: SessionToken
+) -> tuple[Principal, datetime] | None:
+    """The principal of a token whose secret and session id both match a live session,
+    and when that session expires."""
     row = await database.pool.fetchrow(
-        "select session_id, user_id from app.session_of($1)", token.hash
+        "select session_id, user_id, expires_at from app.session_of($1)", token.hash
     )
     if row is None or row["session_id"] != token.session_id:
         return None
-    return Principal(row["user_id"], row["session_id"], token.hash)
+    return Principal(row["user_id"], row["session_id"], token.hash), row["expires_at"]
 
 
 async def revoke_session(database: Database, principal: Principal) -> None:

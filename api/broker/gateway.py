@@ -8,7 +8,9 @@ caller reads the account once, in its owner's tenant scope, and passes it in
 (decision 2). How a call travels (keys decrypted inside it, timeouts, read
 retries) is ``api.broker.transport``. An order is sent once per
 ``submit_order`` and never retried; the caller holds its client order id and
-decides what an ambiguous outcome means (``api.broker.submission``).
+decides what an ambiguous outcome means (``api.broker.submission``). alpaca-py's
+request models are imported in the methods that build them: importing them loads
+pandas, about a second that start-up does without (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -19,16 +21,6 @@ from enum import Enum
 from typing import Any
 from urllib.parse import quote as quote_path
 from uuid import UUID
-
-from alpaca.common.enums import Sort
-from alpaca.data.requests import (
-    CryptoLatestQuoteRequest,
-    CryptoLatestTradeRequest,
-    StockLatestQuoteRequest,
-    StockLatestTradeRequest,
-)
-from alpaca.trading.enums import QueryOrderStatus
-from alpaca.trading.requests import GetOrdersRequest
 
 from api.broker import parse
 from api.broker.errors import bad_input
@@ -169,6 +161,10 @@ class BrokerGateway:
         """This account's orders, newest first (TRADE-04); with ``until``, only those
         submitted before it (the next page back). A bracket's exits come nested under
         their parent (``legs``), not as orders of their own (ORD-01)."""
+        from alpaca.common.enums import Sort
+        from alpaca.trading.enums import QueryOrderStatus
+        from alpaca.trading.requests import GetOrdersRequest
+
         if status not in ("open", "closed", "all"):
             raise bad_input("order status must be open, closed or all")
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= _MAX_ORDERS:
@@ -203,6 +199,8 @@ class BrokerGateway:
 
     async def latest_quote(self, ref: AccountRef, ticker: str) -> BrokerQuote:
         """The latest bid/ask; an unknown symbol is BAD_USER_INPUT."""
+        from alpaca.data.requests import CryptoLatestQuoteRequest, StockLatestQuoteRequest
+
         sym = symbol(ticker)
         if "/" in sym:
             params = _plain(CryptoLatestQuoteRequest(symbol_or_symbols=sym).to_request_fields())
@@ -219,6 +217,8 @@ class BrokerGateway:
 
     async def latest_trade_price(self, ref: AccountRef, ticker: str) -> Decimal | None:
         """The price of the latest trade, or None when the broker knows none."""
+        from alpaca.data.requests import CryptoLatestTradeRequest, StockLatestTradeRequest
+
         sym = symbol(ticker)
         if "/" in sym:
             params = _plain(CryptoLatestTradeRequest(symbol_or_symbols=sym).to_request_fields())

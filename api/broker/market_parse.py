@@ -6,7 +6,8 @@ with ``parse_float=Decimal``, never through the models' floats. Activities are
 read here alone: alpaca-py's ``TradeActivity``/``NonTradeActivity`` hold money
 as floats and require an ``account_id`` that Alpaca's own document does not
 promise, so they would turn a valid answer into a failure. A malformed answer
-is BROKER_UNAVAILABLE (``parse.parsed``).
+is BROKER_UNAVAILABLE (``parse.parsed``). The models are imported where they are
+used, as in parse.py: importing them loads pandas.
 """
 
 from __future__ import annotations
@@ -15,11 +16,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
-
-from alpaca.data.models.bars import Bar as AlpacaBar
-from alpaca.trading.models import Calendar as AlpacaCalendar
-from alpaca.trading.models import PortfolioHistory as AlpacaPortfolioHistory
-from alpaca.trading.models import Watchlist as AlpacaWatchlist
 
 from api.broker.market_models import (
     BrokerActivity,
@@ -36,6 +32,8 @@ MARKET_TIME_ZONE = ZoneInfo("America/New_York")
 
 
 def equity_history(raw: Any) -> EquityHistory:
+    from alpaca.trading.models import PortfolioHistory as AlpacaPortfolioHistory
+
     item = AlpacaPortfolioHistory(**raw)
     points = tuple(
         EquityPoint(datetime.fromtimestamp(at, UTC), _decimal(equity))
@@ -85,6 +83,8 @@ def bars(symbol: str, raw: Any) -> list[BrokerBar]:
 
 
 def _bar(symbol: str, raw: dict[str, Any]) -> BrokerBar:
+    from alpaca.data.models.bars import Bar as AlpacaBar
+
     item = AlpacaBar(symbol, raw)
     return BrokerBar(
         at=item.timestamp,
@@ -97,6 +97,8 @@ def _bar(symbol: str, raw: dict[str, Any]) -> BrokerBar:
 
 
 def calendar(raw: Any) -> list[TradingDay]:
+    from alpaca.trading.models import Calendar as AlpacaCalendar
+
     if not isinstance(raw, list):
         raise TypeError("a calendar must be a list")
     days = []
@@ -113,6 +115,8 @@ def calendar(raw: Any) -> list[TradingDay]:
 
 
 def watchlist(raw: Any) -> Watchlist:
+    from alpaca.trading.models import Watchlist as AlpacaWatchlist
+
     item = AlpacaWatchlist(**raw)
     return Watchlist(str(item.id), item.name, tuple(a.symbol for a in item.assets or ()))
 

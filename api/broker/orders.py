@@ -7,6 +7,9 @@ models (MarketOrderRequest and friends) build the body and keep their own
 checks (qty xor notional, a limit price on a limit order); what they refuse
 is BAD_USER_INPUT before an audit row or a request exists. Their numeric
 fields are floats, so the body sent keeps our exact Decimal strings instead.
+They are imported where they are used: importing alpaca-py's models loads
+pandas, about a second that start-up does without (docs/architecture.md,
+performance budget).
 """
 
 from __future__ import annotations
@@ -14,32 +17,38 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from alpaca.trading.enums import OrderClass, OrderSide, TimeInForce
-from alpaca.trading.requests import (
-    LimitOrderRequest,
-    MarketOrderRequest,
-    ReplaceOrderRequest,
-    StopLimitOrderRequest,
-    StopLossRequest,
-    StopOrderRequest,
-    TakeProfitRequest,
-    TrailingStopOrderRequest,
-)
-from alpaca.trading.requests import OrderRequest as AlpacaOrderRequest
 from pydantic import ValidationError
 
 from api.broker.errors import BrokerError, bad_input
 from api.broker.models import OrderRequest, ReplaceRequest
 
-_REQUESTS: dict[str, type[AlpacaOrderRequest]] = {
-    "market": MarketOrderRequest,
-    "limit": LimitOrderRequest,
-    "stop": StopOrderRequest,
-    "stop_limit": StopLimitOrderRequest,
-    "trailing_stop": TrailingStopOrderRequest,
-}
+if TYPE_CHECKING:
+    from alpaca.trading.requests import OrderRequest as AlpacaOrderRequest
+
+
+@cache
+def _requests() -> dict[str, type[AlpacaOrderRequest]]:
+    """alpaca-py's request model of each order type."""
+    from alpaca.trading.requests import (
+        LimitOrderRequest,
+        MarketOrderRequest,
+        StopLimitOrderRequest,
+        StopOrderRequest,
+        TrailingStopOrderRequest,
+    )
+
+    return {
+        "market": MarketOrderRequest,
+        "limit": LimitOrderRequest,
+        "stop": StopOrderRequest,
+        "stop_limit": StopLimitOrderRequest,
+        "trailing_stop": TrailingStopOrderRequest,
+    }
+
+
 # Text that goes into URL paths, query strings and logs: printable ASCII, no spaces,
 # at most Alpaca's 128 characters for a client order id.
 _WIRE_TEXT = re.compile(r"^[\x21-\x7e]{1,128}$")
@@ -68,8 +77,10 @@ def client_order_id(raw: str) -> str:
 
 def order_body(request: OrderRequest, coid: str) -> dict[str, Any]:
     """The POST /v2/orders body; BAD_USER_INPUT for a request the wire cannot carry."""
+    from alpaca.trading.enums import OrderClass, OrderSide, TimeInForce
+
     ticker = symbol(request.symbol)
-    model = _REQUESTS.get(request.type)
+    model = _requests().get(request.type)
     if model is None:
         raise bad_input(f"order type {request.type!r} cannot be sent")
     amounts = {name: getattr(request, name) for name in _AMOUNTS}
@@ -113,6 +124,8 @@ def order_body(request: OrderRequest, coid: str) -> dict[str, Any]:
 
 def _leg_requests(request: OrderRequest) -> dict[str, Any]:
     """alpaca-py's take_profit and stop_loss objects for the legs that are set."""
+    from alpaca.trading.requests import StopLossRequest, TakeProfitRequest
+
     legs: dict[str, Any] = {}
     if request.take_profit_limit_price is not None:
         legs["take_profit"] = TakeProfitRequest(limit_price=float(request.take_profit_limit_price))
@@ -127,6 +140,9 @@ def _leg_requests(request: OrderRequest) -> dict[str, Any]:
 
 def replace_body(change: ReplaceRequest) -> dict[str, Any]:
     """The PATCH /v2/orders/{id} body; only the fields that change, as exact strings."""
+    from alpaca.trading.enums import TimeInForce
+    from alpaca.trading.requests import ReplaceOrderRequest
+
     amounts = {
         name: getattr(change, name) for name in ("qty", "limit_price", "stop_price", "trail")
     }

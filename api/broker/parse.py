@@ -4,7 +4,9 @@ alpaca-py validates the broker's JSON (types, enums, timestamps); these
 functions then copy the fields the product uses, turning the broker's money
 strings into ``Decimal`` without a detour through float. An answer that does
 not fit the models means the broker is not speaking the API we know: that is
-BROKER_UNAVAILABLE, not a crash.
+BROKER_UNAVAILABLE, not a crash. The models are imported where they are used:
+importing them loads pandas, about a second that start-up does without
+(docs/architecture.md, performance budget).
 """
 
 from __future__ import annotations
@@ -13,15 +15,8 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from alpaca.data.models.quotes import Quote as AlpacaQuote
-from alpaca.trading.models import AccountConfiguration as AlpacaConfiguration
-from alpaca.trading.models import Asset as AlpacaAsset
-from alpaca.trading.models import Clock as AlpacaClock
-from alpaca.trading.models import Order as AlpacaOrder
-from alpaca.trading.models import Position as AlpacaPosition
-from alpaca.trading.models import TradeAccount
 from pydantic import ValidationError
 
 from api.broker.errors import BrokerError, unavailable
@@ -36,6 +31,9 @@ from api.broker.models import (
     Snapshot,
     Verification,
 )
+
+if TYPE_CHECKING:
+    from alpaca.trading.models import Order as AlpacaOrder
 
 T = TypeVar("T")
 
@@ -73,6 +71,8 @@ def _maybe_text(value: Any) -> str | None:
 
 
 def verification(raw: Any, environment: Environment) -> Verification:
+    from alpaca.trading.models import TradeAccount
+
     account = TradeAccount(**raw)
     return Verification(
         account_number=account.account_number,
@@ -83,6 +83,8 @@ def verification(raw: Any, environment: Environment) -> Verification:
 
 
 def snapshot(raw: Any, environment: Environment, as_of: datetime) -> Snapshot:
+    from alpaca.trading.models import TradeAccount
+
     account = TradeAccount(**raw)
     return Snapshot(
         account_number=account.account_number,
@@ -101,6 +103,8 @@ def snapshot(raw: Any, environment: Environment, as_of: datetime) -> Snapshot:
 
 
 def position(raw: Any) -> BrokerPosition:
+    from alpaca.trading.models import Position as AlpacaPosition
+
     item = AlpacaPosition(**raw)
     return BrokerPosition(
         symbol=item.symbol,
@@ -126,6 +130,8 @@ def positions(raw: Any) -> list[BrokerPosition]:
 
 
 def order(raw: Any) -> BrokerOrder:
+    from alpaca.trading.models import Order as AlpacaOrder
+
     return _order(AlpacaOrder(**raw))
 
 
@@ -169,6 +175,8 @@ def orders(raw: Any) -> list[BrokerOrder]:
 
 def quote(symbol: str, raw: Any) -> BrokerQuote:
     """``raw`` was decoded with ``parse_float=Decimal``, so prices keep their digits."""
+    from alpaca.data.models.quotes import Quote as AlpacaQuote
+
     item = AlpacaQuote(symbol, raw)
     return BrokerQuote(
         symbol=item.symbol,
@@ -181,6 +189,8 @@ def quote(symbol: str, raw: Any) -> BrokerQuote:
 
 
 def asset(raw: Any) -> BrokerAsset:
+    from alpaca.trading.models import Asset as AlpacaAsset
+
     item = AlpacaAsset(**raw)
     return BrokerAsset(
         symbol=item.symbol,
@@ -197,6 +207,8 @@ def asset(raw: Any) -> BrokerAsset:
 
 
 def clock(raw: Any) -> Clock:
+    from alpaca.trading.models import Clock as AlpacaClock
+
     item = AlpacaClock(**raw)
     return Clock(
         timestamp=item.timestamp,
@@ -207,6 +219,8 @@ def clock(raw: Any) -> Clock:
 
 
 def configuration(raw: Any) -> BrokerConfiguration:
+    from alpaca.trading.models import AccountConfiguration as AlpacaConfiguration
+
     item = AlpacaConfiguration(**raw)
     return BrokerConfiguration(
         dtbp_check=_text(item.dtbp_check),

@@ -12,14 +12,17 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from api.broker.models import BrokerOrder
-from api.broker.trade_stream import KeylessTradingStream
 from api.db import Database
 from api.live.ledger import OrderLedger
 from api.realtime import OrderEvent, PositionsChangedEvent, SnapshotEvent, WireEvent, publish_many
 from api.realtime.connections import CONNECTION_ERRORS
+
+if TYPE_CHECKING:
+    from api.broker.trade_stream import KeylessTradingStream
 
 log = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ confirmation without its fill price).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from tests.fixtures.log_audit import ARTIFACTS
 from tests.fixtures.sandbox import SandboxHandle
 from tests.fixtures.server import RunningServer
 from tests.pwa.conftest import off_thread
@@ -97,7 +99,8 @@ def test_ord01_bracket_order_from_the_ticket_to_a_leg_filling(
     while typing, a take-profit below the entry is refused at its own field (the server's
     extensions.field), the review names the account, PAPER, both exits and the cost; placed,
     its exits are listed under it in Orders, and the take-profit filling cancels the stop-loss
-    there without a reload. The bracket's life is the screenshot in docs/."""
+    there without a reload. The bracket's life is the screenshot in docs/
+    (`UPDATE_SCREENSHOTS=1 pytest tests/pwa/test_ticket.py` renews it)."""
     _price(sandbox, "V", "280")
     _ticket(phone, user, "V")
     by_id(phone, "ticket-qty").fill("5")
@@ -147,7 +150,9 @@ def test_ord01_bracket_order_from_the_ticket_to_a_leg_filling(
     )
     row.scroll_into_view_if_needed()
     settle(phone)
-    shot = DOCS / "screenshot-bracket.png"
+    # test-artifacts/ each run; docs/ (the README's picture) when UPDATE_SCREENSHOTS is set
+    shot = (DOCS if os.environ.get("UPDATE_SCREENSHOTS") else ARTIFACTS) / "screenshot-bracket.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
     phone.screenshot(path=str(shot), animations="disabled", caret="initial", scale="css")
     assert shot.stat().st_size < 200_000
 
