@@ -32,7 +32,7 @@ def is_outage(error: BaseException | None) -> bool:
             state = getattr(error, "sqlstate", None) or ""
             if state.startswith(_OUTAGE_CLASSES):
                 return True
-        elif isinstance(error, (OSError, asyncpg.InterfaceError)):
+        elif isinstance(error, (OSError, asyncpg.InterfaceError, asyncpg.InternalClientError)):
             return True
         error = error.__cause__ or error.__context__
     return False

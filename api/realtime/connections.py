@@ -21,6 +21,9 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     TimeoutError,
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
+    # a connection that broke in the middle of an operation can answer the next one so
+    # ("cannot switch to state ...; another operation is in progress")
+    asyncpg.InternalClientError,
 )
 
 

@@ -46,7 +46,8 @@ async def test_rt03_dropped_stream_reconnects_and_an_order_filled_in_the_gap_is_
         assert (await next_update(ws))["__typename"] == "SnapshotEvent"
         await wait_until(lambda: stream_connections(sandbox, number) == 1)
 
-        assert sandbox.set_faults(drop_streams=True)["dropped_streams"] == 1
+        # every open stream drops, this account's among them (other tests may hold some)
+        assert sandbox.set_faults(drop_streams=True)["dropped_streams"] >= 1
         await wait_until(lambda: stream_connections(sandbox, number) == 0, every=0.01)
         # alpaca-py waits at least half a second before reconnecting: this is in the gap.
         placed = await trader.server.agql(
