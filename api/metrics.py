@@ -85,10 +85,22 @@ def operation_label(name: str | None) -> str:
     return _operation_names.label(name)
 
 
+# The labelled series of each (operation, outcome), looked up once: `labels()` checks and
+# locks on every call, which weighs on every request. Bounded as the labels are.
+_graphql_series: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
+
+
 def observe_graphql(operation: str, outcome: str, seconds: float) -> None:
     """One answered request; `operation` is a label (`operation_label`, `OTHER_OPERATION`)."""
-    GRAPHQL_REQUESTS.labels(operation=operation, outcome=outcome).inc()
-    GRAPHQL_SECONDS.labels(operation=operation).observe(seconds)
+    series = _graphql_series.get((operation, outcome))
+    if series is None:
+        series = _graphql_series[(operation, outcome)] = (
+            GRAPHQL_REQUESTS.labels(operation=operation, outcome=outcome),
+            GRAPHQL_SECONDS.labels(operation=operation),
+        )
+    requests, latency = series
+    requests.inc()
+    latency.observe(seconds)
 
 
 def count_push(outcome: str) -> None:

@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERY = "{ accounts { id nickname environment keyHint isActive createdAt lastVerifiedAt } }"
@@ -33,23 +34,64 @@ FLOOR_PATH = "/bench/accounts"
 # ----------------------------------------------------------------------------- server side
 
 
+def floor_route(services: Any, *, pwa_fields: bool = False) -> Any:
+    """The bare endpoint (b): the same authentication, SQL, tenant transaction and JSON as
+    the `accounts` query, with no GraphQL. With `pwa_fields`, at FLOOR_PATH/pwa, it also
+    answers what the PWA's own `Accounts` document asks beyond that (`chatAutoExecute`, and
+    `halted`, each account's controls read as its resolver reads them, concurrently):
+    the floor of that document in bench/request_profile.py."""
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from api.accounts.records import SELECT, Account
+    from schema.accounts.types import BrokerAccount
+
+    auth, database, risk = services.auth, services.database, services.risk
+
+    async def floor(request: Request) -> Response:
+        token = request.headers["authorization"].removeprefix("Bearer ")
+        principal = await auth.authenticate(token)
+        async with database.tenant(principal.user_id) as conn:
+            rows = await conn.fetch(f"{SELECT} order by a.created_at, a.id")
+        accounts = []
+        records = [Account.from_row(row) for row in rows]
+        for record in records:
+            account = BrokerAccount.of(record)
+            accounts.append(
+                {
+                    "id": str(account.id),
+                    "nickname": account.nickname,
+                    "environment": account.environment.value,
+                    "keyHint": account.key_hint,
+                    "isActive": account.is_active,
+                    "createdAt": account.created_at.isoformat(),
+                    "lastVerifiedAt": account.last_verified_at.isoformat(),
+                }
+            )
+        if pwa_fields:
+            controls = await asyncio.gather(*(risk.controls(record) for record in records))
+            for answer, record, control in zip(accounts, records, controls, strict=True):
+                answer["chatAutoExecute"] = record.record.chat_auto_execute
+                answer["halted"] = control.halted
+        body = json.dumps({"data": {"accounts": accounts}}).encode()
+        return Response(body, media_type="application/json")
+
+    return Route(FLOOR_PATH + "/pwa" if pwa_fields else FLOOR_PATH, floor, methods=["POST"])
+
+
 def serve(port: int, home: str) -> None:
     """Run the real app plus the floor endpoint (called in the server subprocess)."""
     import gc
 
     import uvicorn
     import uvloop
-    from starlette.requests import Request
-    from starlette.responses import Response
-    from starlette.routing import Route
 
-    from api.accounts.records import SELECT, Account
     from api.app import create_app
     from api.config import load_settings
     from api.db import open_database
     from api.logs import configure_logging
     from api.services import Services
-    from schema.accounts.types import BrokerAccount
 
     async def main() -> None:
         settings = load_settings({"ALPACA_CHAT_HOME": home, "GRAPHIQL": "false"})
@@ -58,31 +100,7 @@ def serve(port: int, home: str) -> None:
         await database.connect()  # as `alpaca-chat serve` does (api/cli.py)
         services = Services.build(settings, database)
         app = create_app(services)
-        auth = services.auth
-
-        async def floor(request: Request) -> Response:
-            token = request.headers["authorization"].removeprefix("Bearer ")
-            principal = await auth.authenticate(token)
-            async with database.tenant(principal.user_id) as conn:
-                rows = await conn.fetch(f"{SELECT} order by a.created_at, a.id")
-            accounts = []
-            for row in rows:
-                account = BrokerAccount.of(Account.from_row(row))
-                accounts.append(
-                    {
-                        "id": str(account.id),
-                        "nickname": account.nickname,
-                        "environment": account.environment.value,
-                        "keyHint": account.key_hint,
-                        "isActive": account.is_active,
-                        "createdAt": account.created_at.isoformat(),
-                        "lastVerifiedAt": account.last_verified_at.isoformat(),
-                    }
-                )
-            body = json.dumps({"data": {"accounts": accounts}}).encode()
-            return Response(body, media_type="application/json")
-
-        app.router.routes.insert(0, Route(FLOOR_PATH, floor, methods=["POST"]))
+        app.router.routes.insert(0, floor_route(services))
         config = uvicorn.Config(app, port=port, log_level="warning", http="httptools")
         web = uvicorn.Server(config)
         serving = asyncio.create_task(web.serve())
@@ -179,37 +197,42 @@ def _figures(latencies: list[float], elapsed: float) -> dict[str, float]:
     }
 
 
-def _store_accounts(home: str, user: str, count: int) -> None:
+async def store_accounts(database: Any, vault: Any, user: str, count: int) -> None:
     """Fake account rows for the benchmark user (no broker call: the query never asks it)."""
+    from api.vault import key_hint
+
+    for n in range(count):
+        async with database.tenant(user) as conn:
+            account_id = await conn.fetchval("select gen_random_uuid()")
+            await conn.execute(
+                """insert into app.broker_accounts (id, owner_id, nickname, environment,
+                   key_id_encrypted, secret_encrypted, key_hint, broker_account_number,
+                   last_verified_at) values ($1, $2, $3, 'PAPER', $4, $5, $6, $7, now())""",
+                account_id,
+                user,
+                f"Bench {n}",
+                vault.encrypt("bench-key", account_id=account_id, owner_id=user),
+                vault.encrypt("bench-secret", account_id=account_id, owner_id=user),
+                key_hint("PKBENCH0000000000000"),  # pragma: allowlist secret
+                f"BENCH{n}",
+            )
+
+
+def _store_accounts(home: str, user: str, count: int) -> None:
     import uvloop
 
     from api.config import load_settings
     from api.db import Database
     from api.db.database import RUNTIME_ROLE, with_user
     from api.db.embedded import EmbeddedPostgres
-    from api.vault import Vault, key_hint
+    from api.vault import Vault
 
     async def main() -> None:
         settings = load_settings({"ALPACA_CHAT_HOME": home})
         server = EmbeddedPostgres(settings.home)
         database = Database(server.dsn(), with_user(server.dsn(), RUNTIME_ROLE))
         await database.connect(min_size=1, max_size=1)
-        vault = Vault(settings.credentials_keys)
-        for n in range(count):
-            async with database.tenant(user) as conn:
-                account_id = await conn.fetchval("select gen_random_uuid()")
-                await conn.execute(
-                    """insert into app.broker_accounts (id, owner_id, nickname, environment,
-                       key_id_encrypted, secret_encrypted, key_hint, broker_account_number,
-                       last_verified_at) values ($1, $2, $3, 'PAPER', $4, $5, $6, $7, now())""",
-                    account_id,
-                    user,
-                    f"Bench {n}",
-                    vault.encrypt("bench-key", account_id=account_id, owner_id=user),
-                    vault.encrypt("bench-secret", account_id=account_id, owner_id=user),
-                    key_hint("PKBENCH0000000000000"),  # pragma: allowlist secret
-                    f"BENCH{n}",
-                )
+        await store_accounts(database, Vault(settings.credentials_keys), user, count)
         await database.close()
 
     uvloop.run(main())

@@ -9,36 +9,28 @@ used to export the SDL:
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Any
+from functools import cache, partial
 
 import strawberry
-from graphql import ASTValidationRule, GraphQLError, specified_rules
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-)
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from schema import limits
 from schema.accounts import AccountsMutation, AccountsQuery
 from schema.admin import AdminMutation, AdminQuery
 from schema.auth import AuthMutation, AuthQuery, AuthSubscription
 from schema.chat import ChatMutation, ChatQuery
-from schema.errors import CodedErrors, log_errors
+from schema.errors import log_errors
 from schema.executor import QuietExecutor
-from schema.guards import DocumentGuards
+from schema.guards import COST_RULES
 from schema.history import HistoryMutation, HistoryQuery
-from schema.metrics import CountsOperations
 from schema.notify import NotifyMutation, NotifyQuery
+from schema.pipeline import RequestPipeline
 from schema.realtime import RealtimeSubscription
 from schema.realtime.execution import SharedEventExecutor
 from schema.scalars import SCALAR_MAP
 from schema.trading import TradingMutation, TradingQuery
-from schema.trusted import TrustedDocuments, TrustedParsing
+from schema.trusted import Documents, TrustedDocuments
 
 
 @strawberry.type
@@ -73,32 +65,9 @@ class AppSchema(strawberry.Schema):
         log_errors(errors, execution_context.context if execution_context else None)
 
 
-# Made once: validation rules are classes, and the validation cache is keyed by
-# them, so per-request limiter instances would make every request a cache miss.
-_COST_RULES = [
-    *QueryDepthLimiter(max_depth=limits.MAX_QUERY_DEPTH).validation_rules,
-    *MaxAliasesLimiter(max_alias_count=limits.MAX_ALIASES).validation_rules,
-]
-
-
 def cost_rules() -> tuple[type[ASTValidationRule], ...]:
     """The depth and alias limits as validation rules (also used by bench/validation_cost.py)."""
-    return tuple(_COST_RULES)
-
-
-# what Strawberry validates with once AddValidationRules has added ours, in its order
-_VALIDATION_RULES = (*specified_rules, *_COST_RULES)
-
-
-def _extensions(*, production: bool, trusted: TrustedDocuments) -> list[Any]:
-    return [
-        lambda: MaxTokensLimiter(max_token_count=limits.MAX_TOKENS),
-        lambda: AddValidationRules(_COST_RULES),
-        lambda: TrustedParsing(trusted, maxsize=limits.PARSER_CACHE_SIZE),
-        lambda: DocumentGuards(production=production, is_trusted=trusted.is_trusted),
-        CodedErrors,
-        CountsOperations,
-    ]
+    return COST_RULES
 
 
 @cache
@@ -107,16 +76,19 @@ def build_schema(*, production: bool = False) -> AppSchema:
     introspection is for signed-in clients only (schema/guards.py). The PWA's documents
     are parsed and validated here, once (schema/trusted.py)."""
     trusted = TrustedDocuments()
+    documents = Documents(trusted)
     built = AppSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=_extensions(production=production, trusted=trusted),
+        # one extension does what Strawberry's token limiter, validation rules, parser and
+        # validation caches, MaskErrors and our metrics would (schema/pipeline.py)
+        extensions=[partial(RequestPipeline, documents, production=production)],
         config=StrawberryConfig(disable_field_suggestions=production, scalar_map=SCALAR_MAP),
         execution_context_class=QuietExecutor if production else SharedEventExecutor,
     )
     # `_schema` is the GraphQLSchema Strawberry built; schema/guards.py validates on it too
-    trusted.load(built._schema, _VALIDATION_RULES, hide_suggestions=production)
+    trusted.load(built._schema, hide_suggestions=production)
     return built
 
 

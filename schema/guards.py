@@ -1,26 +1,29 @@
-"""Refusals decided on the parsed document, then validation itself (cached).
+"""Refusals decided on the parsed document, then validation itself, each once per document.
 
-`DocumentGuards` takes the place of Strawberry's ValidationCache extension, so
-it runs for every document Strawberry executes, over HTTP and WebSocket alike.
-Before graphql-core validates anything it refuses, with a coded error:
-- a document selecting too many fields (schema/cost.py): what validation would
-  cost is bounded before validation runs;
-- several operations and no `operationName` (the GraphQL spec makes this an
-  error; picking the first would run something the client did not name);
-- a subscription that did not arrive on a WebSocket (over HTTP it could only fail);
-- in production (GRAPHIQL=false), introspection (`__schema`, `__type`) from a client
-  that is not signed in: the schema is no map for strangers.
-Then it validates, in production with graphql-core's `hide_suggestions`, so no
+The request pipeline (schema/pipeline.py) takes the place of Strawberry's ValidationCache
+with these, so they apply to every document Strawberry executes, over HTTP and WebSocket
+alike. Before graphql-core validates anything a document is refused, with a coded error:
+- when it selects too many fields (schema/cost.py): what validation would cost is
+  bounded before validation runs;
+- when it has several operations and the request names none in `operationName` (the
+  GraphQL spec makes this an error; picking the first would run something the client
+  did not name);
+- when it is a subscription that did not arrive on a WebSocket (over HTTP it could only fail);
+- in production (GRAPHIQL=false), when it asks for introspection (`__schema`, `__type`)
+  and the client is not signed in: the schema is no map for strangers.
+Then it is validated, in production with graphql-core's `hide_suggestions`, so no
 "Did you mean ..." names a field, argument or enum value nobody asked about.
-A trusted document (schema/trusted.py) passed the cost check, the introspection
-check and validation when it was loaded: only the refusals that depend on the
-request (operation name, transport) are decided for it here.
+
+What depends only on the document (its cost, whether it asks for introspection, how
+many operations it has, validation's errors) is computed once per parsed document and
+kept with it (`CheckedDocument`); only the refusals that depend on the request are
+decided per request. A trusted document (schema/trusted.py) is checked and validated
+when it is loaded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from functools import lru_cache
+from functools import cached_property
 
 from graphql import (
     ASTValidationRule,
@@ -29,11 +32,11 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
+    specified_rules,
     validate,
 )
 from graphql.language import Visitor, visit
-from starlette.websockets import WebSocket
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types.graphql import OperationType
@@ -46,7 +49,15 @@ INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 _VALIDATION_FAILED = ErrorCode.GRAPHQL_VALIDATION_FAILED.value
 
 
-@lru_cache(maxsize=limits.VALIDATION_CACHE_SIZE)
+# Made once: graphql-core's rules, then the depth and alias limits, as Strawberry's
+# AddValidationRules would add them.
+COST_RULES: tuple[type[ASTValidationRule], ...] = (
+    *QueryDepthLimiter(max_depth=limits.MAX_QUERY_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=limits.MAX_ALIASES).validation_rules,
+)
+VALIDATION_RULES: tuple[type[ASTValidationRule], ...] = (*specified_rules, *COST_RULES)
+
+
 def validate_document(
     schema: GraphQLSchema,
     document: DocumentNode,
@@ -89,21 +100,46 @@ def _refusal(message: str, code: ErrorCode) -> GraphQLError:
     return GraphQLError(message, extensions={"code": code.value})
 
 
-def document_refusal(
-    document: DocumentNode,
+class CheckedDocument:
+    """A parsed document with what is known of it alone, each worked out at most once."""
+
+    def __init__(self, document: DocumentNode) -> None:
+        self.document = document
+        self.cost_refusal = selection_cost_error(document)
+        self.operations = sum(
+            isinstance(definition, OperationDefinitionNode) for definition in document.definitions
+        )
+        self._validation_errors: list[GraphQLError] | None = None
+
+    @cached_property
+    def introspects(self) -> bool:
+        """Asks for `__schema` or `__type`: visited only when it matters (production)."""
+        return asks_for_introspection(self.document)
+
+    def validation_errors(
+        self, schema: GraphQLSchema, hide_suggestions: bool
+    ) -> list[GraphQLError]:
+        """Validation's errors; a document is checked by one schema only, with one setting."""
+        if self._validation_errors is None:
+            self._validation_errors = validate_document(
+                schema, self.document, VALIDATION_RULES, hide_suggestions
+            )
+        return self._validation_errors
+
+
+def request_refusal(
+    checked: CheckedDocument,
     *,
     operation_name: str | None,
     operation_type: OperationType,
     over_websocket: bool,
     signed_in: bool,
     production: bool,
-    trusted: bool = False,
 ) -> GraphQLError | None:
-    """Why this document may not run here, or None (see the module docstring)."""
-    if not trusted and (error := selection_cost_error(document)) is not None:
-        return error
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is None and len(operations) > 1:
+    """Why this document may not run for this request, before validation (module docstring)."""
+    if checked.cost_refusal is not None:
+        return checked.cost_refusal
+    if operation_name is None and checked.operations > 1:
         return _refusal(
             "The document has several operations: name the one to run in operationName",
             ErrorCode.GRAPHQL_VALIDATION_FAILED,
@@ -113,49 +149,9 @@ def document_refusal(
             "Subscriptions need a WebSocket (graphql-transport-ws) on /graphql",
             ErrorCode.BAD_REQUEST,
         )
-    if production and not signed_in and not trusted and asks_for_introspection(document):
+    if production and not signed_in and checked.introspects:
         return _refusal(
             "Introspection is only answered to signed-in clients",
             ErrorCode.GRAPHQL_VALIDATION_FAILED,
         )
     return None
-
-
-class DocumentGuards(SchemaExtension):
-    """The refusals above, then cached validation (replaces Strawberry's ValidationCache);
-    `is_trusted` tells the documents validated at start-up (schema/trusted.py)."""
-
-    def __init__(self, *, production: bool, is_trusted: Callable[[DocumentNode], bool]) -> None:
-        super().__init__()
-        self._production = production
-        self._is_trusted = is_trusted
-
-    def on_validate(self) -> Iterator[None]:
-        execution_context = self.execution_context
-        document = execution_context.graphql_document
-        assert document is not None  # parsed: Strawberry validates only what it parsed
-        context = execution_context.context
-        trusted = self._is_trusted(document)
-        refusal = document_refusal(
-            document,
-            # Strawberry's `operation_name` falls back to the first operation's name;
-            # what the client sent is kept here (pinned by tests/test_internals.py)
-            operation_name=execution_context._provided_operation_name,
-            operation_type=execution_context.operation_type,
-            over_websocket=isinstance(getattr(context, "request", None), WebSocket),
-            signed_in=getattr(context, "principal", None) is not None,
-            production=self._production,
-            trusted=trusted,
-        )
-        if refusal is not None:
-            execution_context.pre_execution_errors = [refusal]
-        elif trusted:
-            execution_context.pre_execution_errors = []  # validated once, when loaded
-        else:
-            execution_context.pre_execution_errors = validate_document(
-                execution_context.schema._schema,
-                document,
-                execution_context.validation_rules,
-                self._production,
-            )
-        yield

@@ -21,8 +21,8 @@ MAX_SELECTIONS = 400
 MAX_BODY_BYTES = 64 * 1024  # larger POST bodies get 413
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
 CONNECTION_INIT_TIMEOUT = timedelta(seconds=10)
+# distinct document texts kept parsed, checked and validated (schema/trusted.py)
 PARSER_CACHE_SIZE = 256
-VALIDATION_CACHE_SIZE = 256
 # The most items one list query (orders, chatHistory, ...) returns; `limit` is 1..this.
 MAX_LIST_LIMIT = 500
 

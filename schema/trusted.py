@@ -1,4 +1,4 @@
-"""Trusted documents: the PWA's own operations, parsed and validated once per process.
+"""Documents by their text, parsed and checked once: the PWA's for good, others while recent.
 
 The PWA sends only the documents of `docs/pwa-operations.json` (exported from
 pwa/js/operations.js, each with its SHA-256). They are loaded when the schema
@@ -7,29 +7,26 @@ fields (schema/cost.py) or asks for introspection, and validated with the
 request pipeline's own rules; a document that fails any of these stops
 start-up, since the PWA could not work with it anyway.
 
-Requests then run Strawberry's own pipeline with every extension, and two of
-its hooks make a trusted document cost one dictionary lookup: `TrustedParsing`
-(on_parse) hands Strawberry the parsed document, and `DocumentGuards`
-(schema/guards.py, on_validate) knows its validation already passed. Any other
-document is parsed through `ParserCache`'s shared cache and validated through
-the guards' cached validation, as before. Documents are matched by their exact
-text, so a client can only ever get a document that was validated.
+Requests then run Strawberry's own pipeline, whose parse hook (schema/pipeline.py)
+asks `Documents` for the query text: a trusted document costs one dictionary
+lookup and has nothing left to work out; any other text is parsed once while
+it stays among the last `limits.PARSER_CACHE_SIZE` distinct texts, and its
+checks and validation are then worked out once too (schema/guards.py). Texts
+are matched exactly, so a client can only ever get a document that was
+validated.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from pathlib import Path
 
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, parse
-from strawberry.extensions import ParserCache
+from graphql import GraphQLError, GraphQLSchema, parse
 
 from schema import limits
-from schema.cost import selection_cost_error
-from schema.guards import asks_for_introspection, validate_document
+from schema.guards import CheckedDocument
 
 OPERATIONS_FILE = Path(__file__).resolve().parents[1] / "docs" / "pwa-operations.json"
 
@@ -42,19 +39,13 @@ class TrustedDocuments:
     """Parsed, validated documents by their exact text."""
 
     def __init__(self) -> None:
-        self._by_text: dict[str, DocumentNode] = {}
-        self._trusted: set[int] = set()  # ids of the documents above, which live as long
+        self._by_text: dict[str, CheckedDocument] = {}
 
     def load(
-        self,
-        schema: GraphQLSchema,
-        rules: Sequence[type[ASTValidationRule]],
-        *,
-        hide_suggestions: bool,
-        path: Path = OPERATIONS_FILE,
+        self, schema: GraphQLSchema, *, hide_suggestions: bool, path: Path = OPERATIONS_FILE
     ) -> None:
         """Trust every document listed in `path` (none when the file is absent: an install
-        without the PWA's sources)."""
+        without the PWA's sources), validated as requests are (schema/guards.py)."""
         if not path.is_file():
             return
         for entry in json.loads(path.read_text()):
@@ -62,49 +53,40 @@ class TrustedDocuments:
             if hashlib.sha256(query.encode()).hexdigest() != entry["sha256"]:
                 raise UntrustworthyDocumentError(f"{name}: its sha256 does not match its text")
             try:
-                document = parse(query, max_tokens=limits.MAX_TOKENS)
+                checked = CheckedDocument(parse(query, max_tokens=limits.MAX_TOKENS))
             except GraphQLError as error:
                 raise UntrustworthyDocumentError(f"{name}: {error.message}") from error
-            refusal = selection_cost_error(document)
-            if refusal is None and asks_for_introspection(document):
+            refusal = checked.cost_refusal
+            if refusal is None and checked.introspects:
                 refusal = GraphQLError("introspection is answered only to signed-in clients")
-            errors = [refusal] if refusal else validate_document(
-                schema, document, tuple(rules), hide_suggestions
+            errors = [refusal] if refusal else checked.validation_errors(
+                schema, hide_suggestions
             )  # fmt: skip
             if errors:
                 raise UntrustworthyDocumentError(f"{name}: {errors[0].message}")
-            self._by_text[query] = document
-            self._trusted.add(id(document))
+            self._by_text[query] = checked
 
-    def document(self, query: str | None) -> DocumentNode | None:
-        return self._by_text.get(query) if query is not None else None
-
-    def is_trusted(self, document: DocumentNode) -> bool:
-        """True for a document this registry parsed and validated (identity, not equality)."""
-        return id(document) in self._trusted
+    def checked(self, query: str) -> CheckedDocument | None:
+        """The document loaded for exactly this text, or None."""
+        return self._by_text.get(query)
 
     def __len__(self) -> int:
         return len(self._by_text)
 
 
-class TrustedParsing(ParserCache):
-    """on_parse: a trusted document as loaded, anything else through ParserCache's cache.
+class Documents:
+    """The checked document of a query text: trusted, or parsed once while recent."""
 
-    ParserCache raises a syntax error out of the parsing hook, which skips the
-    operation hooks (and so our error codes); here an unparsable document is
-    left for Strawberry to parse again and report as an ordinary result.
-    """
-
-    def __init__(self, trusted: TrustedDocuments, maxsize: int) -> None:
-        super().__init__(maxsize=maxsize)
+    def __init__(self, trusted: TrustedDocuments, maxsize: int = limits.PARSER_CACHE_SIZE) -> None:
         self._trusted = trusted
+        # lru_cache keeps no exception: a text that does not parse is parsed again, by
+        # Strawberry, which reports it as an ordinary result (schema/pipeline.py)
+        self._parsed = lru_cache(maxsize=maxsize)(_checked)
 
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        document = self._trusted.document(context.query)
-        if document is None and context.query is not None:
-            with contextlib.suppress(GraphQLError):
-                document = self.cached_parse_document(context.query, **context.parse_options)
-        if document is not None:
-            context.graphql_document = document
-        yield
+    def get(self, query: str) -> CheckedDocument:
+        """The document of `query`; GraphQLSyntaxError when it does not parse."""
+        return self._trusted.checked(query) or self._parsed(query)
+
+
+def _checked(query: str) -> CheckedDocument:
+    return CheckedDocument(parse(query, max_tokens=limits.MAX_TOKENS))

@@ -9,13 +9,13 @@ every lock update (`.ci/run --newest` runs them against the newest releases).
 Each test names its internals, the module relying on them and what is relied on.
 | library | internal | relied on by |
 |---|---|---|
-| strawberry | `Schema._schema` | schema/__init__.py, schema/guards.py |
+| strawberry | `Schema._schema` | schema/__init__.py, schema/pipeline.py |
 | strawberry | `MaskErrors._process_errors`, `anonymise_error` (overridden) | schema/errors.py |
 | strawberry | `MaskErrors._process_result` (overridden) | schema/errors.py |
-| strawberry | `ParserCache.cached_parse_document` | schema/trusted.py |
-| strawberry | hooks setting `graphql_document`, `pre_execution_errors` | schema/trusted.py |
+| strawberry | `MaskErrors.on_operation` a generator (extended) | schema/pipeline.py |
+| strawberry | hooks setting `graphql_document`, `pre_execution_errors` | schema/pipeline.py |
 | strawberry | `MaybeNullValidationRule`, `OneOfInputValidationRule` | schema/guards.py |
-| strawberry | `ExecutionContext._provided_operation_name` | schema/guards.py |
+| strawberry | `ExecutionContext._provided_operation_name` | schema/pipeline.py |
 | graphql-core | variable value errors located at their definition | schema/errors.py |
 | graphql-core | `Executor.build(hide_suggestions=)` by keyword (overridden) | schema/executor.py |
 | strawberry | `StrawberryGraphQLCoreExecutionContext` (subclassed) | schema/realtime/execution.py |
@@ -81,7 +81,7 @@ from piccolo.engine.exceptions import TransactionError
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.querystring import QueryString
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
-from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension
+from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
 from strawberry.types import ExecutionContext
@@ -128,7 +128,7 @@ class TestStrawberry:
     """Strawberry internals (OPS-04)."""
 
     def test_schema_keeps_the_graphql_core_schema_in__schema(self) -> None:
-        """schema/__init__.py (trusted documents) and schema/guards.py validate on `_schema`."""
+        """schema/__init__.py (trusted documents) and schema/pipeline.py validate on `_schema`."""
         app_schema = build_app_schema()
         assert isinstance(app_schema._schema, GraphQLSchema)
         assert app_schema._schema.query_type is not None
@@ -138,7 +138,9 @@ class TestStrawberry:
 
     def test_mask_errors_masks_the_operation_result_through_anonymise_error(self) -> None:
         """schema/errors.py overrides `_process_result`/`_process_errors`/`anonymise_error`,
-        which MaskErrors calls on the operation's result in its `on_operation` hook."""
+        which MaskErrors calls on the operation's result in its `on_operation` hook, a
+        generator that schema/pipeline.py extends with `yield from`."""
+        assert inspect.isgeneratorfunction(MaskErrors.on_operation)
         assert _parameters(MaskErrors.__init__) == ["should_mask_error", "error_message"]
         assert _parameters(MaskErrors._process_result) == ["result"]
         processed: list[object] = []
@@ -194,7 +196,7 @@ class TestStrawberry:
             assert validate_with_rules(graphql_schema, both, ())
 
     def test_execution_context_keeps_the_operation_name_the_client_sent(self) -> None:
-        """schema/guards.py tells "no operationName" from the first operation's name."""
+        """schema/pipeline.py tells "no operationName" from the first operation's name."""
         pick = 'pick(choice: {a: "1"})'
         document = parse(f"query A {{ {pick} }} query B {{ {pick} }}")
         schema = strawberry.Schema(query=_Query)
@@ -216,12 +218,9 @@ class TestStrawberry:
     async def test_a_document_set_in_the_hooks_is_neither_parsed_nor_validated_again(
         self,
     ) -> None:
-        """schema/trusted.py sets `graphql_document` in on_parse (through ParserCache's
-        `cached_parse_document` for other documents) and schema/guards.py sets
-        `pre_execution_errors` in on_validate; Strawberry then runs that document as it is,
-        without parsing the query text or validating it itself."""
-        assert _parameters(ParserCache.__init__) == ["maxsize"]
-        assert ParserCache(maxsize=8).cached_parse_document("{ a }") is not None
+        """schema/pipeline.py sets `graphql_document` in on_parse and `pre_execution_errors`
+        in on_validate; Strawberry then runs that document as it is, without parsing the
+        query text or validating it itself."""
         invalid = parse("{ nothingHere }")  # what validation would refuse
 
         class Handing(SchemaExtension):
