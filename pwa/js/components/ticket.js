@@ -36,7 +36,9 @@ function NewOrderTicket({ params }) {
   const [t, setT] = useState(() => reconcile({
     ...EMPTY, symbol: (params.get('symbol') || '').toUpperCase(), side: params.get('side') === 'SELL' ? 'SELL' : 'BUY',
   }));
-  const set = (patch) => setT((prev) => reconcile({ ...prev, ...patch }));
+  // Whether anything was typed or prefilled: an untouched ticket simply follows the account.
+  const touched = useRef(false);
+  const set = (patch) => { touched.current = true; setT((prev) => reconcile({ ...prev, ...patch })); };
   const [step, setStep] = useState('edit'); // edit | review
   const [busy, setBusy] = useState(false);
   const [err, setErr] = useState({});
@@ -53,7 +55,9 @@ function NewOrderTicket({ params }) {
   const held = (positions.data || []).find((p) => sameSymbol(p.symbol, t.symbol) && fmt.sign(p.qty) !== 0);
 
   useEffect(() => { if (!forAccount && acc) setForAccount(acc.id); }, [acc?.id]);
-  const moved = !!(acc && forAccount && forAccount !== acc.id);
+  const changed = !!(acc && forAccount && forAccount !== acc.id);
+  const moved = changed && touched.current;
+  useEffect(() => { if (changed && !touched.current) setForAccount(acc.id); }, [changed]);
   useEffect(() => { if (moved) setStep('edit'); }, [moved]);
   useEffect(() => {
     // A ticket opened on a position to reduce it (its Trade button) starts with all of it.
