@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from alpaca.trading.stream import TradingStream
+from websockets.exceptions import WebSocketException
 
 from api.broker import parse
 from api.broker.models import BrokerOrder
@@ -31,6 +32,15 @@ from api.broker.models import BrokerOrder
 log = logging.getLogger(__name__)
 
 Credentials = Callable[[], Awaitable[tuple[str, str] | None]]
+
+
+class StreamRetryLater(WebSocketException):
+    """The keys cannot be read right now (the database is out of reach): try again later.
+
+    A websockets error, so alpaca-py's loop (`TradingStream._run_forever`, pinned in
+    tests/test_internals.py) logs one warning line and reconnects with backoff, where
+    any other exception is logged with a traceback (OPS-01: no traceback per failed attempt).
+    """
 
 
 class StreamAuthError(ValueError):

@@ -372,7 +372,12 @@ class StreamSupervisor:
 
     async def _credentials(self, watch: AccountWatch) -> tuple[str, str] | None:
         """Decrypted now, for one authentication message (CRED-02); None if removed."""
-        account = await self._accounts.find(watch.owner_id, watch.account_id)
+        from api.broker.trade_stream import StreamRetryLater  # loaded by `_own` already
+
+        try:
+            account = await self._accounts.find(watch.owner_id, watch.account_id)
+        except CONNECTION_ERRORS as exc:
+            raise StreamRetryLater(f"cannot read the account's keys now ({exc})") from None
         if account is None:
             return None
         ref = account.broker
