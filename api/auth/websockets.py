@@ -46,6 +46,9 @@ class LiveSessions:
         self._interval = interval
         self._sessions: dict[UUID, _Session] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        # Sessions being closed now: a second `end` (the revoking request's, after the bus
+        # already heard the revocation) waits for the same closing instead of returning early.
+        self._ending: dict[UUID, asyncio.Future[None]] = {}
 
     def add(self, session_id: UUID, token_hash: bytes, close: Closer) -> None:
         self._sessions.setdefault(session_id, _Session(token_hash)).closers.add(close)
@@ -61,10 +64,20 @@ class LiveSessions:
         return sum(len(s.closers) for s in self._sessions.values())
 
     async def end(self, session_id: UUID) -> None:
-        """Close every connection of this session held by this process."""
-        session = self._sessions.pop(session_id, None)
-        if session is None:
-            return
+        """Close every connection of this session held by this process; returns once they
+        are closed, whoever started closing them."""
+        ending = self._ending.get(session_id)
+        if ending is None:
+            session = self._sessions.pop(session_id, None)
+            if session is None:
+                return
+            ending = asyncio.ensure_future(self._close(session))
+            self._ending[session_id] = ending
+            ending.add_done_callback(lambda _: self._ending.pop(session_id, None))
+        await asyncio.shield(ending)
+
+    @staticmethod
+    async def _close(session: _Session) -> None:
         results = await asyncio.gather(
             *(close() for close in session.closers), return_exceptions=True
         )

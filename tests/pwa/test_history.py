@@ -134,7 +134,7 @@ def test_hist02_hist04_activity_csv_and_the_closed_market(
     expect(dividend).to_contain_text("AAPL")
     link = by_id(page, "activity-csv")
     expect(link).to_have_attribute("download", re.compile(r"\.csv$"))
-    with page.expect_download() as downloading:
+    with page.expect_download(timeout=30_000) as downloading:
         tap(viewport, link)
     csv = Path(downloading.value.path()).read_text()
     assert csv.startswith('"time","kind","symbol"') and '"DIV","AAPL"' in csv
