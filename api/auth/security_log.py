@@ -10,8 +10,6 @@ deleted by `SecurityLogPruner`, once at start-up and then every few hours.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Mapping
@@ -24,7 +22,7 @@ from uuid import UUID
 import asyncpg
 
 from api.db import Database
-from api.db.outage import is_outage
+from api.db.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -127,29 +125,17 @@ class SecurityLogPruner:
     def __init__(self, database: Database, *, days: int, every: float = PRUNE_EVERY_SECONDS):
         self._database = database
         self._days = days
-        self._every = every
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic(
+            "security-log-pruner", self._prune, every, log, "pruning the security log failed"
+        )
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="security-log-pruner")
+        await self._periodic.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._periodic.stop()
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                deleted = await prune(self._database, self._days)
-                if deleted:
-                    log.info(
-                        "deleted %d security log events older than %d days", deleted, self._days
-                    )
-            except Exception as error:
-                if not is_outage(error):
-                    log.exception("pruning the security log failed")
-                # an outage is logged once by the database's outage log; next round then
-            await asyncio.sleep(self._every)
+    async def _prune(self) -> None:
+        deleted = await prune(self._database, self._days)
+        if deleted:
+            log.info("deleted %d security log events older than %d days", deleted, self._days)

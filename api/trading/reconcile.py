@@ -20,8 +20,6 @@ was listed (the person retried meanwhile) is left to that retry.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 from uuid import UUID
@@ -29,7 +27,7 @@ from uuid import UUID
 from api.accounts import AccountService
 from api.broker import BrokerError, BrokerGateway
 from api.db import Database
-from api.db.outage import is_outage
+from api.db.periodic import Periodic
 from api.trading import audit, proposals
 from api.trading.audit import Unfinished
 
@@ -51,27 +49,15 @@ class OrderReconciler:
         self._gateway = gateway
         self._accounts = accounts
         self._every = every
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic(
+            "order-reconciler", self.reconcile, every, log, "order reconciliation failed"
+        )
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="order-reconciler")
+        await self._periodic.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.reconcile()
-            except Exception as error:
-                if not is_outage(error):
-                    log.exception("order reconciliation failed")
-                # an outage is logged once by the database's outage log; next round then
-            await asyncio.sleep(self._every)
+        await self._periodic.stop()
 
     async def reconcile(self) -> int:
         """One round: settle what can be settled now; returns how many rows were settled."""
