@@ -213,7 +213,7 @@ async def store_accounts(database: Any, vault: Any, user: str, count: int) -> No
                 f"Bench {n}",
                 vault.encrypt("bench-key", account_id=account_id, owner_id=user),
                 vault.encrypt("bench-secret", account_id=account_id, owner_id=user),
-                key_hint("PKBENCH0000000000000"),  # pragma: allowlist secret
+                key_hint("bench-not-a-key"),
                 f"BENCH{n}",
             )
 
