@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote as quote_path
 from uuid import UUID
 
@@ -199,37 +199,33 @@ class BrokerGateway:
 
     async def latest_quote(self, ref: AccountRef, ticker: str) -> BrokerQuote:
         """The latest bid/ask; an unknown symbol is BAD_USER_INPUT."""
-        from alpaca.data.requests import CryptoLatestQuoteRequest, StockLatestQuoteRequest
-
         sym = symbol(ticker)
-        if "/" in sym:
-            params = _plain(CryptoLatestQuoteRequest(symbol_or_symbols=sym).to_request_fields())
-            path = f"{_CRYPTO_DATA}/quotes"
-        else:
-            params = _plain(StockLatestQuoteRequest(symbol_or_symbols=sym).to_request_fields())
-            path = "/v2/stocks/quotes/latest"
-        answer = await self._transport.read(ref, self._data, path, params, parse_float=Decimal)
-        quotes = answer.body.get("quotes") if isinstance(answer.body, dict) else None
-        raw = quotes.get(sym) if isinstance(quotes, dict) else None
+        raw = await self._latest(ref, sym, "quotes")
         if raw is None:
             raise bad_input(f"no quote for {sym}")
         return parse.parsed(lambda: parse.quote(sym, raw))
 
     async def latest_trade_price(self, ref: AccountRef, ticker: str) -> Decimal | None:
         """The price of the latest trade, or None when the broker knows none."""
-        from alpaca.data.requests import CryptoLatestTradeRequest, StockLatestTradeRequest
-
-        sym = symbol(ticker)
-        if "/" in sym:
-            params = _plain(CryptoLatestTradeRequest(symbol_or_symbols=sym).to_request_fields())
-            path = f"{_CRYPTO_DATA}/trades"
-        else:
-            params = _plain(StockLatestTradeRequest(symbol_or_symbols=sym).to_request_fields())
-            path = "/v2/stocks/trades/latest"
-        answer = await self._transport.read(ref, self._data, path, params, parse_float=Decimal)
-        trades = answer.body.get("trades") if isinstance(answer.body, dict) else None
-        raw = trades.get(sym) if isinstance(trades, dict) else None
+        raw = await self._latest(ref, symbol(ticker), "trades")
         return parse.parsed(lambda: parse.trade_price(raw))
+
+    async def _latest(self, ref: AccountRef, sym: str, what: Literal["quotes", "trades"]) -> Any:
+        """The latest quote or trade of one stock or crypto pair, as the broker sent it."""
+        from alpaca.data import requests
+
+        crypto = "/" in sym
+        kind = {
+            ("quotes", False): requests.StockLatestQuoteRequest,
+            ("quotes", True): requests.CryptoLatestQuoteRequest,
+            ("trades", False): requests.StockLatestTradeRequest,
+            ("trades", True): requests.CryptoLatestTradeRequest,
+        }[(what, crypto)]
+        params = _plain(kind(symbol_or_symbols=sym).to_request_fields())
+        path = f"{_CRYPTO_DATA}/{what}" if crypto else f"/v2/stocks/{what}/latest"
+        answer = await self._transport.read(ref, self._data, path, params, parse_float=Decimal)
+        latest = answer.body.get(what) if isinstance(answer.body, dict) else None
+        return latest.get(sym) if isinstance(latest, dict) else None
 
     async def configuration(self, ref: AccountRef) -> BrokerConfiguration:
         """The account's own brakes at the broker (suspend_trade, no_shorting, ...)."""

@@ -216,13 +216,7 @@ class TradingService:
             proposal = await self._store_proposal(account, checked, Source.TICKET)
             raise self._confirmation(proposal, checked.price_check)
         request = intent.request()
-        # The order's own id, so a repeat of an idempotency key is not counted twice.
-        counted_as = (
-            idempotent_client_order_id(account.id, idempotency_key)
-            if idempotency_key is not None
-            else None
-        )
-        judged = replace(request, client_order_id=counted_as)
+        judged = replace(request, client_order_id=_counted_as(account, idempotency_key))
         verdict = await self._judge(account, judged, checked.market, Source.TICKET)
         return await self._placement.place(
             account.broker, request, verdict, idempotency_key=idempotency_key
@@ -302,12 +296,7 @@ class TradingService:
             )
             raise self._confirmation(proposal, checked.price_check)
         request = checked.intent.request()
-        counted_as = (
-            idempotent_client_order_id(account.id, idempotency_key)
-            if idempotency_key is not None
-            else None
-        )
-        judged = replace(request, client_order_id=counted_as)
+        judged = replace(request, client_order_id=_counted_as(account, idempotency_key))
         verdict = await self._judge(account, judged, checked.market, Source.REPLACE)
         return await self._placement.replace(
             account.broker,
@@ -492,3 +481,11 @@ def _replacement_of(intent: OrderIntent) -> Replacement:
         trail=intent.trail_price or intent.trail_percent,
         time_in_force=intent.time_in_force,
     )
+
+
+def _counted_as(account: Account, idempotency_key: str | None) -> str | None:
+    """The client order id the limits count an order under: the order's own id when it has
+    an idempotency key, so a repeat of the key is not counted twice."""
+    if idempotency_key is None:
+        return None
+    return idempotent_client_order_id(account.id, idempotency_key)
