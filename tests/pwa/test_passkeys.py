@@ -166,8 +166,10 @@ def test_key02_trade02_a_live_order_is_confirmed_with_face_id(
     open_app(page, passkey_server)
     add_passkey_on_accounts_page(viewport, page)
     user.activate(user.live_id)
-    page.reload()
     open_app(page, passkey_server, "trade")
+    # the device's last known account (paper) shows first; typing before the server's
+    # answer would rightly be a ticket filled in for another account
+    expect(by_id(page, "app")).to_have_attribute("data-env", "LIVE")
     by_id(page, "ticket-symbol").fill("AAPL")
     by_id(page, "ticket-qty").fill("1")
     before = sandbox.stats()[user.live_number]["orders_received"]
