@@ -70,6 +70,9 @@ class Settings:
     # Order attempts left unsettled this long are settled from the broker's record, checked
     # as often (TRADE-05, api/trading/reconcile.py).
     order_reconcile_seconds: float = 60.0
+    # How long to wait for each read of the broker's answer, a wait for the account's turn
+    # included (api/broker/http.py, Timeouts).
+    broker_timeout_seconds: float = 10.0
     # /readyz reports "disk" below this much free space for the embedded database's data.
     disk_free_min_mb: int = 200
     # How long each person's security log keeps an event (ADM-02, api/auth/security_log.py).
@@ -328,6 +331,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env, "WS_SIGN_IN_TIMEOUT", DEFAULT_WEBSOCKET_SIGN_IN_SECONDS
         ),
         order_reconcile_seconds=_positive_float(env, "ORDER_RECONCILE_SECONDS", 60.0),
+        broker_timeout_seconds=_positive_float(env, "BROKER_TIMEOUT_SECONDS", 10.0),
         disk_free_min_mb=_positive_int(env, "DISK_FREE_MIN_MB", 200),
         security_log_days=_positive_int(env, "SECURITY_LOG_DAYS", 365),
         price_check_percent=_positive_float(env, "PRICE_CHECK_PERCENT", 10.0),

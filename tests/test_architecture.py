@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Lowest first; a package may import only from layers before its own.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("api.config", "api.errors", "api.text", "api.vault", "api.logs", "api.metrics"),
+    ("api.config", "api.errors", "api.text", "api.vault", "api.logs", "api.metrics", "api.waits"),
     ("api.db",),
     ("api.broker", "api.realtime"),
     ("api.auth", "api.accounts"),

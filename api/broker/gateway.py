@@ -78,7 +78,7 @@ class BrokerGateway:
         self._transport = Transport(
             vault,
             {*self._rest.values(), self._data},
-            timeouts=timeouts or Timeouts(),
+            timeouts=timeouts or Timeouts(read=settings.broker_timeout_seconds),
             retry=retry or RetryPolicy(),
             max_workers=max_workers,
         )

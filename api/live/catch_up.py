@@ -12,7 +12,6 @@ in another process) starts from there.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -26,6 +25,7 @@ from api.live.ledger import event_for
 from api.live.watch import AccountWatch, publish_orders
 from api.realtime import OrderEvent, OrdersMissedEvent, publish_many
 from api.realtime.connections import CONNECTION_ERRORS
+from api.waits import wait_at_most
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +57,7 @@ class Reconciler:
         the stream next (after a restart, another process) starts from there (RT-03).
         """
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(watch.reconcile_wanted.wait(), MARK_INTERVAL)
-            if not watch.reconcile_wanted.is_set():
+            if not await wait_at_most(watch.reconcile_wanted, MARK_INTERVAL):
                 await self._advance_mark(watch)
                 continue
             watch.reconcile_wanted.clear()

@@ -76,6 +76,7 @@ from api.realtime import (
 from api.realtime.connections import CONNECTION_ERRORS
 from api.realtime.events import ALERT_BROKER_KEYS_REFUSED
 from api.vault import Vault, VaultError
+from api.waits import wait_at_most
 
 if TYPE_CHECKING:
     from api.broker.trade_stream import KeylessTradingStream
@@ -334,7 +335,8 @@ class StreamSupervisor:
             # Also when shutdown cancels this task a second time, mid-halt: a socket left
             # open would linger for the WebSocket library's close timeout (10 s).
             with contextlib.suppress(*CONNECTION_ERRORS, TimeoutError):
-                await asyncio.wait_for(stream.close(), HALT_TIMEOUT)
+                async with asyncio.timeout(HALT_TIMEOUT):
+                    await stream.close()
 
     def _connected(self, watch: AccountWatch) -> None:
         watch.refusal_reported = False
@@ -418,8 +420,7 @@ class StreamSupervisor:
     async def _refresh(self, watch: AccountWatch) -> None:
         """Snapshot on demand (fills) or every interval; published only when it changed."""
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(watch.refresh_wanted.wait(), self._interval)
+            await wait_at_most(watch.refresh_wanted, self._interval)
             watch.refresh_wanted.clear()
             delay = await self._refresh_once(watch)
             await asyncio.sleep(delay)

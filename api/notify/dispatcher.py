@@ -26,7 +26,6 @@ here), so a fill an hour later still reaches the phone (PUSH-01).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 from collections import Counter
@@ -47,6 +46,7 @@ from api.notify.webpush import Outcome, WebPushSender, topic_for
 from api.realtime import AccountAlertEvent, EventBus, OrderEvent, WireEvent
 from api.realtime.connections import CONNECTION_ERRORS
 from api.realtime.events import encode
+from api.waits import wait_at_most
 
 log = logging.getLogger(__name__)
 
@@ -220,8 +220,7 @@ class PushDispatcher:
                 await self._rewatch()
             except CONNECTION_ERRORS as exc:
                 log.warning("push: could not read which accounts to keep live (%s)", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._watch_wanted.wait(), self._watch_interval)
+            await wait_at_most(self._watch_wanted, self._watch_interval)
             self._watch_wanted.clear()
 
     async def _rewatch(self) -> None:

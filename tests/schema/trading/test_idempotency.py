@@ -10,14 +10,32 @@ that trying again is safe when the request carried a key.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
-from tests.fixtures.inprocess import AddedAccount, InProcessApp, SignedInUser, codes
+import pytest
+
+from api.config import Settings
+from tests.fixtures.inprocess import (
+    AddedAccount,
+    InProcessApp,
+    SignedInUser,
+    codes,
+    inprocess_settings,
+)
+from tests.fixtures.sandbox import SandboxHandle
 
 PLACE = """mutation($input: PlaceOrderInput!) {
   placeOrder(input: $input) { id clientOrderId symbol qty status } }"""
-# the gateway's read timeout in a served process (api.broker.http.Timeouts)
-READ_TIMEOUT = 10.0
+# the gateway's read timeout here (BROKER_TIMEOUT_SECONDS)
+READ_TIMEOUT = 2.0
+
+
+@pytest.fixture
+def app_settings(database_url: str, tmp_path: Path, sandbox: SandboxHandle) -> Settings:
+    settings = inprocess_settings(database_url, tmp_path / "home", sandbox)
+    return replace(settings, broker_timeout_seconds=READ_TIMEOUT)
 
 
 def _buy(account: AddedAccount, key: str | None, qty: str = "1") -> dict[str, Any]:
