@@ -76,22 +76,33 @@ def phone(browser: Browser, push_server: RunningServer) -> Iterator[BrowserConte
 
 
 def _service_worker(page: Page, origin: str) -> tuple[CDPSession, str]:
-    """A DevTools session with the ServiceWorker domain on, and the app's registration id."""
+    """A DevTools session with the ServiceWorker domain on, and the registration id of the
+    app's activated worker (a push delivered while it still installs would be lost)."""
     cdp = page.context.new_cdp_session(page)
-    found: list[str] = []
+    scopes: dict[str, str] = {}
+    activated: set[str] = set()
 
-    def seen(params: dict[str, Any]) -> None:
+    def registrations(params: dict[str, Any]) -> None:
         for registration in params["registrations"]:
-            if registration["scopeURL"].startswith(origin) and not registration["isDeleted"]:
-                found.append(registration["registrationId"])
+            if not registration["isDeleted"]:
+                scopes[registration["registrationId"]] = registration["scopeURL"]
 
-    cdp.on("ServiceWorker.workerRegistrationUpdated", seen)
+    def versions(params: dict[str, Any]) -> None:
+        for version in params["versions"]:
+            if version["status"] == "activated":
+                activated.add(version["registrationId"])
+
+    def found() -> list[str]:
+        return [r for r in activated if scopes.get(r, "").startswith(origin)]
+
+    cdp.on("ServiceWorker.workerRegistrationUpdated", registrations)
+    cdp.on("ServiceWorker.workerVersionUpdated", versions)
     cdp.send("ServiceWorker.enable")
     deadline = time.monotonic() + 10
-    while not found and time.monotonic() < deadline:
+    while not found() and time.monotonic() < deadline:
         page.wait_for_timeout(50)
-    assert found, "no service worker registration for the app"
-    return cdp, found[0]
+    assert found(), "no activated service worker for the app"
+    return cdp, found()[0]
 
 
 def _notifications(page: Page) -> list[dict[str, Any]]:

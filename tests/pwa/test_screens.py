@@ -161,7 +161,7 @@ def walk(browser: Browser, viewport: Viewport, user: Seeded) -> dict[str, Findin
         )
 
     for signed_in in (False, True):
-        context = new_context(browser, viewport)
+        context = new_context(browser, viewport, reduced_motion="no-preference")
         try:
             page = context.new_page()
             page.on("pageerror", lambda error: errors.append(str(error)))
