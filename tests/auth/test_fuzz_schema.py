@@ -28,7 +28,7 @@ from tests.fixtures.sandbox import SandboxHandle
 from tests.fixtures.server import TLS, RunningServer, StartServer, signed_up_user, unique_email
 from tests.fixtures.trading import ADD_ACCOUNT, broker_env
 
-BUDGET_SECONDS = float(os.environ.get("FUZZ_SECONDS", "10"))
+BUDGET_SECONDS = float(os.environ.get("FUZZ_SECONDS", "5"))
 # Examples past the deadline are still generated (then skipped): about what fits the budget.
 EXAMPLES = int(BUDGET_SECONDS * 40)
 UNFUZZED = {"signOut"}
