@@ -62,10 +62,6 @@ class AccountWatch:
             self.latest, self.latest_at = snapshot, time.monotonic()
 
 
-def _same_balances(a: SnapshotEvent | None, b: SnapshotEvent) -> bool:
-    return a is not None and a == replace(b, as_of=a.as_of)
-
-
 def same_balances(a: SnapshotEvent | None, b: SnapshotEvent) -> bool:
     return a is not None and a == replace(b, as_of=a.as_of)
 

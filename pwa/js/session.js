@@ -19,13 +19,13 @@ onApiError((err) => {
   if (err.keysRefused && err.accountId) markKeysRefused(err.accountId, true);
 });
 
-/** Remember whether the broker refuses an account's keys: the header, the lists and the
- * account card show it until a read with the keys works again. */
+/** Remember whether (since when) the broker refuses an account's keys: the header, the
+ * lists and the account card show it until a read with the keys works again. */
 function markKeysRefused(id, refused) {
   if (!!store.get().keysRefused[id] === refused) return;
   store.set((s) => {
     const keysRefused = { ...s.keysRefused };
-    if (refused) keysRefused[id] = true; else delete keysRefused[id];
+    if (refused) keysRefused[id] = Date.now(); else delete keysRefused[id];
     return { keysRefused };
   });
 }
@@ -197,6 +197,13 @@ export function refreshAllSnapshots() {
   return Promise.allSettled(store.get().accounts.map((a) => refreshSnapshot(a.id)));
 }
 
+/** A pushed snapshot says the keys work again only if it was read after the refusal: a new
+ * subscription's first one is shared and may be an interval old (bug 8). */
+function pushedSnapshot(id, snapshot) {
+  const refusedAt = store.get().keysRefused[id];
+  if (refusedAt && Date.parse(snapshot.asOf) > refusedAt) markKeysRefused(id, false);
+}
+
 function putSnapshot(id, snapshot) {
   // A read and a push may cross: never replace a newer snapshot with an older one.
   const held = store.get().snapshots[id]?.snapshot;
@@ -262,7 +269,7 @@ function watchAccount() {
       const ev = data?.accountUpdates;
       if (!ev || ev.accountId !== id) return;
       switch (ev.__typename) {
-        case 'SnapshotEvent': store.set({ serverStale: false }); markKeysRefused(id, false); putSnapshot(id, ev.snapshot); break;
+        case 'SnapshotEvent': store.set({ serverStale: false }); pushedSnapshot(id, ev.snapshot); putSnapshot(id, ev.snapshot); break;
         case 'OrderEvent': bump('orders'); if (/fill/.test(ev.event)) bump('positions'); break;
         case 'PositionsChangedEvent': bump('positions'); break;
         case 'ResyncEvent':
