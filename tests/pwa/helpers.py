@@ -37,6 +37,9 @@ class Viewport:
         options: dict[str, Any] = {
             "viewport": {"width": self.width, "height": self.height},
             "reduced_motion": "reduce",
+            # the offline and push tests let the service worker in; elsewhere it would only
+            # download the whole shell again for every test's fresh profile
+            "service_workers": "block",
         }
         if self.phone:
             options.update(is_mobile=True, has_touch=True, device_scale_factor=1)

@@ -24,7 +24,7 @@ def profile(
         str(tmp_path / "profile"),
         executable_path=chromium_path,
         args=LAUNCH_ARGS,
-        **viewport.context_options(),
+        **{**viewport.context_options(), "service_workers": "allow"},
     )
     context.set_default_timeout(10_000)
     yield context

@@ -68,7 +68,7 @@ def push_server(
 @pytest.fixture
 def phone(browser: Browser, push_server: RunningServer) -> Iterator[BrowserContext]:
     keys = BrowserKeys()
-    context = new_context(browser, VIEWPORTS["phone"])
+    context = new_context(browser, VIEWPORTS["phone"], service_workers="allow")
     context.grant_permissions(["notifications"], origin=push_server.url)
     context.add_init_script(FAKE_PUSH % json.dumps(keys.subscription(ENDPOINT)))
     yield context
