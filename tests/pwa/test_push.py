@@ -116,17 +116,25 @@ def _notifications(page: Page) -> list[dict[str, Any]]:
 
 
 def _deliver(page: Page, server: RunningServer, payload: dict[str, str]) -> list[dict[str, Any]]:
-    """Deliver `payload` to the app's service worker as a push; the notifications it shows."""
+    """Deliver `payload` to the app's service worker as a push; the notifications it shows.
+
+    Under load DevTools now and then drops a delivery to a worker it is starting; it is
+    delivered again then, which shows no second notification (the same tag replaces it).
+    """
     cdp, registration = _service_worker(page, server.url)
-    cdp.send(
-        "ServiceWorker.deliverPushMessage",
-        {"origin": server.url, "registrationId": registration, "data": json.dumps(payload)},
-    )
-    deadline = time.monotonic() + 10
-    shown = _notifications(page)
-    while not shown and time.monotonic() < deadline:
-        page.wait_for_timeout(100)
+    shown: list[dict[str, Any]] = []
+    for _ in range(3):
+        cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {"origin": server.url, "registrationId": registration, "data": json.dumps(payload)},
+        )
+        deadline = time.monotonic() + 4
         shown = _notifications(page)
+        while not shown and time.monotonic() < deadline:
+            page.wait_for_timeout(100)
+            shown = _notifications(page)
+        if shown:
+            break
     return shown
 
 
