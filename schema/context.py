@@ -7,7 +7,8 @@ context lives as long as the connection.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -15,11 +16,14 @@ import strawberry
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
+from strawberry.dataloader import DataLoader
 
+from api.accounts import Account
 from api.auth import AuthService, Principal
 from api.config import Settings
 from api.errors import Unauthenticated
 from api.services import Services
+from api.trading.limits import Controls
 
 SESSION_COOKIE = "alpaca_chat_session"
 
@@ -37,6 +41,22 @@ class Context:
     principal: Principal | None = None
     # the graphql-transport-ws connection_init payload (set by Strawberry)
     connection_params: dict[str, Any] | None = None
+    # Accounts' limits and halt: the accounts a resolver asks for in one step of the event
+    # loop are read in one tenant transaction. Never cached, since a WebSocket's context
+    # lives as long as the connection and a halt must show at the next event.
+    controls: DataLoader[Account, Controls] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.controls = DataLoader(self._load_controls, cache=False)
+
+    async def _load_controls(self, accounts: list[Account]) -> list[Controls]:
+        owners: defaultdict[UUID, list[UUID]] = defaultdict(list)
+        for account in accounts:
+            owners[account.owner_id].append(account.id)
+        found: dict[UUID, Controls] = {}
+        for owner_id, account_ids in owners.items():
+            found.update(await self.services.risk.controls_of(owner_id, account_ids))
+        return [found[account.id] for account in accounts]
 
     @property
     def user_id(self) -> UUID | None:

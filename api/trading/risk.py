@@ -146,9 +146,10 @@ class RiskService:
         self._trading = trading
         self._passkeys = passkeys
 
-    async def controls(self, account: Account) -> Controls:
-        async with self._database.tenant(account.owner_id) as conn:
-            return await limits.load(conn, account.id)
+    async def controls_of(self, owner_id: UUID, account_ids: list[UUID]) -> dict[UUID, Controls]:
+        """The limits and halt of several of one owner's accounts, in one tenant transaction."""
+        async with self._database.tenant(owner_id) as conn:
+            return await limits.load_many(conn, account_ids)
 
     async def set_limits(
         self, principal: Principal, account_id: UUID, new: Limits, passkey: object | None = None

@@ -88,7 +88,7 @@ class BrokerAccount:
 
     @strawberry.field(description="What the owner allows on this account (RISK-01).")
     async def limits(self, info: Info) -> AccountLimits:
-        controls = await info.context.services.risk.controls(self.account)
+        controls = await info.context.controls.load(self.account)
         return AccountLimits.of(controls.limits)
 
     @strawberry.field(
@@ -96,7 +96,7 @@ class BrokerAccount:
         "positions can still be closed."
     )
     async def halted(self, info: Info) -> bool:
-        return (await info.context.services.risk.controls(self.account)).halted
+        return (await info.context.controls.load(self.account)).halted
 
     @strawberry.field(description="The account's own settings at the broker, fetched when asked.")
     async def broker_configuration(self, info: Info) -> BrokerConfiguration:

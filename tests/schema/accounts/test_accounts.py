@@ -21,6 +21,10 @@ UPDATE_CREDENTIALS = """mutation($id: UUID!, $k: String!, $s: String!) {
 RENAME = "mutation($id: UUID!, $n: String!) { renameAccount(id: $id, nickname: $n) { nickname } }"
 REMOVE = "mutation($id: UUID!) { removeAccount(id: $id) }"
 SET_ACTIVE = "mutation($id: UUID!) { setActiveAccount(id: $id) { id isActive } }"
+CONTROLS = "{ accounts { id halted limits { maxOrdersPerDay } } }"
+HALT = "mutation($a: UUID!) { haltAccount(accountId: $a) { id } }"
+SET_LIMITS = """mutation($a: UUID!, $i: AccountLimitsInput!) {
+  setAccountLimits(accountId: $a, input: $i) { id } }"""
 SET_CHAT_AUTO_EXECUTE = """mutation($id: UUID!, $on: Boolean!) {
   setChatAutoExecute(id: $id, enabled: $on) { id chatAutoExecute } }"""
 
@@ -64,6 +68,25 @@ async def test_acct02_accounts_lists_only_mine(app: InProcessApp) -> None:
     ]
     assert listed[0]["keyHint"].startswith("PK") and listed[0]["chatAutoExecute"] is False
     assert codes(await app.gql(ACCOUNTS)) == ["UNAUTHENTICATED"]
+
+
+async def test_risk01_risk04_each_listed_account_shows_its_own_halt_and_limits(
+    app: InProcessApp,
+) -> None:
+    """RISK-01, RISK-04: the accounts of one list are read together (one transaction per
+    owner), and each still answers its own halt and limits, never a neighbour's."""
+    alice, bob = await _two_users(app)
+    first, second, third = [await app.add_paper_account(alice.token, f"A{i}") for i in range(3)]
+    theirs = await app.add_paper_account(bob.token)
+    await app.data(HALT, {"a": second.id}, token=alice.token)
+    await app.data(SET_LIMITS, {"a": third.id, "i": {"maxOrdersPerDay": 7}}, token=alice.token)
+    await app.data(HALT, {"a": theirs.id}, token=bob.token)
+    listed = (await app.data(CONTROLS, token=alice.token))["accounts"]
+    assert {a["id"]: (a["halted"], a["limits"]["maxOrdersPerDay"]) for a in listed} == {
+        first.id: (False, None),
+        second.id: (True, None),
+        third.id: (False, 7),
+    }
 
 
 async def test_active_account_is_null_until_one_is_added(app: InProcessApp) -> None:
