@@ -57,9 +57,17 @@ def _axe_serious(page: Page) -> list[str]:
 
 
 def _points(page: Page, testid: str) -> int:
-    plot = by_id(page, testid)
-    expect(plot).to_have_attribute("data-points", re.compile(r"^[1-9]\d*$"), timeout=15_000)
-    return int(plot.get_attribute("data-points") or "0")
+    """The points the chart drew, once it drew some: read in the same moment it is seen, as
+    a chart redrawn for another period is a new element without its count for a while."""
+    drawn = page.wait_for_function(
+        """(id) => {
+          const n = Number(document.querySelector(`[data-testid="${id}"]`)?.dataset.points);
+          return n > 0 ? n : false;
+        }""",
+        arg=testid,
+        timeout=15_000,
+    )
+    return int(drawn.json_value())
 
 
 def _phone_picture(page: Page, viewport: Viewport, name: str) -> None:
