@@ -13,8 +13,8 @@ server or a client in the way. Six targets take alternating turns:
   that authenticates the same token and answers the same JSON;
 - "trusted": the PWA's `Accounts` document (docs/pwa-operations.json), which
   skips parsing and validation (schema/trusted.py), against "floor pwa":
-  bench/graphql_reads.py's bare endpoint answering the same fields (each
-  account's `halted` is one more tenant transaction, there as here);
+  bench/graphql_reads.py's bare endpoint answering the same fields (the
+  accounts' `halted` one more tenant transaction, there as here);
 - "ad hoc": bench/graphql_reads.py's `accounts` document, served from the
   parser and validation caches, against "floor": the same bare endpoint with
   that document's fields (same authentication, SQL, tenant transaction and
