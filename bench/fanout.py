@@ -313,6 +313,15 @@ def start(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Pope
         )  # fmt: skip
 
 
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Ask a server to stop; kill it if it has not within 20 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 def graphql(url: str, query: str, variables: dict | None = None, token: str | None = None) -> dict:
     headers = {"authorization": f"Bearer {token}"} if token else {}
     body = httpx.post(url, json={"query": query, "variables": variables or {}}, headers=headers)
@@ -471,11 +480,7 @@ def run_one(n: int, events: int, client_count: int, dsn: str, work: Path, sandbo
             drive(n, client_count, ws_url, token, dsn, owner, account, events, process)
         )
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
 
 
 def run_floor(n: int, events: int, client_count: int, dsn: str, work: Path) -> dict:
@@ -493,11 +498,7 @@ def run_floor(n: int, events: int, client_count: int, dsn: str, work: Path) -> d
             drive(n, client_count, ws_url, "floor", dsn, owner, account, events, process)
         )
     finally:
-        floor.terminate()
-        try:
-            floor.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            floor.kill()
+        stop(floor)
 
 
 def _row(name: str, n: int, r: dict) -> str:
