@@ -71,11 +71,10 @@ def floor_route(services: Any, *, pwa_fields: bool = False) -> Any:
             )
         if pwa_fields:
             # the accounts' halts in one tenant transaction, as the schema reads them
-            ids = [record.id for record in records]
-            controls = await risk.controls_of(principal.user_id, ids) if ids else {}
-            for answer, record in zip(accounts, records, strict=True):
+            controls = await risk.controls_of(records)
+            for answer, record, control in zip(accounts, records, controls, strict=True):
                 answer["chatAutoExecute"] = record.record.chat_auto_execute
-                answer["halted"] = controls[record.id].halted
+                answer["halted"] = control.halted
         body = json.dumps({"data": {"accounts": accounts}}).encode()
         return Response(body, media_type="application/json")
 

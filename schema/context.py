@@ -7,7 +7,6 @@ context lives as long as the connection.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -42,21 +41,12 @@ class Context:
     # the graphql-transport-ws connection_init payload (set by Strawberry)
     connection_params: dict[str, Any] | None = None
     # Accounts' limits and halt: the accounts a resolver asks for in one step of the event
-    # loop are read in one tenant transaction. Never cached, since a WebSocket's context
+    # loop are read in one tenant transaction per owner. Never cached: a WebSocket's context
     # lives as long as the connection and a halt must show at the next event.
     controls: DataLoader[Account, Controls] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.controls = DataLoader(self._load_controls, cache=False)
-
-    async def _load_controls(self, accounts: list[Account]) -> list[Controls]:
-        owners: defaultdict[UUID, list[UUID]] = defaultdict(list)
-        for account in accounts:
-            owners[account.owner_id].append(account.id)
-        found: dict[UUID, Controls] = {}
-        for owner_id, account_ids in owners.items():
-            found.update(await self.services.risk.controls_of(owner_id, account_ids))
-        return [found[account.id] for account in accounts]
+        self.controls = DataLoader(self.services.risk.controls_of, cache=False)
 
     @property
     def user_id(self) -> UUID | None:

@@ -38,10 +38,6 @@ def is_outage(error: BaseException | None) -> bool:
     return False
 
 
-def is_disk_full(error: BaseException | None) -> bool:
-    return isinstance(error, asyncpg.PostgresError) and getattr(error, "sqlstate", "") == "53100"
-
-
 class OutageLog:
     """Logs the database's state changes once each: down (with why), then back."""
 

@@ -23,6 +23,8 @@ Guarantees (RISK-01, RISK-03, RISK-04, RISK-05, ISO-01):
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from uuid import UUID
@@ -146,10 +148,16 @@ class RiskService:
         self._trading = trading
         self._passkeys = passkeys
 
-    async def controls_of(self, owner_id: UUID, account_ids: list[UUID]) -> dict[UUID, Controls]:
-        """The limits and halt of several of one owner's accounts, in one tenant transaction."""
-        async with self._database.tenant(owner_id) as conn:
-            return await limits.load_many(conn, account_ids)
+    async def controls_of(self, accounts: Sequence[Account]) -> list[Controls]:
+        """The limits and halt of each account, in one tenant transaction per owner."""
+        owners: defaultdict[UUID, list[UUID]] = defaultdict(list)
+        for account in accounts:
+            owners[account.owner_id].append(account.id)
+        found: dict[UUID, Controls] = {}
+        for owner_id, account_ids in owners.items():
+            async with self._database.tenant(owner_id) as conn:
+                found.update(await limits.load_many(conn, account_ids))
+        return [found[account.id] for account in accounts]
 
     async def set_limits(
         self, principal: Principal, account_id: UUID, new: Limits, passkey: object | None = None
