@@ -18,15 +18,13 @@ from uuid import UUID
 
 import asyncpg
 import pytest
-from playwright.async_api import Browser, async_playwright
 
 from api.auth.passkeys import PasskeyService, leaves_a_way_in
 from api.auth.relying_party import PasskeysOff, RelyingParty, relying_party
 from api.config import Settings
 from api.db import Database
 from api.errors import Forbidden
-from tests.fixtures.authenticator import VirtualAuthenticator, blank_origin
-from tests.fixtures.chromium import LAUNCH_ARGS, chromium_executable
+from tests.fixtures.authenticator import BrowserThread, VirtualAuthenticator, blank_origin
 from tests.fixtures.inprocess import (
     AddedAccount,
     InProcessApp,
@@ -70,31 +68,28 @@ def app_settings(
     return replace(settings, public_origin=origin)
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        executable = chromium_executable(playwright.chromium.executable_path)
-        launched = await playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
-        yield launched
-        await launched.close()
-
-
-async def _device(browser: Browser, origin: str) -> VirtualAuthenticator:
-    page = await browser.new_page()
-    await page.goto(origin)
-    return await VirtualAuthenticator.open(page)
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[BrowserThread]:
+    """One Chromium for the module; each test's devices are pages of their own."""
+    running = BrowserThread()
+    yield running
+    running.close()
 
 
 @pytest.fixture
-async def device(browser: Browser, origin: str) -> VirtualAuthenticator:
+async def device(chromium: BrowserThread, origin: str) -> AsyncIterator[VirtualAuthenticator]:
     """A phone's authenticator."""
-    return await _device(browser, origin)
+    opened = await VirtualAuthenticator.open(chromium, origin)
+    yield opened
+    await opened.close()
 
 
 @pytest.fixture
-async def laptop(browser: Browser, origin: str) -> VirtualAuthenticator:
+async def laptop(chromium: BrowserThread, origin: str) -> AsyncIterator[VirtualAuthenticator]:
     """A second device, with an authenticator of its own."""
-    return await _device(browser, origin)
+    opened = await VirtualAuthenticator.open(chromium, origin)
+    yield opened
+    await opened.close()
 
 
 def reason(response: dict[str, Any]) -> str | None:
@@ -250,7 +245,7 @@ async def test_key01_bad_registrations_are_refused_and_nothing_is_stored(
 
 
 async def test_key01_auth02_bad_passkey_sign_ins_are_refused_and_rate_limited(
-    app: InProcessApp, device: VirtualAuthenticator, browser: Browser
+    app: InProcessApp, device: VirtualAuthenticator
 ) -> None:
     """KEY-01, AUTH-02: replayed, unrequested, other-site and unverified answers do not sign
     in; failures count against the client address as password sign-ins do."""
@@ -270,9 +265,9 @@ async def test_key01_auth02_bad_passkey_sign_ins_are_refused_and_rate_limited(
     # the same passkey (rp id "localhost") used from another origin: refused by origin
     with blank_origin() as elsewhere:
         options = (await app.data(BEGIN_SIGN_IN))["beginPasskeySignIn"]
-        await device.page.goto(elsewhere)
+        await device.goto(elsewhere)
         other_site = await device.get(options)
-        await device.page.goto(app.services.settings.public_origin or "")
+        await device.goto(app.services.settings.public_origin or "")
     refused = await app.gql(FINISH_SIGN_IN, {"c": other_site})
     assert (
         codes(refused) == ["UNAUTHENTICATED"] and "another site" in refused["errors"][0]["message"]
