@@ -10,6 +10,10 @@ another site's origin, another relying party, no user verification or a bad
 signature is FORBIDDEN with a reason. py_webauthn then verifies the whole answer
 again (challenge, origin, relying party, user verification, signature) before
 anything is trusted; the pre-checks only name the failure.
+
+py_webauthn (and the certificate parsing it brings) is imported by the first
+ceremony, not at start-up (docs/architecture.md, the start-up budget): each
+function imports what it calls.
 """
 
 from __future__ import annotations
@@ -17,35 +21,16 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from webauthn import (
-    generate_authentication_options,
-    generate_registration_options,
-    verify_authentication_response,
-    verify_registration_response,
-)
-from webauthn.helpers import (
-    options_to_json_dict,
-    parse_attestation_object,
-    parse_authentication_credential_json,
-    parse_authenticator_data,
-    parse_client_data_json,
-    parse_registration_credential_json,
-)
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import (
-    AuthenticationCredential,
-    AuthenticatorData,
-    AuthenticatorSelectionCriteria,
-    AuthenticatorTransport,
-    ClientDataType,
-    CollectedClientData,
-    PublicKeyCredentialDescriptor,
-    RegistrationCredential,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
+if TYPE_CHECKING:
+    from webauthn.helpers.structs import (
+        AuthenticationCredential,
+        AuthenticatorData,
+        CollectedClientData,
+        PublicKeyCredentialDescriptor,
+        RegistrationCredential,
+    )
 
 from api.auth.relying_party import RelyingParty
 from api.errors import BadUserInput, Forbidden
@@ -111,6 +96,8 @@ def _malformed(field: str) -> BadUserInput:
 
 
 def _descriptors(keys: list[StoredKey]) -> list[PublicKeyCredentialDescriptor]:
+    from webauthn.helpers.structs import AuthenticatorTransport, PublicKeyCredentialDescriptor
+
     known = {t.value for t in AuthenticatorTransport}
     return [
         PublicKeyCredentialDescriptor(
@@ -130,6 +117,14 @@ def registration_options(
     existing: list[StoredKey],
 ) -> dict[str, Any]:
     """A discoverable credential (signing in needs no email) with user verification."""
+    from webauthn import generate_registration_options
+    from webauthn.helpers import options_to_json_dict
+    from webauthn.helpers.structs import (
+        AuthenticatorSelectionCriteria,
+        ResidentKeyRequirement,
+        UserVerificationRequirement,
+    )
+
     options = generate_registration_options(
         rp_id=rp.id,
         rp_name=rp.name,
@@ -151,6 +146,10 @@ def assertion_options(
 ) -> dict[str, Any]:
     """Sign-in lists no credentials (the authenticator offers its own); approvals list the
     person's passkeys. User verification is always required."""
+    from webauthn import generate_authentication_options
+    from webauthn.helpers import options_to_json_dict
+    from webauthn.helpers.structs import UserVerificationRequirement
+
     options = generate_authentication_options(
         rp_id=rp.id,
         challenge=challenge,
@@ -183,6 +182,9 @@ def _check_authenticator_data(rp: RelyingParty, data: AuthenticatorData) -> None
 
 
 def parse_attestation(raw: object, field: str) -> Attestation:
+    from webauthn.helpers import parse_client_data_json, parse_registration_credential_json
+    from webauthn.helpers.exceptions import WebAuthnException
+
     if not isinstance(raw, dict):
         raise _malformed(field)
     try:
@@ -194,6 +196,13 @@ def parse_attestation(raw: object, field: str) -> Attestation:
 
 
 def parse_assertion(raw: object, field: str) -> Assertion:
+    from webauthn.helpers import (
+        parse_authentication_credential_json,
+        parse_authenticator_data,
+        parse_client_data_json,
+    )
+    from webauthn.helpers.exceptions import WebAuthnException
+
     if not isinstance(raw, dict):
         raise _malformed(field)
     try:
@@ -207,6 +216,11 @@ def parse_assertion(raw: object, field: str) -> Assertion:
 
 def verify_attestation(rp: RelyingParty, attestation: Attestation) -> StoredKey:
     """The new passkey's key, once everything about its creation checks out."""
+    from webauthn import verify_registration_response
+    from webauthn.helpers import parse_attestation_object
+    from webauthn.helpers.exceptions import WebAuthnException
+    from webauthn.helpers.structs import ClientDataType
+
     _check_client_data(rp, attestation.client_data, ClientDataType.WEBAUTHN_CREATE)
     try:
         auth_data = parse_attestation_object(
@@ -237,6 +251,8 @@ def verify_attestation(rp: RelyingParty, attestation: Attestation) -> StoredKey:
 
 def check_assertion(rp: RelyingParty, assertion: Assertion) -> None:
     """What can be refused before the stored key is known: origin, relying party, UV."""
+    from webauthn.helpers.structs import ClientDataType
+
     _check_client_data(rp, assertion.client_data, ClientDataType.WEBAUTHN_GET)
     _check_authenticator_data(rp, assertion.authenticator_data)
 
@@ -248,6 +264,9 @@ def verify_signature(rp: RelyingParty, assertion: Assertion, public_key: bytes) 
     the caller compares the count with the stored one itself and refuses (and logs)
     a count that went backwards, which a signature alone cannot explain (KEY-02).
     """
+    from webauthn import verify_authentication_response
+    from webauthn.helpers.exceptions import WebAuthnException
+
     try:
         verified = verify_authentication_response(
             credential=assertion.credential,

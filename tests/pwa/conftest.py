@@ -8,9 +8,10 @@ Playwright against the real server, whose broker is the sandbox.
   its event loop as running in the main thread between calls, so no
   `asyncio.run` (database fixtures) and no async test of another package may
   run while it lives. Database set-up here therefore runs in a worker thread.
-- `pwa_server` (package): one server on its own fresh database for all PWA
-  tests that do not need an empty install; each test module signs up its own
-  users (starting a server per test would cost a second or two each).
+- `pwa_server` (module): one server on its own fresh database for all PWA tests
+  that do not need an empty install (`package_server`, its first user the inviter
+  and admin), reached by each module from a loopback address of its own; each
+  module signs up its own users (starting a server costs more than a second of CPU).
 - `fresh_server` (function): a server on a fresh database, for tests that need
   an empty install (the first user signs up without an invite).
 - `viewport` / `context` / `page`: per-test browser contexts, parametrized over
@@ -20,8 +21,10 @@ Playwright against the real server, whose broker is the sandbox.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,7 +35,7 @@ from tests.fixtures.chromium import LAUNCH_ARGS
 from tests.fixtures.chromium import chromium_executable as find_chromium
 from tests.fixtures.postgres import Cluster
 from tests.fixtures.sandbox import SandboxHandle
-from tests.fixtures.server import RunningServer, launch_server
+from tests.fixtures.server import RunningServer, launch_server, signed_up_user, unique_email
 from tests.fixtures.trading import broker_env
 from tests.pwa.helpers import VIEWPORTS, Seeded, Viewport, new_context, seed_user
 
@@ -78,16 +81,29 @@ def _start(cluster: Cluster, sandbox: SandboxHandle, home: Path) -> tuple[Runnin
         raise
 
 
-@pytest.fixture(scope="module")
-def pwa_server(
+@pytest.fixture(scope="package")
+def package_server(
     pg_cluster: Cluster, sandbox: SandboxHandle, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    """One server (sandbox broker, fresh database) per module of PWA tests: its users sign
-    up from one address, which AUTH-02's sign-up limit allows 20 times in 10 minutes."""
+    """One server (sandbox broker, fresh database) for the PWA tests of this process."""
     running, database_url = _start(pg_cluster, sandbox, tmp_path_factory.mktemp("home"))
-    yield running
-    running.stop()
-    off_thread(pg_cluster.drop_database, database_url)
+    try:
+        signed_up_user(running, unique_email("pwa-inviter"))  # its admin, the inviter
+        yield running
+    finally:
+        running.stop()
+        off_thread(pg_cluster.drop_database, database_url)
+
+
+_module_addresses = itertools.count(2)
+
+
+@pytest.fixture(scope="module")
+def pwa_server(package_server: RunningServer) -> RunningServer:
+    """The package's server as one module's people reach it: from a loopback address of
+    the module's own, since AUTH-02 allows 20 sign-ups per address in 10 minutes. Each
+    module signs up its own users and looks only at what they made."""
+    return replace(package_server, client_address=f"127.0.0.{next(_module_addresses)}")
 
 
 @pytest.fixture
