@@ -2,7 +2,8 @@
 
 alpaca-py's models load pandas and numpy (about a second), litellm is large too, and
 py_webauthn brings certificate parsing (about 0.1 s): importing the app must load none
-of them; the broker, the chat and the first passkey ceremony import them on first use. Checked in a fresh interpreter, since this test process has them loaded.
+of them; the broker, the chat and the first passkey ceremony import them on first use.
+Checked in a fresh interpreter, since this test process has them loaded.
 """
 
 from __future__ import annotations

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, expect
+from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, Playwright, expect
 
+from tests.fixtures.chromium import LAUNCH_ARGS, chromium_executable
 from tests.fixtures.postgres import Cluster
 from tests.fixtures.push import PUSH_ENV, BrowserKeys
 from tests.fixtures.sandbox import SandboxHandle
@@ -63,6 +64,15 @@ def push_server(
     yield running
     running.stop()
     off_thread(pg_cluster.drop_database, database_url)
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    """The whole Chromium: the headless one the other PWA tests use shows no notifications."""
+    executable = chromium_executable(playwright.chromium.executable_path, shows_notifications=True)
+    launched = playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
+    yield launched
+    launched.close()
 
 
 @pytest.fixture
