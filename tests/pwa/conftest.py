@@ -35,16 +35,26 @@ from tests.fixtures.chromium import LAUNCH_ARGS
 from tests.fixtures.chromium import chromium_executable as find_chromium
 from tests.fixtures.postgres import Cluster
 from tests.fixtures.sandbox import SandboxHandle
-from tests.fixtures.server import RunningServer, launch_server, signed_up_user, unique_email
+from tests.fixtures.server import RunningServer, launch_server, serve_shared
 from tests.fixtures.trading import broker_env
 from tests.pwa.helpers import VIEWPORTS, Seeded, Viewport, new_context, seed_user
 
 T = TypeVar("T")
 
 
-def chromium_executable(playwright: Playwright) -> str:
-    """CHROMIUM_PATH, then the system Chromium, then Playwright's download."""
-    return find_chromium(playwright.chromium.executable_path)
+def chromium_executable(playwright: Playwright, *, shows_notifications: bool = False) -> str:
+    """CHROMIUM_PATH, then the system's Chromium, then Playwright's download
+    (tests/fixtures/chromium.py)."""
+    return find_chromium(
+        playwright.chromium.executable_path, shows_notifications=shows_notifications
+    )
+
+
+def launched(playwright: Playwright, executable: str) -> Iterator[Browser]:
+    """`executable` started with the tests' flags, for a fixture to yield; closed after."""
+    browser = playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
+    yield browser
+    browser.close()
 
 
 def off_thread(function: Callable[..., T], *args: Any) -> T:
@@ -67,9 +77,7 @@ def chromium_path(playwright: Playwright) -> str:
 
 @pytest.fixture(scope="package")
 def browser(playwright: Playwright, chromium_path: str) -> Iterator[Browser]:
-    launched = playwright.chromium.launch(executable_path=chromium_path, args=LAUNCH_ARGS)
-    yield launched
-    launched.close()
+    yield from launched(playwright, chromium_path)
 
 
 def _start(cluster: Cluster, sandbox: SandboxHandle, home: Path) -> tuple[RunningServer, str]:
@@ -85,13 +93,12 @@ def _start(cluster: Cluster, sandbox: SandboxHandle, home: Path) -> tuple[Runnin
 def package_server(
     pg_cluster: Cluster, sandbox: SandboxHandle, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    """One server (sandbox broker, fresh database) for the PWA tests of this process."""
-    running, database_url = _start(pg_cluster, sandbox, tmp_path_factory.mktemp("home"))
+    """One server (sandbox broker, fresh database) for the PWA tests of this process, its
+    first user (the inviter, so the admin) signed up before any test."""
+    database_url = off_thread(pg_cluster.create_database)
     try:
-        signed_up_user(running, unique_email("pwa-inviter"))  # its admin, the inviter
-        yield running
+        yield from serve_shared(database_url, tmp_path_factory.mktemp("home"), broker_env(sandbox))
     finally:
-        running.stop()
         off_thread(pg_cluster.drop_database, database_url)
 
 

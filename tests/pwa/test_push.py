@@ -21,13 +21,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, Playwright, expect
 
-from tests.fixtures.chromium import LAUNCH_ARGS, chromium_executable
 from tests.fixtures.postgres import Cluster
 from tests.fixtures.push import PUSH_ENV, BrowserKeys
 from tests.fixtures.sandbox import SandboxHandle
 from tests.fixtures.server import RunningServer, launch_server
 from tests.fixtures.trading import broker_env
-from tests.pwa.conftest import off_thread
+from tests.pwa.conftest import chromium_executable, launched, off_thread
 from tests.pwa.helpers import VIEWPORTS, by_id, gql, new_context, open_app, seed_user, sign_in, tap
 
 # nothing listens there: the test-only loopback flag admits it, and no push leaves the machine
@@ -69,10 +68,7 @@ def push_server(
 @pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     """The whole Chromium: the headless one the other PWA tests use shows no notifications."""
-    executable = chromium_executable(playwright.chromium.executable_path, shows_notifications=True)
-    launched = playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
-    yield launched
-    launched.close()
+    yield from launched(playwright, chromium_executable(playwright, shows_notifications=True))
 
 
 @pytest.fixture
