@@ -343,6 +343,8 @@ def test_large_text_keeps_the_header_readable(
     name = by_id(page, "account-nickname").bounding_box()
     assert name and name["width"] >= MIN_TARGET / 2, name
     header = by_id(page, "active-account")
+    # the market clock's line joins the header when its own query answers: measured after
+    expect(by_id(page, "market-clock")).to_be_visible()
     before = header.bounding_box()
     page.evaluate(
         """() => { const el = document.querySelector('[data-testid="day-change"]');
