@@ -41,7 +41,7 @@ log = logging.getLogger("alpaca_chat")
 
 # What a failed start-up may raise: each is reported as one line.
 START_UP_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
-YOUNG_COLLECTION_THRESHOLD = 50_000  # net new container objects; see _serve
+YOUNG_COLLECTION_THRESHOLD = 10_000  # net new container objects; see _serve
 
 
 class _Server(uvicorn.Server):
@@ -165,13 +165,13 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
             # keep it out of the collector's full passes, which otherwise walk ~100k
             # objects each time (tens of ms on a small machine: p99 spikes for requests).
             gc.freeze()
-            # A young collection after 50,000 net new container objects, not 700. Whatever
+            # A young collection after 10,000 net new container objects, not 700. Whatever
             # is alive at a young collection moves on to the old generation, and a full pass
             # runs once a quarter of the long-lived objects are such newcomers. With 10,000
             # subscribers an event's in-flight objects were moved on several times per
             # event, which made full passes over millions of objects (up to 2 s each) land
             # in the middle of fan-outs (bench/fanout.py). Cyclic garbage is still found by
-            # the young passes, at most 50,000 objects at a time, and the old generation
+            # the young passes, at most 10,000 objects at a time, and the old generation
             # keeps CPython's own rule.
             gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *gc.get_threshold()[1:])
             scheme = "https" if args.ssl_certfile else "http"
