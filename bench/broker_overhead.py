@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from uuid import uuid4
 
 import requests
 from cryptography.fernet import Fernet
+from processes import free_port
 
 from api.broker import AccountRef, BrokerGateway
 from api.config import load_settings
@@ -43,13 +43,6 @@ from api.vault import Vault, key_hint
 ROOT = Path(__file__).resolve().parents[1]
 BLOCKS = 4
 WARMUP = 20
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def start_sandbox(log_path: Path) -> tuple[subprocess.Popen[bytes], str]:

@@ -41,7 +41,6 @@ import json
 import os
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -56,6 +55,7 @@ from uuid import UUID, uuid4
 import asyncpg
 import httpx
 import psutil
+from processes import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBSCRIPTION = (
@@ -270,12 +270,6 @@ def floor_main(port: int, dsn: str) -> None:
 # ----------------------------------------------------------------------------- parent side
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def raise_fd_limit() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
@@ -311,15 +305,6 @@ def start(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Pope
             command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env,
             preexec_fn=raise_fd_limit,
         )  # fmt: skip
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Ask a server to stop; kill it if it has not within 20 s."""
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 def graphql(url: str, query: str, variables: dict | None = None, token: str | None = None) -> dict:

@@ -24,7 +24,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from processes import free_port, stop, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERY = "{ accounts { id nickname environment keyHint isActive createdAt lastVerifiedAt } }"
@@ -297,7 +298,7 @@ def _start_peer(
     modules: Path, dsn: str, token: str, user: str
 ) -> tuple[subprocess.Popen[bytes], int]:
     """bench/postgraphile_peer.mjs on a free port, once it listens."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "PEER_NODE_MODULES": str(modules),
@@ -308,31 +309,8 @@ def _start_peer(
     }
     script = ROOT / "bench" / "postgraphile_peer.mjs"
     peer = subprocess.Popen(["node", str(script)], env=env, stdout=subprocess.DEVNULL)
-    _wait_for_port(port, peer)
+    wait_for_port(port, peer)
     return peer, port
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
-    for _ in range(600):
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on port {port}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    process.wait(timeout=20)
 
 
 def _check_answers(port: int, token: str, peer_port: int | None, count: int) -> None:
@@ -360,7 +338,7 @@ def main() -> None:
         return
 
     home = tempfile.mkdtemp(prefix="acbench-")
-    port = _free_port()
+    port = free_port()
     own = ("DATABASE_URL", "RUNTIME_DATABASE_URL", "CREDENTIALS_KEY")
     env = {k: v for k, v in os.environ.items() if k not in own}
     server = subprocess.Popen(
@@ -369,7 +347,7 @@ def main() -> None:
     peer: subprocess.Popen[bytes] | None = None
     modules = "left out (--no-peer)" if args.no_peer else _install_peer()
     try:
-        _wait_for_port(port, server)
+        wait_for_port(port, server)
         token, user = asyncio.run(_prepare(port))
         _store_accounts(home, user, args.accounts)
         targets = {
@@ -403,8 +381,8 @@ def main() -> None:
         figures = asyncio.run(run())
     finally:
         if peer is not None:
-            _stop(peer)
-        _stop(server)
+            stop(peer)
+        stop(server)
 
     print(f"accounts query, {args.clients} concurrent clients, {args.seconds:g} s each")
     rows = [("(a) /graphql", "graphql"), ("(b) bare endpoint", "floor")]

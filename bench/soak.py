@@ -47,7 +47,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -60,6 +59,7 @@ from typing import Any
 import httpx
 import psutil
 from cryptography.fernet import Fernet
+from processes import free_port, stop
 from websockets.asyncio.client import connect as ws_connect
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,23 +93,6 @@ class Load:
 
     def failed(self, what: str) -> None:
         self.errors[what] = self.errors.get(what, 0) + 1
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, so the server stops its embedded PostgreSQL too; SIGKILL if that hangs."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def wait_for(check: Any, what: str, process: subprocess.Popen[bytes], log: Path) -> None:
