@@ -89,12 +89,15 @@ def _starts_before(frame: Timeframe, clock: MarketClock, moment: datetime) -> It
     """Bar start times at or before ``moment``, newest first, inside trading sessions."""
     day = moment.date()
     while True:
+        label = datetime.combine(day, _DAILY_LABEL, UTC)
         if is_trading_day(day):
             if frame.minutes >= 10080:
-                if day.weekday() == 0 or not is_trading_day(day - timedelta(days=1)):
-                    yield datetime.combine(day, _DAILY_LABEL, UTC)
+                first = day.weekday() == 0 or not is_trading_day(day - timedelta(days=1))
+                if first and label <= moment:
+                    yield label
             elif not frame.intraday:
-                yield datetime.combine(day, _DAILY_LABEL, UTC)
+                if label <= moment:  # a day's bar starts at midnight New York (04:00 UTC)
+                    yield label
             else:
                 opening = datetime.combine(day, SESSION_OPEN, UTC)
                 closing = clock.close_on(day)

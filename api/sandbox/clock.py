@@ -9,16 +9,24 @@ on a half day (HIST-04: the calendar shows such an early close).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from api.sandbox.calendar import is_half_day
 
 SESSION_OPEN = time(13, 30)
 SESSION_CLOSE = time(20, 0)
 EARLY_CLOSE = time(18, 0)
+MARKET_TIME_ZONE = ZoneInfo("America/New_York")
 
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def market_today() -> date:
+    """Today's date in New York: what a client (and Alpaca) calls "today", also in the
+    hours after midnight UTC, when the UTC date is already the next day's."""
+    return now().astimezone(MARKET_TIME_ZONE).date()
 
 
 class MarketClock:

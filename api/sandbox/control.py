@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from api.sandbox.activities import pay_dividend
 from api.sandbox.assets import CATALOG
-from api.sandbox.clock import now
+from api.sandbox.clock import market_today, now
 from api.sandbox.errors import SandboxError, bad_request, not_found
 from api.sandbox.faults import parse_faults
 from api.sandbox.runtime import Sandbox, sandbox_of
@@ -170,7 +170,7 @@ async def set_clock(request: Request, sandbox: Sandbox) -> Response:
     if "half_day" in body:
         if not isinstance(body["half_day"], bool):
             raise bad_request("half_day must be true or false")
-        today = now().date()
+        today = market_today()
         if body["half_day"]:
             clock.half_days.add(today)
         else:
@@ -179,7 +179,7 @@ async def set_clock(request: Request, sandbox: Sandbox) -> Response:
         if not isinstance(body.get("is_open"), bool):
             raise bad_request("is_open must be true or false")
         sandbox.broker.set_market_open(body["is_open"])
-    return JSONResponse({"is_open": clock.is_open, "half_day": clock.closes_early(now().date())})
+    return JSONResponse({"is_open": clock.is_open, "half_day": clock.closes_early(market_today())})
 
 
 async def force_outcome(request: Request, sandbox: Sandbox) -> Response:

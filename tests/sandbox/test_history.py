@@ -28,6 +28,7 @@ from starlette.testclient import TestClient
 
 from api.sandbox import create_sandbox_app
 from api.sandbox.app import mint_demo_accounts
+from api.sandbox.clock import market_today
 from tests.fixtures.sandbox import SandboxHandle
 from tests.sandbox.clients import auth_headers, make_data_client, make_trading_client
 
@@ -165,7 +166,7 @@ def test_hist04_calendar_shows_half_days_and_the_clock_closes_early(
     ], "Thanksgiving is closed, the day after closes at 13:00"
     sandbox.set_half_day(True)
     try:
-        today = datetime.now(UTC).date()
+        today = market_today()  # New York's date, as the sandbox's half day is
         [entry] = trading.get_calendar(GetCalendarRequest(start=today, end=today)) or [None]
         if entry is not None:  # today is a trading day
             assert entry.close.strftime("%H:%M") == "13:00"
