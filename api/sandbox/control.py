@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from api.sandbox.activities import pay_dividend
 from api.sandbox.assets import CATALOG
-from api.sandbox.clock import market_today, now
+from api.sandbox.clock import market_today
 from api.sandbox.errors import SandboxError, bad_request, not_found
 from api.sandbox.faults import parse_faults
 from api.sandbox.runtime import Sandbox, sandbox_of
