@@ -40,6 +40,10 @@ from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+)
 from strawberry.types.unset import UNSET, UnsetType
 
 from api.auth import Principal
@@ -49,6 +53,7 @@ from api.errors import ErrorCode
 from api.services import Services
 from schema import AppSchema, limits
 from schema.context import SESSION_COOKIE, Context
+from schema.realtime.fanout import Delivery, Fanout, operation_started
 from schema.realtime.frames import SharedFrames
 from schema.sockets import OpenSockets
 
@@ -115,6 +120,18 @@ class _TextWebSocketAdapter(ASGIWebSocketAdapter):
             raise WebSocketDisconnected from exc
 
 
+class _TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """Strawberry's graphql-transport-ws handler, telling each operation's resolvers which
+    operation and socket they serve, so accountUpdates can join its group
+    (schema/realtime/fanout.py)."""
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        # the operation's own task: the context variable is set for it alone
+        fanout = cast("GraphQLEndpoint", self.view).fanout
+        operation_started(Delivery(fanout, self, operation))
+        await super().run_operation(operation)
+
+
 def _graphiql_csp(html: str) -> str:
     """GraphiQL's own page: its CDN, and its inline scripts pinned by hash."""
     inline = re.findall(r"<script>(.*?)</script>", html, flags=re.DOTALL)
@@ -131,6 +148,7 @@ def _graphiql_csp(html: str) -> str:
 
 class GraphQLEndpoint(GraphQL[Context, None]):
     websocket_adapter_class = _TextWebSocketAdapter
+    graphql_transport_ws_handler_class = _TransportWSHandler
     schema: AppSchema
 
     def __init__(self, schema: AppSchema, services: Services) -> None:
@@ -148,6 +166,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self.auth = services.auth
         self._allowed_origins = normalise_origins(settings.allowed_origins)
         self.frames = SharedFrames()
+        self.fanout = Fanout(schema, services.feeds, services.bus)
         self._sockets_by_address: OpenSockets[str] = OpenSockets(settings.websockets_per_address)
         self._sockets_by_user: OpenSockets[UUID] = OpenSockets(settings.websockets_per_user)
         self._sign_in_seconds = settings.websocket_sign_in_seconds

@@ -10,6 +10,7 @@ import strawberry
 from schema.accounts.types import BrokerAccount
 from schema.context import Info
 from schema.permissions import IsAuthenticated
+from schema.realtime.fanout import current_delivery
 from schema.realtime.types import AccountUpdate, account_update
 
 
@@ -26,11 +27,21 @@ class RealtimeSubscription:
         self, info: Info, account_id: UUID | None = None
     ) -> AsyncGenerator[AccountUpdate, None]:
         principal = info.context.require_principal()
-        feed = info.context.services.feeds.account_updates(
-            principal.user_id, principal.session_id, account_id
-        )
-        async for account, event in feed:
-            yield account_update(account, event)
+        delivery = current_delivery()
+        if delivery is None:  # not over graphql-transport-ws: a stream of its own
+            feed = info.context.services.feeds.account_updates(
+                principal.user_id, principal.session_id, account_id
+            )
+            async for account, event in feed:
+                yield account_update(account, event)
+            return
+        # over a socket: later events reach it through its group (fanout.py)
+        async with delivery.join(
+            info.context, principal.user_id, principal.session_id, account_id
+        ) as member:
+            yield await member.snapshot()
+            while (payload := await member.next_payload()) is not None:
+                yield payload
 
     @strawberry.subscription(
         permission_classes=[IsAuthenticated],
