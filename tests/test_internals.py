@@ -22,6 +22,11 @@ Each test names its internals, the module relying on them and what is relied on.
 | strawberry | `ASGIWebSocketAdapter` (`ws`, `view`, `send_json`) | schema/endpoint.py |
 | strawberry | `GraphQL.websocket_adapter_class`, `WebSocketDisconnected` | schema/endpoint.py |
 | strawberry | `GraphQL.graphql_ide_html` | schema/endpoint.py |
+| strawberry | `GraphQL.graphql_transport_ws_handler_class` | schema/endpoint.py |
+| strawberry | the handler's `run_operation` (extended) | schema/endpoint.py |
+| strawberry | the handler's `websocket`, `operations` | schema/realtime/fanout.py |
+| strawberry | `Operation.id`, `query`, `variables`, `operation_name` | schema/realtime/fanout.py |
+| strawberry | `Schema.execution_context_class` | schema/realtime/fanout.py |
 | strawberry | `connection_params` set on an object context | schema/context.py |
 | graphql-core | `Executor.execute_operation(serially)` | schema/realtime/execution.py |
 | graphql-core | `Executor.root_value`, `operation` | schema/realtime/execution.py |
@@ -54,8 +59,10 @@ import inspect
 import json
 import socket
 import subprocess
+import typing
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import Enum
 from typing import Any
 
@@ -84,6 +91,10 @@ from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+)
 from strawberry.types import ExecutionContext
 
 from api.broker.trade_stream import KeylessTradingStream
@@ -249,6 +260,89 @@ class TestStrawberry:
         adapter = ASGIWebSocketAdapter(view, socket, socket)  # type: ignore[arg-type]
         assert adapter.ws is socket
         assert adapter.view is view
+
+    async def test_each_operation_runs_in_its_own_task_through_run_operation(self) -> None:
+        """schema/endpoint.py swaps `graphql_transport_ws_handler_class` for a subclass whose
+        `run_operation(operation)` sets a context variable that the operation's resolvers
+        read (schema/realtime/fanout.py): it must run in the task that iterates the
+        resolvers. The fan-out also reads `handler.websocket`, `handler.operations` (the
+        operation under its id until it completes) and the operation's `id`, `query`,
+        `variables` and `operation_name`."""
+        default = GraphQL.graphql_transport_ws_handler_class
+        assert typing.get_origin(default) is BaseGraphQLTransportWSHandler
+        assert _parameters(BaseGraphQLTransportWSHandler.run_operation) == ["operation"]
+        running: contextvars.ContextVar[str] = contextvars.ContextVar("running", default="")
+        seen: list[object] = []
+
+        @strawberry.type
+        class Ticks:
+            @strawberry.subscription
+            async def tick(self) -> AsyncIterator[str]:
+                yield running.get()
+
+        class Handler(BaseGraphQLTransportWSHandler[Any, Any]):
+            async def run_operation(self, operation: Operation[Any, Any]) -> None:
+                seen.append(self.operations.get(operation.id) is operation)
+                seen.append((operation.query, operation.variables, operation.operation_name))
+                running.set(operation.id)
+                await super().run_operation(operation)
+
+        subscribe = {
+            "query": "subscription T { tick }",
+            "variables": {"v": 1},
+            "operationName": "T",
+        }
+        socket = _ScriptedSocket([
+            {"type": "connection_init"},
+            {"id": "op-1", "type": "subscribe", "payload": subscribe},
+        ])  # fmt: skip
+        handler = Handler(
+            _AcceptingView(),  # type: ignore[arg-type]
+            socket,  # type: ignore[arg-type]
+            None,
+            None,
+            strawberry.Schema(query=_Query, subscription=Ticks),
+            timedelta(seconds=5),
+        )
+        assert handler.websocket is socket and handler.operations == {}
+        await asyncio.wait_for(handler.handle(), 5)
+        assert seen == [True, ("subscription T { tick }", {"v": 1}, "T")]
+        nexts = [m for m in socket.sent if m["type"] == "next"]
+        assert nexts == [{"id": "op-1", "type": "next", "payload": {"data": {"tick": "op-1"}}}]
+        assert socket.sent[-1] == {"id": "op-1", "type": "complete"}
+        assert handler.operations == {}, "a completed operation is forgotten"
+
+    def test_the_schema_keeps_its_execution_context_class(self) -> None:
+        """schema/realtime/fanout.py builds each group's executor with it."""
+        built = build_app_schema(production=True)
+        assert built.execution_context_class is QuietExecutor
+
+
+class _AcceptingView:
+    async def on_ws_connect(self, context: object) -> object:
+        return strawberry.UNSET
+
+
+class _ScriptedSocket:
+    """The part of Strawberry's WebSocket adapter its protocol handler uses."""
+
+    def __init__(self, messages: list[dict[str, Any]]) -> None:
+        self._messages = messages
+        self.sent: list[dict[str, Any]] = []
+        self._completed = asyncio.Event()
+
+    async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncIterator[object]:
+        for message in self._messages:
+            yield message
+        await self._completed.wait()  # the client stays until the operation completes
+
+    async def send_json(self, message: dict[str, Any]) -> None:
+        self.sent.append(message)
+        if message["type"] == "complete":
+            self._completed.set()
+
+    async def close(self, code: int, reason: str) -> None:
+        self._completed.set()
 
 
 # --- graphql-core -------------------------------------------------------------------------

@@ -175,7 +175,7 @@ class Member:
     def _queue(self, item: str | AccountUpdate) -> None:
         self._direct = False
         backlog = self._backlog
-        if len(backlog) >= BACKLOG_LIMIT:
+        if len(backlog) >= self.group.fanout.backlog_limit:
             backlog.clear()
             backlog.append(self.group.overflow)
         backlog.append(item)
@@ -237,7 +237,7 @@ class Group:
     """The subscribers of one account with one document and variables, and its event loop."""
 
     def __init__(self, fanout: Fanout, key: GroupKey, account: Account, executor: Executor) -> None:
-        self._fanout = fanout
+        self.fanout = fanout
         self._key = key
         self.account = account
         self.feeds = fanout.feeds
@@ -259,7 +259,7 @@ class Group:
             log.exception("fan-out: the account's event stream failed")
         finally:
             self.ready.set()
-            self._fanout.forget(self)
+            self.fanout.forget(self)
             for member in tuple(self.members):
                 member.end()
 
@@ -292,6 +292,7 @@ class Fanout:
     def __init__(self, schema: Schema, feeds: Feeds, bus: EventBus) -> None:
         self._schema = schema
         self.feeds = feeds
+        self.backlog_limit = BACKLOG_LIMIT
         self._groups: dict[GroupKey, Group] = {}
         self._by_session: dict[UUID, set[Member]] = {}
         bus.watch_sessions(self)
