@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from starlette.applications import Starlette
@@ -24,7 +25,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -138,6 +139,39 @@ class OutageAnswers:
             await JSONResponse(body)(scope, receive, send)
 
 
+class App(Starlette):
+    """Starlette, except that a WebSocket to /graphql skips the layers meant for HTTP.
+
+    A WebSocket's call lasts as long as the connection, and so does a suspended
+    frame of every layer it passed through: Starlette's error and exception
+    middleware, SecurityHeaders (HTTP only), the router and the route, some
+    4 KiB per open socket, when the budget for an idle subscriber is 40 KiB
+    (docs/architecture.md#performance-budget). None of them does anything for
+    it: the error middleware and the security headers pass WebSockets through,
+    the exception middleware only handles exceptions the endpoint never raises,
+    and the route is known. So such a socket goes straight to OutageAnswers and
+    the endpoint; every other call takes the whole stack.
+    """
+
+    def __init__(self, *, graphql_sockets: ASGIApp, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._graphql_sockets = OutageAnswers(graphql_sockets)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and _route_path(scope) == "/graphql":
+            scope["app"] = self  # as Starlette sets it for every call
+            await self._graphql_sockets(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def _route_path(scope: Scope) -> str:
+    """The path below the app's mount point (what Starlette's router matches)."""
+    path: str = scope["path"]
+    root = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
 class PwaFiles(StaticFiles):
     """The PWA's static files; the service worker is always revalidated, so a new
     release reaches phones on their next visit."""
@@ -229,7 +263,7 @@ class Readiness:
         return self._migrated
 
 
-def create_app(services: Services) -> Starlette:
+def create_app(services: Services) -> App:
     """The ASGI app over an opened database; the caller owns opening and closing it."""
     # imported here, not at the top: commands that never serve (migrate, invite,
     # rotate-key) then never load Strawberry and the schema
@@ -247,12 +281,12 @@ def create_app(services: Services) -> Starlette:
         finally:
             await services.stop()
 
-    app = Starlette(
+    app = App(
+        graphql_sockets=graphql,
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", Readiness().check),
-            Route("/graphql", graphql),
-            WebSocketRoute("/graphql", graphql),
+            Route("/graphql", graphql),  # its WebSockets: App.__call__
             Mount("/", app=PwaFiles(directory=PWA_DIR, html=True, check_dir=False)),
         ],
         middleware=[Middleware(SecurityHeaders), Middleware(OutageAnswers)],

@@ -7,7 +7,8 @@ context lives as long as the connection.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -40,13 +41,14 @@ class Context:
     principal: Principal | None = None
     # the graphql-transport-ws connection_init payload (set by Strawberry)
     connection_params: dict[str, Any] | None = None
-    # Accounts' limits and halt: the accounts a resolver asks for in one step of the event
-    # loop are read in one tenant transaction per owner. Never cached: a WebSocket's context
-    # lives as long as the connection and a halt must show at the next event.
-    controls: DataLoader[Account, Controls] = field(init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self.controls = DataLoader(self.services.risk.controls_of, cache=False)
+    @cached_property
+    def controls(self) -> DataLoader[Account, Controls]:
+        """Accounts' limits and halt: the accounts a resolver asks for in one step of the event
+        loop are read in one tenant transaction per owner. Never cached: a WebSocket's context
+        lives as long as the connection and a halt must show at the next event. Made when
+        first used: most contexts (every subscriber's socket) never need one."""
+        return DataLoader(self.services.risk.controls_of, cache=False)
 
     @property
     def user_id(self) -> UUID | None:
