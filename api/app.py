@@ -104,21 +104,21 @@ class OutageAnswers:
     Resolvers' outages are coded by the schema (schema/errors.py); this catches what
     fails before any resolver runs (the session lookup of `get_context`). The database
     logs the outage once (api/db/outage.py), so no traceback is written per request.
-    A WebSocket that cannot start is closed with 1013, "try again later".
+    WebSockets to /graphql never come here (App.__call__).
     """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in {"http", "websocket"}:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = False
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
-            started = started or message["type"] in {"http.response.start", "websocket.accept"}
+            started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
@@ -126,9 +126,6 @@ class OutageAnswers:
         except Exception as error:
             if not is_outage(error) or started:
                 raise
-            if scope["type"] == "websocket":
-                await send({"type": "websocket.close", "code": 1013})
-                return
             unavailable = ServiceUnavailable(
                 "The service is unavailable right now (its database cannot be reached); "
                 "nothing was changed. Try again shortly."
@@ -149,20 +146,27 @@ class App(Starlette):
     (docs/architecture.md#performance-budget). None of them does anything for
     it: the error middleware and the security headers pass WebSockets through,
     the exception middleware only handles exceptions the endpoint never raises,
-    and the route is known. So such a socket goes straight to OutageAnswers and
-    the endpoint; every other call takes the whole stack.
+    and the route is known. So such a socket goes straight to the endpoint, and
+    a database outage while it starts (the session lookup of `get_context`)
+    closes it here with 1013, "try again later", and no traceback (the database
+    logs the outage once, api/db/outage.py). Every other call takes the whole stack.
     """
 
     def __init__(self, *, graphql_sockets: ASGIApp, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._graphql_sockets = OutageAnswers(graphql_sockets)
+        self._graphql_sockets = graphql_sockets
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and _route_path(scope) == "/graphql":
-            scope["app"] = self  # as Starlette sets it for every call
-            await self._graphql_sockets(scope, receive, send)
+        if scope["type"] != "websocket" or _route_path(scope) != "/graphql":
+            await super().__call__(scope, receive, send)
             return
-        await super().__call__(scope, receive, send)
+        scope["app"] = self  # as Starlette sets it for every call
+        try:
+            await self._graphql_sockets(scope, receive, send)
+        except Exception as error:
+            if not is_outage(error):
+                raise
+            await send({"type": "websocket.close", "code": 1013})
 
 
 def _route_path(scope: Scope) -> str:

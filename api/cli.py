@@ -153,6 +153,10 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
             ssl_certfile=args.ssl_certfile,
             ssl_keyfile=args.ssl_keyfile,
             ws="websockets-sansio",
+            # Frames are small JSON and one event's frame is written to thousands of sockets
+            # (schema/realtime/fanout.py): compressing it per socket would cost CPU per
+            # subscriber and zlib state per socket, for a few bytes saved
+            ws_per_message_deflate=False,
             lifespan="on",
         )
         web = _Server(config)

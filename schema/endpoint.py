@@ -27,7 +27,7 @@ import hashlib
 import logging
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, cast
 from uuid import UUID
 
@@ -260,8 +260,6 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             client_address=request.client.host if request.client else "unknown",
             principal=principal,
         )
-        if isinstance(request, WebSocket):
-            request.state.graphql_context = context
         return context
 
     async def _authenticate(self, request: Request | WebSocket) -> Principal | None:
@@ -294,17 +292,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         if not self._sockets_by_user.admit(principal.user_id):
             log.warning("WebSocket refused: user at %d sockets", self._sockets_by_user.limit)
             raise ConnectionRejectionError
-        _on_close(websocket, lambda: self._sockets_by_user.release(principal.user_id))
-        self._track(websocket, principal)
+        context.connection_params = None  # read: the token it may carry is not kept
+        _books_of(self, websocket).signed_in(principal)
         return cast(UnsetType, UNSET)  # Strawberry declares UNSET as Any
-
-    def _track(self, websocket: WebSocket, principal: Principal) -> None:
-        async def close() -> None:
-            if websocket.application_state != WebSocketState.DISCONNECTED:
-                await websocket.close(code=CLOSE_CODE_SESSION_ENDED, reason="Session ended")
-
-        self.auth.live_sessions.add(principal.session_id, principal.token_hash, close)
-        _on_close(websocket, lambda: self.auth.live_sessions.discard(principal.session_id, close))
 
     def _close_unless_signed_in(self, websocket: WebSocket) -> None:
         """No subscription answers without a principal (they all need one), so a socket
@@ -316,7 +306,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 await websocket.close(code=CLOSE_CODE_SESSION_ENDED, reason="Not signed in")
 
         timer = asyncio.create_task(close_later(), name="websocket-sign-in-timeout")
-        _on_close(websocket, timer.cancel)
+        _books_of(self, websocket).timer = timer
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         if not isinstance(request, WebSocket):
@@ -329,12 +319,11 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         if not self._sockets_by_address.admit(address):
             log.warning("WebSocket refused: address at %d sockets", self._sockets_by_address.limit)
             return await self.reject_websocket(request)
-        _on_close(request, lambda: self._sockets_by_address.release(address))
+        books = request.state.socket_books = _SocketBooks(self, request, address)
         try:
             return await super().run(request, context, root_value)
         finally:
-            for cleanup in request.state.on_close:
-                cleanup()
+            books.release()
 
 
 # a POST body that passed `_graphql_request`: "query" a string, the others of their type
@@ -374,11 +363,50 @@ def _bad_request(message: str) -> Response:
     )
 
 
-def _on_close(websocket: WebSocket, cleanup: Callable[[], object]) -> None:
-    """Run `cleanup` when the connection ends (GraphQLEndpoint.run)."""
-    if not hasattr(websocket.state, "on_close"):
-        websocket.state.on_close = []
-    websocket.state.on_close.append(cleanup)
+class _SocketBooks:
+    """What one open WebSocket holds in the endpoint's books, given back when it closes:
+    its place under its address and its user, and its entry among the live sessions."""
+
+    __slots__ = ("_address", "_endpoint", "_principal", "_websocket", "timer")
+
+    def __init__(
+        self, endpoint: GraphQLEndpoint, websocket: WebSocket, address: str | None
+    ) -> None:
+        self._endpoint = endpoint
+        self._websocket = websocket
+        self._address = address
+        self._principal: Principal | None = None
+        self.timer: asyncio.Task[None] | None = None  # closes it unless someone signs in
+
+    def signed_in(self, principal: Principal) -> None:
+        """Counted for the user, and closed when the session ends (sign-out, expiry)."""
+        self._principal = principal
+        self._endpoint.auth.live_sessions.add(
+            principal.session_id, principal.token_hash, self.close_for_session
+        )
+
+    async def close_for_session(self) -> None:
+        if self._websocket.application_state != WebSocketState.DISCONNECTED:
+            await self._websocket.close(code=CLOSE_CODE_SESSION_ENDED, reason="Session ended")
+
+    def release(self) -> None:
+        endpoint = self._endpoint
+        if self._address is not None:
+            endpoint._sockets_by_address.release(self._address)
+        if self._principal is not None:
+            endpoint._sockets_by_user.release(self._principal.user_id)
+            endpoint.auth.live_sessions.discard(self._principal.session_id, self.close_for_session)
+        if self.timer is not None:
+            self.timer.cancel()
+
+
+def _books_of(endpoint: GraphQLEndpoint, websocket: WebSocket) -> _SocketBooks:
+    """The socket's books, opened by `GraphQLEndpoint.run` (here for a context built
+    without it, by tests in-process: counted under no address, never released)."""
+    books: _SocketBooks | None = getattr(websocket.state, "socket_books", None)
+    if books is None:
+        books = websocket.state.socket_books = _SocketBooks(endpoint, websocket, None)
+    return books
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes | None:

@@ -40,7 +40,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from inspect import isawaitable
@@ -83,15 +82,13 @@ class Delivery:
     handler: BaseGraphQLTransportWSHandler[Any, Any]
     operation: Operation[Any, Any]
 
-    @contextlib.asynccontextmanager
     async def join(self, context: object, user_id: UUID, session_id: UUID, account_id: UUID | None
-    ) -> AsyncIterator[Member]:  # fmt: skip
-        """Membership of the group for this operation's document and account, for the block."""
-        member = await self.fanout.join(self, context, user_id, session_id, account_id)
-        try:
-            yield member
-        finally:
-            self.fanout.leave(member)
+    ) -> Member:  # fmt: skip
+        """Membership of the group for this operation's document and account; `leave` it."""
+        return await self.fanout.join(self, context, user_id, session_id, account_id)
+
+    def leave(self, member: Member) -> None:
+        self.fanout.leave(member)
 
 
 _DELIVERY: ContextVar[Delivery | None] = ContextVar("fanout_delivery", default=None)

@@ -35,13 +35,17 @@ class RealtimeSubscription:
             async for account, event in feed:
                 yield account_update(account, event)
             return
-        # over a socket: later events reach it through its group (fanout.py)
-        async with delivery.join(
+        # over a socket: later events reach it through its group (fanout.py); a plain
+        # try rather than a context manager, whose state would be held per subscriber
+        member = await delivery.join(
             info.context, principal.user_id, principal.session_id, account_id
-        ) as member:
+        )
+        try:
             yield await member.snapshot()
             while (payload := await member.next_payload()) is not None:
                 yield payload
+        finally:
+            delivery.leave(member)
 
     @strawberry.subscription(
         permission_classes=[IsAuthenticated],
