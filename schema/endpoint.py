@@ -42,8 +42,8 @@ from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
-    Operation,
 )
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.types.unset import UNSET, UnsetType
 
 from api.auth import Principal
@@ -53,7 +53,7 @@ from api.errors import ErrorCode
 from api.services import Services
 from schema import AppSchema, limits
 from schema.context import SESSION_COOKIE, Context
-from schema.realtime.fanout import Delivery, Fanout, operation_started
+from schema.realtime.fanout import Delivery, Fanout, delivering
 from schema.realtime.frames import SharedFrames
 from schema.sockets import OpenSockets
 
@@ -125,11 +125,10 @@ class _TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     operation and socket they serve, so accountUpdates can join its group
     (schema/realtime/fanout.py)."""
 
-    async def run_operation(self, operation: Operation[Context, None]) -> None:
-        # the operation's own task: the context variable is set for it alone
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
         fanout = cast("GraphQLEndpoint", self.view).fanout
-        operation_started(Delivery(fanout, self, operation))
-        await super().run_operation(operation)
+        with delivering(Delivery(fanout, self, message["id"])):
+            await super().handle_subscribe(message)
 
 
 def _graphiql_csp(html: str) -> str:

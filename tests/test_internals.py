@@ -23,7 +23,7 @@ Each test names its internals, the module relying on them and what is relied on.
 | strawberry | `GraphQL.websocket_adapter_class`, `WebSocketDisconnected` | schema/endpoint.py |
 | strawberry | `GraphQL.graphql_ide_html` | schema/endpoint.py |
 | strawberry | `GraphQL.graphql_transport_ws_handler_class` | schema/endpoint.py |
-| strawberry | the handler's `run_operation` (extended) | schema/endpoint.py |
+| strawberry | the handler's `handle_subscribe` (extended) | schema/endpoint.py |
 | strawberry | the handler's `websocket`, `operations` | schema/realtime/fanout.py |
 | strawberry | `Operation.id`, `query`, `variables`, `operation_name` | schema/realtime/fanout.py |
 | strawberry | `Schema.execution_context_class` | schema/realtime/fanout.py |
@@ -93,7 +93,6 @@ from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
-    Operation,
 )
 from strawberry.types import ExecutionContext
 
@@ -261,31 +260,36 @@ class TestStrawberry:
         assert adapter.ws is socket
         assert adapter.view is view
 
-    async def test_each_operation_runs_in_its_own_task_through_run_operation(self) -> None:
-        """schema/endpoint.py swaps `graphql_transport_ws_handler_class` for a subclass whose
-        `run_operation(operation)` sets a context variable that the operation's resolvers
-        read (schema/realtime/fanout.py): it must run in the task that iterates the
-        resolvers. The fan-out also reads `handler.websocket`, `handler.operations` (the
-        operation under its id until it completes) and the operation's `id`, `query`,
-        `variables` and `operation_name`."""
+    async def test_each_operation_runs_in_a_task_created_by_handle_subscribe(self) -> None:
+        """schema/endpoint.py swaps `graphql_transport_ws_handler_class` for a subclass that
+        sets a context variable around `handle_subscribe(message)`, which the operation's
+        resolvers read (schema/realtime/fanout.py): the operation's task must be created
+        there, and the operation registered under its id in `handler.operations` before
+        its resolvers run, until it completes. The fan-out also reads `handler.websocket`
+        and the operation's `id`, `query`, `variables` and `operation_name`."""
         default = GraphQL.graphql_transport_ws_handler_class
         assert typing.get_origin(default) is BaseGraphQLTransportWSHandler
-        assert _parameters(BaseGraphQLTransportWSHandler.run_operation) == ["operation"]
-        running: contextvars.ContextVar[str] = contextvars.ContextVar("running", default="")
+        assert _parameters(BaseGraphQLTransportWSHandler.handle_subscribe) == ["message"]
+        subscribing: contextvars.ContextVar[Any] = contextvars.ContextVar("subscribing")
         seen: list[object] = []
 
         @strawberry.type
         class Ticks:
             @strawberry.subscription
             async def tick(self) -> AsyncIterator[str]:
-                yield running.get()
+                handler, operation_id = subscribing.get()
+                operation = handler.operations[operation_id]
+                seen.append((operation.id, operation.query, operation.variables))
+                seen.append(operation.operation_name)
+                yield operation_id
 
         class Handler(BaseGraphQLTransportWSHandler[Any, Any]):
-            async def run_operation(self, operation: Operation[Any, Any]) -> None:
-                seen.append(self.operations.get(operation.id) is operation)
-                seen.append((operation.query, operation.variables, operation.operation_name))
-                running.set(operation.id)
-                await super().run_operation(operation)
+            async def handle_subscribe(self, message: Any) -> None:
+                token = subscribing.set((self, message["id"]))
+                try:
+                    await super().handle_subscribe(message)
+                finally:
+                    subscribing.reset(token)
 
         subscribe = {
             "query": "subscription T { tick }",
@@ -306,7 +310,7 @@ class TestStrawberry:
         )
         assert handler.websocket is socket and handler.operations == {}
         await asyncio.wait_for(handler.handle(), 5)
-        assert seen == [True, ("subscription T { tick }", {"v": 1}, "T")]
+        assert seen == [("op-1", "subscription T { tick }", {"v": 1}), "T"]
         nexts = [m for m in socket.sent if m["type"] == "next"]
         assert nexts == [{"id": "op-1", "type": "next", "payload": {"data": {"tick": "op-1"}}}]
         assert socket.sent[-1] == {"id": "op-1", "type": "complete"}

@@ -40,6 +40,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from inspect import isawaitable
@@ -76,11 +77,16 @@ GroupKey = tuple[object, str, str | None, bytes]
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """Where the current operation's frames go: its handler (socket, live operations), itself."""
+    """Where an operation's frames go: its handler (socket, live operations) and its id."""
 
     fanout: Fanout
     handler: BaseGraphQLTransportWSHandler[Any, Any]
-    operation: Operation[Any, Any]
+    operation_id: str
+
+    @property
+    def operation(self) -> Operation[Any, Any] | None:
+        """The operation, while the client has not completed it."""
+        return self.handler.operations.get(self.operation_id)
 
     async def join(self, context: object, user_id: UUID, session_id: UUID, account_id: UUID | None
     ) -> Member:  # fmt: skip
@@ -94,14 +100,22 @@ class Delivery:
 _DELIVERY: ContextVar[Delivery | None] = ContextVar("fanout_delivery", default=None)
 
 
-def operation_started(delivery: Delivery) -> None:
-    """Called in the operation's own task before it runs: its resolvers see `delivery`."""
-    _DELIVERY.set(delivery)
+@contextlib.contextmanager
+def delivering(delivery: Delivery) -> Iterator[None]:
+    """Around the handling of a subscribe message: the operation's task, created meanwhile,
+    sees `delivery` (a task copies the context variables of the task that creates it), so
+    nothing is added to the task itself."""
+    token = _DELIVERY.set(delivery)
+    try:
+        yield
+    finally:
+        _DELIVERY.reset(token)
 
 
 def current_delivery() -> Delivery | None:
     """The graphql-transport-ws operation this task runs, or None (not over a socket)."""
-    return _DELIVERY.get()
+    delivery = _DELIVERY.get()
+    return delivery if delivery is not None and delivery.operation is not None else None
 
 
 class Member:
@@ -122,13 +136,14 @@ class Member:
         "session_id",
     )
 
-    def __init__(self, group: Group, delivery: Delivery, session_id: UUID) -> None:
-        operation = delivery.operation
+    def __init__(
+        self, group: Group, delivery: Delivery, operation: Operation[Any, Any], session_id: UUID
+    ) -> None:
         self.group = group
         self._websocket: WebSocket = delivery.handler.websocket.ws  # type: ignore[attr-defined]
         self._operations = delivery.handler.operations
         self._operation = operation
-        self._id = operation.id
+        self._id = delivery.operation_id
         self._head = '{"id":' + orjson.dumps(operation.id).decode() + ',"type":"next","payload":'
         self._backlog: list[str | AccountUpdate] = []
         self._direct = False  # written to by the group: only while next_payload waits idle
@@ -304,6 +319,8 @@ class Fanout:
     ) -> Member:
         account = await self.feeds.resolve(user_id, account_id)  # NOT_FOUND unless owned
         operation = delivery.operation
+        if operation is None:  # completed by the client meanwhile: this task is cancelled
+            raise asyncio.CancelledError
         variables = operation.variables or {}
         key: GroupKey = (
             account_key(account.owner_id, account.id),
@@ -316,7 +333,7 @@ class Fanout:
             group = self._groups[key] = Group(
                 self, key, account, self._executor(operation, context, variables)
             )
-        member = Member(group, delivery, session_id)
+        member = Member(group, delivery, operation, session_id)
         group.members.add(member)
         self._by_session.setdefault(session_id, set()).add(member)
         try:
