@@ -1,6 +1,10 @@
 """Execute a subscription event once for all subscribers that asked the same thing.
 
-graphql-core runs the subscription's selection set for every subscriber and
+Over WebSockets, accountUpdates' later events are run once per group by
+fanout.py; what still goes Strawberry's way per subscriber is shared here:
+every subscription's first result (the current snapshot, the same object for
+all subscribers of an account), activeAccountChanged, and subscriptions run
+in-process. graphql-core runs the subscription's selection set for every subscriber and
 every event. With 10,000 subscribers of one account that is 10,000 identical
 executions per event, about half of the server's fan-out time (the budget in
 docs/architecture.md#performance-budget: 250 ms to reach them all). An event
