@@ -277,8 +277,9 @@ class Group:
 
     async def _deliver(self, update: FeedUpdate) -> None:
         payload = account_update(self.account.id, update)
+        members = tuple(self.members)  # who was listening when it happened
         text = await self._encoded(payload)
-        for member in tuple(self.members):
+        for member in members:
             member.deliver(payload, text)
 
     async def _encoded(self, payload: AccountUpdate) -> str | None:
