@@ -21,7 +21,6 @@ from typing import Any
 
 import asyncpg
 from starlette.applications import Starlette
-from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -55,6 +54,9 @@ SECURITY_HEADERS = (
 # Sent only over https (the scheme after a trusted proxy's X-Forwarded-Proto): over
 # plain http a browser ignores it, and a development server must stay reachable.
 STRICT_TRANSPORT_SECURITY = "max-age=31536000"
+# As ASGI carries them, encoded once: they are added to every response
+_RAW_SECURITY_HEADERS = tuple((name.encode(), value.encode()) for name, value in SECURITY_HEADERS)
+_RAW_STRICT_TRANSPORT_SECURITY = (b"strict-transport-security", STRICT_TRANSPORT_SECURITY.encode())
 
 
 class SecurityHeaders:
@@ -82,11 +84,12 @@ class SecurityHeaders:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS:
-                    headers.setdefault(name, value)
-                if https:
-                    headers.setdefault("strict-transport-security", STRICT_TRANSPORT_SECURITY)
+                headers = message["headers"] = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                added = (*_RAW_SECURITY_HEADERS, _RAW_STRICT_TRANSPORT_SECURITY) if https else (
+                    _RAW_SECURITY_HEADERS
+                )  # fmt: skip
+                headers.extend(header for header in added if header[0] not in present)
             await send(message)
 
         try:

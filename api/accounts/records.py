@@ -40,8 +40,12 @@ class AccountRecord:
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> AccountRecord:
-        # SELECT names its columns as the fields are named.
-        return cls(**{f.name: row[f.name] for f in fields(cls)})
+        # SELECT names its columns as the fields are named; the names are listed once
+        # (below the class), as every request reads accounts
+        return cls(*[row[name] for name in _RECORD_FIELDS])
+
+
+_RECORD_FIELDS = tuple(f.name for f in fields(AccountRecord))
 
 
 @dataclass(frozen=True, slots=True)
