@@ -152,10 +152,6 @@ class Member:
         self.ended = False
         self.session_id = session_id
 
-    @property
-    def account(self) -> Account:
-        return self.group.account
-
     async def snapshot(self) -> AccountUpdate:
         """The account's current balances, the subscription's first result."""
         account = self.group.account
@@ -175,10 +171,7 @@ class Member:
     def _write_now(self, text: str) -> None:
         if not self._is_current():
             return
-        try:
-            rest = run_until_suspended(self._send(text))
-        except (WebSocketDisconnect, RuntimeError):
-            return  # the socket is gone: its handler ends the operation
+        rest = run_until_suspended(self._send(text))
         if rest is not None:  # a slow socket: its own task finishes the write
             self._direct = False
             self._stalled = rest
@@ -210,15 +203,13 @@ class Member:
         while not self.ended:
             if self._stalled is not None:
                 stalled, self._stalled = self._stalled, None
-                with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-                    await stalled
+                await stalled
             elif self._backlog:
                 item = self._backlog.pop(0)
                 if not isinstance(item, str):
                     return item
                 if self._is_current():
-                    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-                        await self._send(item)
+                    await self._send(item)
             else:
                 self._direct = True
                 self._wake = asyncio.get_running_loop().create_future()
@@ -233,7 +224,11 @@ class Member:
     async def _send(self, text: str) -> None:
         if self._websocket.application_state == WebSocketState.DISCONNECTED:
             return
-        await self._websocket.send_text(self._head + text + "}")
+        try:
+            await self._websocket.send_text(self._head + text + "}")
+        except (WebSocketDisconnect, RuntimeError) as gone:
+            # the client went while the frame was on its way: its handler ends the operation
+            log.debug("fan-out: operation %s lost its socket (%s)", self._id, gone)
 
     def _is_current(self) -> bool:
         """The client still takes this operation's frames (it has not completed it)."""
