@@ -21,13 +21,12 @@ from schema.admin import AdminMutation, AdminQuery
 from schema.auth import AuthMutation, AuthQuery, AuthSubscription
 from schema.chat import ChatMutation, ChatQuery
 from schema.errors import log_errors
-from schema.executor import QuietExecutor
+from schema.executor import PlannedExecutor, QuietExecutor
 from schema.guards import COST_RULES
 from schema.history import HistoryMutation, HistoryQuery
 from schema.notify import NotifyMutation, NotifyQuery
 from schema.pipeline import RequestPipeline
 from schema.realtime import RealtimeSubscription
-from schema.realtime.execution import SharedEventExecutor
 from schema.scalars import SCALAR_MAP
 from schema.trading import TradingMutation, TradingQuery
 from schema.trusted import Documents, TrustedDocuments
@@ -85,7 +84,7 @@ def build_schema(*, production: bool = False) -> AppSchema:
         # validation caches, MaskErrors and our metrics would (schema/pipeline.py)
         extensions=[partial(RequestPipeline, documents, production=production)],
         config=StrawberryConfig(disable_field_suggestions=production, scalar_map=SCALAR_MAP),
-        execution_context_class=QuietExecutor if production else SharedEventExecutor,
+        execution_context_class=QuietExecutor if production else PlannedExecutor,
     )
     # `_schema` is the GraphQLSchema Strawberry built; schema/guards.py validates on it too
     trusted.load(built._schema, hide_suggestions=production)

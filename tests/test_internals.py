@@ -19,6 +19,8 @@ Each test names its internals, the module relying on them and what is relied on.
 | graphql-core | variable value errors located at their definition | schema/errors.py |
 | graphql-core | `Executor.build(hide_suggestions=)` by keyword (overridden) | schema/executor.py |
 | strawberry | `StrawberryGraphQLCoreExecutionContext` (subclassed) | schema/realtime/execution.py |
+| strawberry | `build_resolve_info(field_def, field_nodes, parent_type, path)` | schema/plans.py |
+| strawberry | an operation's `MiddlewareManager`: no `middlewares` for us | schema/executor.py |
 | strawberry | `ASGIWebSocketAdapter` (`ws`, `view`, `send_json`) | schema/endpoint.py |
 | strawberry | `GraphQL.websocket_adapter_class`, `WebSocketDisconnected` | schema/endpoint.py |
 | strawberry | `GraphQL.graphql_ide_html` | schema/endpoint.py |
@@ -84,6 +86,7 @@ from graphql import (
     execute_subscription_event,
     parse,
 )
+from graphql.pyutils import Path
 from piccolo.engine.exceptions import TransactionError
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.querystring import QueryString
@@ -99,7 +102,7 @@ from strawberry.types import ExecutionContext
 from api.broker.trade_stream import KeylessTradingStream
 from api.db.engine import OwnerEngine, _ConnectsOnDemand
 from schema import build_schema as build_app_schema
-from schema.executor import QuietExecutor
+from schema.executor import PlannedExecutor, QuietExecutor
 from schema.guards import validate_document as _validate_with_hidden_suggestions
 from schema.realtime.execution import SharedEventExecutor
 
@@ -223,7 +226,71 @@ class TestStrawberry:
         """schema/realtime/execution.py subclasses it (and schema/executor.py that)."""
         assert issubclass(StrawberryGraphQLCoreExecutionContext, Executor)
         assert issubclass(SharedEventExecutor, StrawberryGraphQLCoreExecutionContext)
-        assert issubclass(QuietExecutor, SharedEventExecutor)
+        assert issubclass(PlannedExecutor, SharedEventExecutor)
+        assert issubclass(QuietExecutor, PlannedExecutor)
+
+    async def test_strawberry_builds_its_resolve_info_from_the_field_and_path(self) -> None:
+        """schema/executor.py hands Strawberry's `build_resolve_info(field_def, field_nodes,
+        parent_type, path)` (an override of graphql-core's) to the plans, which call it for
+        every field: the info it builds carries the context, the coerced variables and the
+        path, and Strawberry's resolvers take it as their `info`."""
+        assert _parameters(StrawberryGraphQLCoreExecutionContext.build_resolve_info) == [
+            "field_def",
+            "field_nodes",
+            "parent_type",
+            "path",
+        ]
+        seen: list[Any] = []
+
+        @strawberry.type
+        class Query:
+            @strawberry.field
+            def echo(self, info: strawberry.Info, word: str) -> str:
+                seen.append((info.context, info.variable_values, info.path.as_list()))
+                return word
+
+        schema = strawberry.Schema(query=Query, execution_context_class=PlannedExecutor)
+        document = parse("query($w: String!) { e: echo(word: $w) }")
+        executor = PlannedExecutor.build(
+            schema._schema, document, context_value="ctx", raw_variable_values={"w": "hi"}
+        )
+        assert isinstance(executor, PlannedExecutor)
+        query_type = schema._schema.query_type
+        assert query_type is not None
+        field = query_type.fields["echo"]
+        operation = document.definitions[0]
+        assert isinstance(operation, OperationDefinitionNode)
+        (node,) = operation.selection_set.selections
+        info = executor.build_resolve_info(field, [node], query_type, Path(None, "e", "Query"))
+        assert (info.context, info.variable_values, info.field_name) == ("ctx", {"w": "hi"}, "echo")
+        result = await schema.execute(
+            "query($w: String!) { e: echo(word: $w) }", {"w": "hi"}, context_value="ctx"
+        )
+        assert result.data == {"e": "hi"} and seen == [("ctx", {"w": "hi"}, ["e"])]
+
+    async def test_an_operation_without_resolving_extensions_gets_an_empty_middleware(
+        self,
+    ) -> None:
+        """schema/executor.py runs a plan only when the executor's `middleware_manager` (the
+        one Strawberry makes for each operation) has no `middlewares`: true of our schema,
+        whose extension resolves no fields, so its queries are planned."""
+        managers: list[Any] = []
+
+        class Recording(PlannedExecutor):
+            def execute_operation(self, serially: bool | None = None) -> Any:
+                managers.append(self.middleware_manager)
+                return super().execute_operation(serially)
+
+        app_schema = build_app_schema()
+        schema = strawberry.Schema(
+            query=_Query,
+            extensions=app_schema.extensions,
+            execution_context_class=Recording,
+        )
+        result = await schema.execute('{ pick(choice: {a: "1"}) }')
+        assert result.data == {"pick": "picked"}
+        (manager,) = managers
+        assert manager is None or manager.middlewares == ()
 
     async def test_a_document_set_in_the_hooks_is_neither_parsed_nor_validated_again(
         self,
