@@ -15,6 +15,8 @@ server or a client in the way. Six targets take alternating turns:
   skips parsing and validation (schema/trusted.py), against "floor pwa":
   bench/graphql_reads.py's bare endpoint answering the same fields (the
   accounts' `halted` one more tenant transaction, there as here);
+- "unplanned": the same `Accounts` document on graphql-core's own execution instead
+  of its plan (schema/plans.py), against the same floor: what the plans save;
 - "ad hoc": bench/graphql_reads.py's `accounts` document, served from the
   parser and validation caches, against "floor": the same bare endpoint with
   that document's fields (same authentication, SQL, tenant transaction and
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import gc
 import json
@@ -36,7 +39,7 @@ import pstats
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +135,22 @@ async def _turn(caller: Caller, path: str, body: bytes, token: str, requests: in
     return (time.process_time() - started) / requests * 1e6
 
 
+@contextlib.contextmanager
+def _executor(app: Any, *, unplanned: bool) -> Iterator[None]:
+    """Queries on graphql-core's own execution (the planned executor's base) while in it."""
+    from schema.realtime.execution import SharedEventExecutor
+
+    route = next(r for r in app.routes if getattr(r, "path", None) == "/graphql")
+    schema = route.endpoint.schema
+    planned = schema.execution_context_class
+    if unplanned:
+        schema.execution_context_class = SharedEventExecutor
+    try:
+        yield
+    finally:
+        schema.execution_context_class = planned
+
+
 def _print_profile(profile: cProfile.Profile) -> None:
     for order in ("cumulative", "tottime"):
         print(f"\n--- top 25 by {order} ---")
@@ -179,24 +198,32 @@ async def _run(args: argparse.Namespace, home: str) -> None:
                 "no SQL": ("/graphql", _trusted_query("VapidPublicKey")),
                 "floor auth": (AUTH_FLOOR_PATH, b"{}"),
                 "trusted": ("/graphql", _trusted_query("Accounts")),
+                "unplanned": ("/graphql", _trusted_query("Accounts")),
                 "floor pwa": (FLOOR_PATH + "/pwa", b"{}"),
                 "ad hoc": ("/graphql", json.dumps({"query": QUERY}).encode()),
                 "floor": (FLOOR_PATH, b"{}"),
             }
-            floor_of = {"no SQL": "floor auth", "trusted": "floor pwa", "ad hoc": "floor"}
+            floor_of = {
+                "no SQL": "floor auth",
+                "trusted": "floor pwa",
+                "unplanned": "floor pwa",
+                "ad hoc": "floor",
+            }
             for name, (path, body) in targets.items():
                 answer = json.loads((await caller.post(path, body, token))[1])
                 assert "errors" not in answer, (name, answer)
                 accounts = answer["data"].get("accounts", [None] * args.accounts)
                 assert len(accounts) == args.accounts, (name, answer)
-                await _turn(caller, path, body, token, args.requests // 4)  # warm-up
+                with _executor(app, unplanned=name == "unplanned"):
+                    await _turn(caller, path, body, token, args.requests // 4)  # warm-up
             gc.freeze()  # as `alpaca-chat serve` does once started (api/cli.py)
             figures: dict[str, list[float]] = {name: [] for name in targets}
             names = list(targets)
             for turn in range(args.rounds):
                 for name in names if turn % 2 == 0 else reversed(names):
                     path, body = targets[name]
-                    figures[name].append(await _turn(caller, path, body, token, args.requests))
+                    with _executor(app, unplanned=name == "unplanned"):
+                        figures[name].append(await _turn(caller, path, body, token, args.requests))
             medians = {name: statistics.median(rounds) for name, rounds in figures.items()}
             print(
                 f"CPU per request, {args.requests} requests x {args.rounds} rounds, "

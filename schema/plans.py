@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeGuard
-from weakref import WeakKeyDictionary
+from weakref import finalize
 
 from graphql import (
     ExecutionResult,
@@ -383,7 +383,8 @@ class _Planner:
         return is_abstract_type(condition) and self.schema.is_sub_type(condition, type_)
 
 
-_plans: WeakKeyDictionary[OperationDefinitionNode, Plan | None] = WeakKeyDictionary()
+# by the operation's identity: nodes are dataclasses, hashed (deeply) and compared by value
+_plans: dict[int, Plan | None] = {}
 
 
 def plan_of(
@@ -394,10 +395,13 @@ def plan_of(
     """The plan of a query operation of a validated document; None when it has none."""
     if operation.operation is not OperationType.QUERY:
         return None
+    key = id(operation)
     try:
-        plan = _plans[operation]
+        plan = _plans[key]
     except KeyError:
-        plan = _plans[operation] = _make_plan(schema, operation, fragments)
+        plan = _plans[key] = _make_plan(schema, operation, fragments)
+        # the plan goes with its document, before its id can be another's
+        finalize(operation, _plans.pop, key, None)
     return plan if plan is not None and plan.schema is schema else None
 
 

@@ -12,6 +12,7 @@ graphql-core. Then every PWA query, over the real app and database, both ways.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -27,6 +28,7 @@ from strawberry.permission import BasePermission
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
+from schema import plans
 from schema.executor import PlannedExecutor
 from schema.plans import plan_of
 from schema.realtime.execution import SharedEventExecutor
@@ -339,3 +341,21 @@ async def test_every_pwa_query_answers_alike_planned_and_not(app: InProcessApp) 
         finally:
             schema.execution_context_class = PlannedExecutor
         assert _comparable(planned) == _comparable(stock), name
+
+
+def test_a_plan_goes_with_its_document() -> None:
+    """Plans are kept by the operation's identity, for as long as its document lives: an
+    ad hoc document leaving the parser cache takes its plan along."""
+    before = len(plans._plans)
+    document = parse("{ hello colour }")
+    operation = document.definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    assert plan_of(PLANNED._schema, operation, {}) is not None
+    # a document equal in value is another document, with a plan of its own
+    twin = parse("{ hello colour }").definitions[0]
+    assert isinstance(twin, OperationDefinitionNode)
+    assert plan_of(PLANNED._schema, twin, {}) is not plan_of(PLANNED._schema, operation, {})
+    assert len(plans._plans) == before + 2
+    del document, operation, twin
+    gc.collect()
+    assert len(plans._plans) == before
