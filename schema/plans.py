@@ -30,9 +30,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
+from functools import cache
 from typing import Any, TypeGuard
 from weakref import finalize
 
+import strawberry
 from graphql import (
     ExecutionResult,
     FieldNode,
@@ -107,6 +109,10 @@ class Leaf(Completion):
         self.type = type_
 
     def complete(self, run: Run, result: Any, info: GraphQLResolveInfo, path: Path) -> Any:
+        return self.coerced(result)
+
+    def coerced(self, result: Any) -> Any:
+        """The value as its type answers it; None for None."""
         if isinstance(result, Exception):
             raise result
         if result is None or result is Undefined:
@@ -275,7 +281,16 @@ class Abstract(Completion):
 class FieldPlan:
     """One response key of an object plan."""
 
-    __slots__ = ("definition", "key", "nodes", "resolve", "returns", "takes_arguments", "typename")
+    __slots__ = (
+        "definition",
+        "key",
+        "nodes",
+        "plain",
+        "resolve",
+        "returns",
+        "takes_arguments",
+        "typename",
+    )
 
     def __init__(
         self, key: str, nodes: list[FieldNode], definition: GraphQLField, returns: Completion
@@ -288,6 +303,30 @@ class FieldPlan:
         self.takes_arguments = bool(definition.args or nodes[0].arguments)
         # __typename is the parent's name: what its meta-field's resolver would answer
         self.typename = nodes[0].name.value == TYPENAME
+        # a plain field of a leaf type: no info is built for it (see `_reads_attribute`)
+        leaf = returns.inner if isinstance(returns, NonNull) else returns
+        self.plain: tuple[Resolver, Leaf] | None = None
+        if isinstance(leaf, Leaf) and self.resolve is not None and _reads_attribute(self.resolve):
+            self.plain = (self.resolve, leaf)
+
+
+@cache
+def _attribute_reader() -> Any:
+    """The code of the resolver Strawberry makes for a field with no resolver, permission,
+    extension or exception handler: it reads the attribute and never looks at its info."""
+
+    @strawberry.type
+    class Plain:
+        value: str
+
+    plain = strawberry.Schema(query=Plain)._schema.query_type
+    assert plain is not None and plain.fields["value"].resolve is not None
+    return plain.fields["value"].resolve.__code__
+
+
+def _reads_attribute(resolve: Resolver) -> bool:
+    """Whether `resolve` is such a resolver (the same code; pinned by tests/test_internals.py)."""
+    return getattr(resolve, "__code__", None) is _attribute_reader()
 
 
 class Plan:
@@ -509,9 +548,24 @@ class Run:
     def _field(self, field: FieldPlan, parent: GraphQLObjectType, source: Any, path: Path) -> Any:
         if field.typename:
             return parent.name
+        returns = field.returns
+        if (plain := field.plain) is not None:
+            resolve, leaf = plain
+            try:
+                result = resolve(source, None)
+                if not self.is_awaitable(result):
+                    completed = leaf.coerced(result)
+                    if completed is None and returns.non_null:
+                        name = f"{parent}.{field.nodes[0].name.value}"
+                        raise TypeError(f"Cannot return null for non-nullable field {name}.")
+                    return completed
+            except Exception as error:
+                return self.fail(error, returns.non_null, field.nodes, path)
+            info = self.build_info(field.definition, field.nodes, parent, path)
+            settled = self.settle(returns, result, info, path)
+            return self.guard(returns, settled, field.nodes, path)
         definition = field.definition
         info = self.build_info(definition, field.nodes, parent, path)
-        returns = field.returns
         try:
             arguments = (
                 get_argument_values(

@@ -21,6 +21,7 @@ Each test names its internals, the module relying on them and what is relied on.
 | strawberry | `StrawberryGraphQLCoreExecutionContext` (subclassed) | schema/realtime/execution.py |
 | strawberry | `build_resolve_info(field_def, field_nodes, parent_type, path)` | schema/plans.py |
 | strawberry | an operation's `MiddlewareManager`: no `middlewares` for us | schema/executor.py |
+| strawberry | plain fields' resolvers: one code, reading the attribute | schema/plans.py |
 | strawberry | `ASGIWebSocketAdapter` (`ws`, `view`, `send_json`) | schema/endpoint.py |
 | strawberry | `GraphQL.websocket_adapter_class`, `WebSocketDisconnected` | schema/endpoint.py |
 | strawberry | `GraphQL.graphql_ide_html` | schema/endpoint.py |
@@ -78,6 +79,7 @@ from graphql import (
     ExecutionResult,
     Executor,
     GraphQLError,
+    GraphQLObjectType,
     GraphQLSchema,
     OperationDefinitionNode,
     VariableDefinitionNode,
@@ -104,6 +106,7 @@ from api.db.engine import OwnerEngine, _ConnectsOnDemand
 from schema import build_schema as build_app_schema
 from schema.executor import PlannedExecutor, QuietExecutor
 from schema.guards import validate_document as _validate_with_hidden_suggestions
+from schema.plans import _reads_attribute
 from schema.realtime.execution import SharedEventExecutor
 
 
@@ -135,6 +138,26 @@ class _Query:
     @strawberry.field
     def pick(self, choice: _Pick) -> str:
         return "picked"
+
+
+class _Never(strawberry.BasePermission):
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        return False
+
+
+@strawberry.type
+class _Thing:
+    name: str
+    guarded: str = strawberry.field(permission_classes=[_Never], default="g")
+
+    @strawberry.field
+    def computed(self) -> str:
+        return "c"
+
+
+@strawberry.type
+class _ThingQuery:
+    thing: _Thing
 
 
 class TestStrawberry:
@@ -267,6 +290,20 @@ class TestStrawberry:
             "query($w: String!) { e: echo(word: $w) }", {"w": "hi"}, context_value="ctx"
         )
         assert result.data == {"e": "hi"} and seen == [("ctx", {"w": "hi"}, ["e"])]
+
+    def test_plain_fields_share_one_resolver_code_that_reads_the_attribute(self) -> None:
+        """schema/plans.py calls the resolver Strawberry makes for a field with no resolver,
+        permission, extension or exception handler with no info, knowing it by its code:
+        every such field's resolver has that code and reads the attribute; a field with a
+        resolver or a permission has other code."""
+        thing = strawberry.Schema(query=_ThingQuery)._schema.get_type("Thing")
+        assert isinstance(thing, GraphQLObjectType)
+        plain = thing.fields["name"].resolve
+        assert plain is not None and _reads_attribute(plain)
+        assert plain(_Thing(name="n"), None) == "n"
+        for name in ("guarded", "computed"):
+            resolve = thing.fields[name].resolve
+            assert resolve is not None and not _reads_attribute(resolve), name
 
     async def test_an_operation_without_resolving_extensions_gets_an_empty_middleware(
         self,
