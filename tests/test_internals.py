@@ -13,7 +13,7 @@ Each test names its internals, the module relying on them and what is relied on.
 | strawberry | `MaskErrors._process_errors`, `anonymise_error` (overridden) | schema/errors.py |
 | strawberry | `MaskErrors._process_result` (overridden) | schema/errors.py |
 | strawberry | `MaskErrors.on_operation` a generator (extended) | schema/pipeline.py |
-| strawberry | hooks setting `graphql_document`, `pre_execution_errors` | schema/pipeline.py |
+| strawberry | on_operation sets `graphql_document`, `pre_execution_errors` | schema/pipeline.py |
 | strawberry | `MaybeNullValidationRule`, `OneOfInputValidationRule` | schema/guards.py |
 | strawberry | `ExecutionContext._provided_operation_name` | schema/pipeline.py |
 | graphql-core | variable value errors located at their definition | schema/errors.py |
@@ -329,20 +329,18 @@ class TestStrawberry:
         (manager,) = managers
         assert manager is None or manager.middlewares == ()
 
-    async def test_a_document_set_in_the_hooks_is_neither_parsed_nor_validated_again(
+    async def test_a_document_set_as_the_operation_starts_is_neither_parsed_nor_validated(
         self,
     ) -> None:
-        """schema/pipeline.py sets `graphql_document` in on_parse and `pre_execution_errors`
-        in on_validate; Strawberry then runs that document as it is, without parsing the
-        query text or validating it itself."""
+        """schema/pipeline.py sets `graphql_document` and `pre_execution_errors` in
+        on_operation, before its yield; Strawberry then runs that document as it is,
+        without parsing the query text or validating it itself, for queries and
+        subscriptions alike."""
         invalid = parse("{ nothingHere }")  # what validation would refuse
 
         class Handing(SchemaExtension):
-            def on_parse(self) -> Iterator[None]:
+            def on_operation(self) -> Iterator[None]:
                 self.execution_context.graphql_document = invalid
-                yield
-
-            def on_validate(self) -> Iterator[None]:
                 self.execution_context.pre_execution_errors = []
                 yield
 
@@ -350,6 +348,29 @@ class TestStrawberry:
         result = await schema.execute("this text is never parsed")
         # executed, not refused: graphql-core skips a field the type does not have
         assert result.errors is None and result.data == {}
+
+        ticks = parse("subscription { tick }")
+
+        class HandingSubscription(SchemaExtension):
+            def on_operation(self) -> Iterator[None]:
+                self.execution_context.graphql_document = ticks
+                self.execution_context.pre_execution_errors = []
+                yield
+
+        @strawberry.type
+        class Subscription:
+            @strawberry.subscription
+            async def tick(self) -> AsyncIterator[str]:
+                yield "tick"
+
+        subscribing = strawberry.Schema(
+            query=_Query, subscription=Subscription, extensions=[HandingSubscription]
+        )
+        stream = await subscribing.subscribe("neither is this one")
+        assert not isinstance(stream, ExecutionResult)
+        first = await anext(stream)
+        assert first.errors is None and first.data == {"tick": "tick"}
+        await stream.aclose()
 
     async def test_the_asgi_view_sends_websocket_messages_through_its_adapter(self) -> None:
         """schema/endpoint.py swaps `websocket_adapter_class` to send text frames."""
