@@ -78,6 +78,14 @@ class _NoPlan(Exception):
 # --- the plan ----------------------------------------------------------------------------
 
 
+def _absent(result: Any) -> bool:
+    """Whether a resolved value is null; a value that is an exception is raised, as
+    graphql-core raises it."""
+    if isinstance(result, Exception):
+        raise result
+    return result is None or result is Undefined
+
+
 class Completion:
     """How a field's value of one output type is completed."""
 
@@ -113,9 +121,7 @@ class Leaf(Completion):
 
     def coerced(self, result: Any) -> Any:
         """The value as its type answers it; None for None."""
-        if isinstance(result, Exception):
-            raise result
-        if result is None or result is Undefined:
+        if _absent(result):
             return None
         coerced = self.coerce(result)
         if coerced is Undefined or coerced is None:
@@ -132,9 +138,7 @@ class ListOf(Completion):
         self.item = item
 
     def complete(self, run: Run, result: Any, info: GraphQLResolveInfo, path: Path) -> Any:
-        if isinstance(result, Exception):
-            raise result
-        if result is None or result is Undefined:
+        if _absent(result):
             return None
         if run.is_async_iterable(result):
             return self._complete_async(run, result, info, path)
@@ -188,9 +192,7 @@ class ObjectPlan(Completion):
         self.fields: list[FieldPlan] = []
 
     def complete(self, run: Run, result: Any, info: GraphQLResolveInfo, path: Path) -> Any:
-        if isinstance(result, Exception):
-            raise result
-        if result is None or result is Undefined:
+        if _absent(result):
             return None
         return self.complete_object(run, result, info, path)
 
@@ -230,9 +232,7 @@ class Abstract(Completion):
         self.schema = schema
 
     def complete(self, run: Run, result: Any, info: GraphQLResolveInfo, path: Path) -> Any:
-        if isinstance(result, Exception):
-            raise result
-        if result is None or result is Undefined:
+        if _absent(result):
             return None
         resolve_type = self.type.resolve_type or run.type_resolver
         runtime = resolve_type(result, info, self.type)

@@ -36,6 +36,7 @@ from schema.plans import plan_of
 from schema.realtime.execution import SharedEventExecutor
 from schema.scalars import SCALAR_MAP
 from schema.trusted import OPERATIONS_FILE
+from tests.fixtures.answers import comparable
 from tests.fixtures.inprocess import InProcessApp
 
 
@@ -307,16 +308,6 @@ QUERIES = {
     for entry in json.loads(OPERATIONS_FILE.read_text())
     if entry["query"].lstrip().startswith("query")
 }
-# what differs between two answers to the same request: ids of requests, times of snapshots
-_VARYING = frozenset({"requestId", "asOf", "at", "lastSeenAt"})
-
-
-def _comparable(payload: Any) -> Any:
-    if isinstance(payload, dict):
-        return {k: _comparable(v) for k, v in payload.items() if k not in _VARYING}
-    if isinstance(payload, list):
-        return [_comparable(v) for v in payload]
-    return payload
 
 
 def _variables(name: str, account: str) -> dict[str, Any]:
@@ -359,7 +350,7 @@ async def test_every_pwa_query_answers_alike_planned_and_not(app: InProcessApp) 
             stock = await app.gql(QUERIES[name], variables, token=token)
         finally:
             schema.execution_context_class = PlannedExecutor
-        assert _comparable(planned) == _comparable(stock), name
+        assert comparable(planned) == comparable(stock), name
 
 
 def test_a_plan_goes_with_its_document() -> None:

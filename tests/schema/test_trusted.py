@@ -19,6 +19,7 @@ import pytest
 
 from schema import build_schema
 from schema.trusted import OPERATIONS_FILE, TrustedDocuments, UntrustworthyDocumentError
+from tests.fixtures.answers import comparable
 from tests.fixtures.inprocess import InProcessApp
 
 OPERATIONS = {entry["operationName"]: entry["query"] for entry in json.loads(
@@ -29,18 +30,6 @@ OPERATIONS = {entry["operationName"]: entry["query"] for entry in json.loads(
 def _twin(query: str) -> str:
     """The same document under another text: not trusted, parsed and validated per cache."""
     return query + " "
-
-
-# what differs between two answers to the same request: ids of requests, times of snapshots
-_VARYING = frozenset({"requestId", "asOf"})
-
-
-def _comparable(payload: Any) -> Any:
-    if isinstance(payload, dict):
-        return {k: _comparable(v) for k, v in payload.items() if k not in _VARYING}
-    if isinstance(payload, list):
-        return [_comparable(v) for v in payload]
-    return payload
 
 
 def _loaded(path: Path = OPERATIONS_FILE) -> TrustedDocuments:
@@ -76,7 +65,7 @@ async def test_trusted_and_untrusted_twins_answer_alike(app: InProcessApp) -> No
     for name, variables, token in requests:
         trusted = await app.gql(OPERATIONS[name], variables, token=token)
         twin = await app.gql(_twin(OPERATIONS[name]), variables, token=token)
-        assert _comparable(trusted) == _comparable(twin), name
+        assert comparable(trusted) == comparable(twin), name
     refused = await app.gql(OPERATIONS["AccountUpdates"], {}, token=user.token)
     assert [e["extensions"]["code"] for e in refused["errors"]] == ["BAD_REQUEST"]
 
