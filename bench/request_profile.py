@@ -20,7 +20,12 @@ server or a client in the way. Six targets take alternating turns:
 - "ad hoc": bench/graphql_reads.py's `accounts` document, served from the
   parser and validation caches, against "floor": the same bare endpoint with
   that document's fields (same authentication, SQL, tenant transaction and
-  JSON, no GraphQL).
+  JSON, no GraphQL);
+- "no view": the same document with no HTTP at all: the body decoded, the token
+  authenticated, Strawberry's `schema.execute` (every extension) with the
+  context `/graphql` builds, the result encoded. Against "floor", it is the
+  ceiling of any HTTP view over that pipeline: what "ad hoc" would cost if the
+  view, its guards and Starlette's routing were free.
 Each prints µs of CPU per request (the median of the rounds) and its excess
 over its floor. `--profile` then runs one target ("trusted" unless named) under
 cProfile, timed in CPU, and prints the top 25 functions by cumulative and by own
@@ -125,7 +130,46 @@ class Caller:
         return status, b"".join(chunks)
 
 
-async def _turn(caller: Caller, path: str, body: bytes, token: str, requests: int) -> float:
+class PipelineCaller:
+    """What any view must do for a POST, and nothing else: decode, authenticate, run
+    Strawberry's pipeline with the context `/graphql` builds, encode ("no view")."""
+
+    def __init__(self, app: Any) -> None:
+        from starlette.requests import Request
+
+        route = next(r for r in app.routes if getattr(r, "path", None) == "/graphql")
+        self.endpoint = route.endpoint
+        scope = {"type": "http", "method": "POST", "headers": [], "client": ("127.0.0.1", 50000)}
+        self.request = Request(scope)
+
+    async def post(self, path: str, body: bytes, token: str | None = None) -> tuple[int, bytes]:
+        import orjson
+
+        from schema.context import Context
+
+        endpoint = self.endpoint
+        data = orjson.loads(body)
+        principal = await endpoint.auth.authenticate(token) if token else None
+        context = Context(
+            services=endpoint.services,
+            settings=endpoint.services.settings,
+            auth=endpoint.auth,
+            request=self.request,
+            response=None,
+            request_id="0",
+            client_address="127.0.0.1",
+            principal=principal,
+        )
+        result = await endpoint.schema.execute(data["query"], context_value=context)
+        answer: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            answer["errors"] = [error.formatted for error in result.errors]
+        return 200, orjson.dumps(answer)
+
+
+async def _turn(
+    caller: Caller | PipelineCaller, path: str, body: bytes, token: str, requests: int
+) -> float:
     """µs of CPU per request over `requests` sequential requests."""
     started = time.process_time()
     for _ in range(requests):
@@ -177,6 +221,7 @@ async def _run(args: argparse.Namespace, home: str) -> None:
         _auth_floor(services),
     ]
     caller = Caller(app)
+    callers = {"no view": PipelineCaller(app)}
     try:
         async with app.router.lifespan_context(app):
             signed = json.loads(
@@ -202,20 +247,23 @@ async def _run(args: argparse.Namespace, home: str) -> None:
                 "floor pwa": (FLOOR_PATH + "/pwa", b"{}"),
                 "ad hoc": ("/graphql", json.dumps({"query": QUERY}).encode()),
                 "floor": (FLOOR_PATH, b"{}"),
+                "no view": ("", json.dumps({"query": QUERY}).encode()),
             }
             floor_of = {
                 "no SQL": "floor auth",
                 "trusted": "floor pwa",
                 "unplanned": "floor pwa",
                 "ad hoc": "floor",
+                "no view": "floor",
             }
             for name, (path, body) in targets.items():
-                answer = json.loads((await caller.post(path, body, token))[1])
+                by = callers.get(name, caller)
+                answer = json.loads((await by.post(path, body, token))[1])
                 assert "errors" not in answer, (name, answer)
                 accounts = answer["data"].get("accounts", [None] * args.accounts)
                 assert len(accounts) == args.accounts, (name, answer)
                 with _executor(app, unplanned=name == "unplanned"):
-                    await _turn(caller, path, body, token, args.requests // 4)  # warm-up
+                    await _turn(by, path, body, token, args.requests // 4)  # warm-up
             gc.freeze()  # as `alpaca-chat serve` does once started (api/cli.py)
             figures: dict[str, list[float]] = {name: [] for name in targets}
             names = list(targets)
@@ -223,7 +271,8 @@ async def _run(args: argparse.Namespace, home: str) -> None:
                 for name in names if turn % 2 == 0 else reversed(names):
                     path, body = targets[name]
                     with _executor(app, unplanned=name == "unplanned"):
-                        figures[name].append(await _turn(caller, path, body, token, args.requests))
+                        by = callers.get(name, caller)
+                        figures[name].append(await _turn(by, path, body, token, args.requests))
             medians = {name: statistics.median(rounds) for name, rounds in figures.items()}
             print(
                 f"CPU per request, {args.requests} requests x {args.rounds} rounds, "
@@ -240,7 +289,7 @@ async def _run(args: argparse.Namespace, home: str) -> None:
                 path, body = targets[args.profile]
                 profile = cProfile.Profile(time.process_time)  # CPU, as the figures above
                 profile.enable()
-                await _turn(caller, path, body, token, args.requests)
+                await _turn(callers.get(args.profile, caller), path, body, token, args.requests)
                 profile.disable()
                 _print_profile(profile)
     finally:
