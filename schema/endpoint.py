@@ -194,6 +194,11 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                     await _bad_request(refused)(scope, receive, send)
                     return
                 receive = _replay(body, receive)
+        elif scope["type"] == "websocket":
+            # as Strawberry's own __call__ does, one frame fewer: a socket's call stack
+            # lives as long as it does, and idle subscribers are budgeted in KiB
+            await self.run(WebSocket(scope, receive=receive, send=send))
+            return
         await super().__call__(scope, receive, send)
 
     async def _guard_http(
