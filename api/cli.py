@@ -44,7 +44,7 @@ START_UP_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, Timeo
 YOUNG_COLLECTION_THRESHOLD = 10_000  # net new container objects; see _serve
 
 
-class _Server(uvicorn.Server):
+class GracefulServer(uvicorn.Server):
     """uvicorn re-raises SIGTERM/SIGINT once it has stopped, which would kill
     the process before the embedded PostgreSQL is stopped; stop gracefully."""
 
@@ -159,7 +159,7 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
             ws_per_message_deflate=False,
             lifespan="on",
         )
-        web = _Server(config)
+        web = GracefulServer(config)
         web_task = asyncio.create_task(web.serve())
         # uvicorn offers no start-up event; poll its flag to report readiness
         while not web.started and not web_task.done():  # noqa: ASYNC110

@@ -104,6 +104,7 @@ def serve(port: int, home: str) -> None:
     import uvloop
 
     from api.app import create_app
+    from api.cli import GracefulServer
     from api.config import load_settings
     from api.db import open_database
     from api.logs import configure_logging
@@ -118,7 +119,7 @@ def serve(port: int, home: str) -> None:
         app = create_app(services)
         app.router.routes.insert(0, floor_route(services))
         config = uvicorn.Config(app, port=port, log_level="warning", http="httptools")
-        web = uvicorn.Server(config)
+        web = GracefulServer(config)  # stops the embedded PostgreSQL below on SIGTERM
         serving = asyncio.create_task(web.serve())
         while not web.started and not serving.done():  # noqa: ASYNC110
             await asyncio.sleep(0.01)
@@ -248,8 +249,11 @@ def _store_accounts(home: str, user: str, count: int) -> None:
         server = EmbeddedPostgres(settings.home)
         database = Database(server.dsn(), with_user(server.dsn(), RUNTIME_ROLE))
         await database.connect(min_size=1, max_size=1)
-        await store_accounts(database, Vault(settings.credentials_keys), user, count)
-        await database.close()
+        try:
+            await store_accounts(database, Vault(settings.credentials_keys), user, count)
+        finally:
+            await database.close()
+            server.stop()  # lets go of the cluster: the server process still holds it
 
     uvloop.run(main())
 
@@ -273,7 +277,10 @@ def _peer_login(home: str) -> str:
         finally:
             await conn.close()
 
-    uvloop.run(create_role())
+    try:
+        uvloop.run(create_role())
+    finally:
+        server.stop()  # lets go of the cluster: the server process still holds it
     return with_user(server.dsn(), PEER_ROLE)
 
 
@@ -382,7 +389,8 @@ def main() -> None:
     finally:
         if peer is not None:
             stop(peer)
-        stop(server)
+        stop(server)  # the last to hold the embedded cluster: it stops it
+        shutil.rmtree(home, ignore_errors=True)
 
     print(f"accounts query, {args.clients} concurrent clients, {args.seconds:g} s each")
     rows = [("(a) /graphql", "graphql"), ("(b) bare endpoint", "floor")]
