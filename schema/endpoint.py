@@ -195,9 +195,18 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                     return
                 receive = _replay(body, receive)
         elif scope["type"] == "websocket":
-            # as Strawberry's own __call__ does, one frame fewer: a socket's call stack
-            # lives as long as it does, and idle subscribers are budgeted in KiB
-            await self.run(WebSocket(scope, receive=receive, send=send))
+            # Strawberry's own __call__ does the same (`run`) with no handshake rules; done
+            # here, not in a `run` override: the frames of this call live as long as the
+            # socket, and idle subscribers are budgeted in KiB (docs/architecture.md)
+            websocket = WebSocket(scope, receive=receive, send=send)
+            books = self._admit(websocket)
+            if books is None:
+                await self.reject_websocket(websocket)
+                return
+            try:
+                await self.run(websocket)
+            finally:
+                books.release()
             return
         await super().__call__(scope, receive, send)
 
@@ -312,22 +321,19 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         timer = asyncio.create_task(close_later(), name="websocket-sign-in-timeout")
         _books_of(self, websocket).timer = timer
 
-    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
-        if not isinstance(request, WebSocket):
-            return await super().run(request, context, root_value)
-        if _cookie_token(request.headers) is not None and not self._origin_ok(
-            request.headers.get("origin"), request.scope
+    def _admit(self, websocket: WebSocket) -> _SocketBooks | None:
+        """The handshake's books, or None when it is refused: the session cookie from a
+        foreign Origin, or its address at its cap."""
+        if _cookie_token(websocket.headers) is not None and not self._origin_ok(
+            websocket.headers.get("origin"), websocket.scope
         ):
-            return await self.reject_websocket(request)
-        address = request.client.host if request.client else "unknown"
+            return None
+        address = websocket.client.host if websocket.client else "unknown"
         if not self._sockets_by_address.admit(address):
             log.warning("WebSocket refused: address at %d sockets", self._sockets_by_address.limit)
-            return await self.reject_websocket(request)
-        books = request.state.socket_books = _SocketBooks(self, request, address)
-        try:
-            return await super().run(request, context, root_value)
-        finally:
-            books.release()
+            return None
+        books = websocket.state.socket_books = _SocketBooks(self, websocket, address)
+        return books
 
 
 # a POST body that passed `_graphql_request`: "query" a string, the others of their type
