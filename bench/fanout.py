@@ -55,7 +55,7 @@ from uuid import UUID, uuid4
 import asyncpg
 import httpx
 import psutil
-from processes import free_port, stop
+from processes import free_port, stop, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBSCRIPTION = (
@@ -285,18 +285,11 @@ def wait_for(log: Path, text: str, process: subprocess.Popen[bytes], seconds: fl
         time.sleep(0.05)
 
 
-def wait_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise SystemExit(f"server did not start; see {log}")
-        time.sleep(0.05)
+def wait_healthy_or_exit(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    try:
+        wait_healthy(base, process)
+    except RuntimeError:
+        raise SystemExit(f"server did not start; see {log}") from None
 
 
 def start(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -438,7 +431,7 @@ def run_one(n: int, events: int, client_count: int, dsn: str, work: Path, sandbo
     server = start(command, log, env)
     try:
         base = f"http://127.0.0.1:{port}"
-        wait_healthy(base, server, log)
+        wait_healthy_or_exit(base, server, log)
         url = base + "/graphql"
         email = f"bench{n}@example.com"
         signed = graphql(

@@ -30,6 +30,27 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], seconds: float = 
     raise RuntimeError(f"nothing listens on port {port}")
 
 
+def wait_healthy(
+    base: str, process: subprocess.Popen[bytes], seconds: float = 30, poll: float = 0.05
+) -> None:
+    """Return once `base`/healthz answers 200; fail if `process` exits first or time runs out
+    (the process is then killed)."""
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    with httpx.Client(timeout=1) as client:
+        while True:
+            try:
+                if client.get(base + "/healthz").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"{process.args!r} did not answer {base}/healthz")
+            time.sleep(poll)
+
+
 def stop(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM, so a server stops its embedded PostgreSQL too; SIGKILL if that hangs."""
     if process.poll() is None:

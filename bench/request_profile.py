@@ -7,7 +7,7 @@ The app is built as `alpaca-chat serve` builds it (embedded PostgreSQL in a
 temporary folder, GRAPHIQL=false) and called directly as an ASGI app, one
 request at a time, so the figures are this process's own CPU per request
 (time.process_time: PostgreSQL's work is in its own processes) without a
-server or a client in the way. Six targets take alternating turns:
+server or a client in the way. Eight targets take alternating turns:
 - "no SQL": the PWA's `VapidPublicKey` document, answered from memory, so its
   figure is the pipeline's own cost, against "floor auth": a bare endpoint
   that authenticates the same token and answers the same JSON;
@@ -22,8 +22,8 @@ server or a client in the way. Six targets take alternating turns:
   that document's fields (same authentication, SQL, tenant transaction and
   JSON, no GraphQL);
 - "no view": the same document with no HTTP at all: the body decoded, the token
-  authenticated, Strawberry's `schema.execute` (every extension) with the
-  context `/graphql` builds, the result encoded. Against "floor", it is the
+  authenticated as `/graphql` builds its context, Strawberry's `schema.execute`
+  (every extension), the result encoded. Against "floor", it is the
   ceiling of any HTTP view over that pipeline: what "ad hoc" would cost if the
   view, its guards and Starlette's routing were free.
 Each prints µs of CPU per request (the median of the rounds) and its excess
@@ -131,36 +131,24 @@ class Caller:
 
 
 class PipelineCaller:
-    """What any view must do for a POST, and nothing else: decode, authenticate, run
-    Strawberry's pipeline with the context `/graphql` builds, encode ("no view")."""
+    """What any view must do for a POST, and nothing else: decode, build the context as
+    `/graphql` builds it (authentication included), run Strawberry's pipeline, encode
+    ("no view")."""
 
     def __init__(self, app: Any) -> None:
-        from starlette.requests import Request
-
         route = next(r for r in app.routes if getattr(r, "path", None) == "/graphql")
         self.endpoint = route.endpoint
-        scope = {"type": "http", "method": "POST", "headers": [], "client": ("127.0.0.1", 50000)}
-        self.request = Request(scope)
 
     async def post(self, path: str, body: bytes, token: str | None = None) -> tuple[int, bytes]:
         import orjson
+        from starlette.requests import Request
 
-        from schema.context import Context
-
-        endpoint = self.endpoint
-        data = orjson.loads(body)
-        principal = await endpoint.auth.authenticate(token) if token else None
-        context = Context(
-            services=endpoint.services,
-            settings=endpoint.services.settings,
-            auth=endpoint.auth,
-            request=self.request,
-            response=None,
-            request_id="0",
-            client_address="127.0.0.1",
-            principal=principal,
+        headers = [(b"authorization", f"Bearer {token}".encode())] if token else []
+        request = Request({"type": "http", "headers": headers, "client": ("127.0.0.1", 50000)})
+        context = await self.endpoint.get_context(request, None)
+        result = await self.endpoint.schema.execute(
+            orjson.loads(body)["query"], context_value=context
         )
-        result = await endpoint.schema.execute(data["query"], context_value=context)
         answer: dict[str, Any] = {"data": result.data}
         if result.errors:
             answer["errors"] = [error.formatted for error in result.errors]
@@ -221,7 +209,11 @@ async def _run(args: argparse.Namespace, home: str) -> None:
         _auth_floor(services),
     ]
     caller = Caller(app)
-    callers = {"no view": PipelineCaller(app)}
+    pipeline = PipelineCaller(app)
+
+    def caller_of(name: str) -> Caller | PipelineCaller:
+        return pipeline if name == "no view" else caller
+
     try:
         async with app.router.lifespan_context(app):
             signed = json.loads(
@@ -257,13 +249,12 @@ async def _run(args: argparse.Namespace, home: str) -> None:
                 "no view": "floor",
             }
             for name, (path, body) in targets.items():
-                by = callers.get(name, caller)
-                answer = json.loads((await by.post(path, body, token))[1])
+                answer = json.loads((await caller_of(name).post(path, body, token))[1])
                 assert "errors" not in answer, (name, answer)
                 accounts = answer["data"].get("accounts", [None] * args.accounts)
                 assert len(accounts) == args.accounts, (name, answer)
                 with _executor(app, unplanned=name == "unplanned"):
-                    await _turn(by, path, body, token, args.requests // 4)  # warm-up
+                    await _turn(caller_of(name), path, body, token, args.requests // 4)  # warm-up
             gc.freeze()  # as `alpaca-chat serve` does once started (api/cli.py)
             figures: dict[str, list[float]] = {name: [] for name in targets}
             names = list(targets)
@@ -271,8 +262,8 @@ async def _run(args: argparse.Namespace, home: str) -> None:
                 for name in names if turn % 2 == 0 else reversed(names):
                     path, body = targets[name]
                     with _executor(app, unplanned=name == "unplanned"):
-                        by = callers.get(name, caller)
-                        figures[name].append(await _turn(by, path, body, token, args.requests))
+                        cpu = await _turn(caller_of(name), path, body, token, args.requests)
+                        figures[name].append(cpu)
             medians = {name: statistics.median(rounds) for name, rounds in figures.items()}
             print(
                 f"CPU per request, {args.requests} requests x {args.rounds} rounds, "
@@ -289,7 +280,7 @@ async def _run(args: argparse.Namespace, home: str) -> None:
                 path, body = targets[args.profile]
                 profile = cProfile.Profile(time.process_time)  # CPU, as the figures above
                 profile.enable()
-                await _turn(callers.get(args.profile, caller), path, body, token, args.requests)
+                await _turn(caller_of(args.profile), path, body, token, args.requests)
                 profile.disable()
                 _print_profile(profile)
     finally:

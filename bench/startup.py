@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from processes import free_port, stop
+from processes import free_port, stop, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,25 +42,13 @@ uvicorn.run(app, port=int(sys.argv[1]), log_level="warning", loop="uvloop", http
 
 def healthy_after(command: list[str], port: int, env: dict[str, str]) -> float:
     """Seconds from starting `command` to /healthz answering 200; the process is stopped."""
-    import httpx
-
     started = time.monotonic()
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        with httpx.Client(timeout=1) as client:
-            while True:
-                if process.poll() is not None:
-                    raise SystemExit(f"{command!r} exited with {process.returncode}")
-                try:
-                    if client.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                        return time.monotonic() - started
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() - started > 60:
-                    raise SystemExit(f"{command!r} did not answer /healthz within 60 s")
-                time.sleep(0.005)
+        wait_healthy(f"http://127.0.0.1:{port}", process, seconds=60, poll=0.005)
+        return time.monotonic() - started
     finally:
         stop(process)
 

@@ -411,7 +411,7 @@ class _SocketBooks:
 
 
 def _books_of(endpoint: GraphQLEndpoint, websocket: WebSocket) -> _SocketBooks:
-    """The socket's books, opened by `GraphQLEndpoint.run` (here for a context built
+    """The socket's books, opened by `GraphQLEndpoint._admit` (here for a context built
     without it, by tests in-process: counted under no address, never released)."""
     books: _SocketBooks | None = getattr(websocket.state, "socket_books", None)
     if books is None:
